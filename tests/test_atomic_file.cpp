@@ -1,7 +1,6 @@
-#include "detkit/atomic_file.hpp"
-
 #include <catch2/catch.hpp>
 
+#include "detkit/atomic_file.hpp"
 #include "test_support.hpp"
 
 TEST_CASE("atomic_file: commit publishes, discard leaves nothing", "[atomic_file]") {

@@ -1,6 +1,6 @@
-#include "detkit/box.hpp"
-
 #include <catch2/catch.hpp>
+
+#include "detkit/box.hpp"
 
 using namespace detkit;
 
@@ -20,9 +20,8 @@ TEST_CASE("box: recipe rounding is float32 multiply + round half to even", "[box
   const box_xyxy_abs b = to_xyxy_abs(r, image_size{5, 5}, rounding_policy::detectron2_recipe);
   CHECK(b.x1 == 2.0f);
   CHECK(b.y1 == 4.0f);
-  const box_xyxy_abs c =
-      to_xyxy_abs(box_xyxy_rel{0.1f, 0.1f, 0.1f, 0.1f}, image_size{15, 15},
-                  rounding_policy::detectron2_recipe);
+  const box_xyxy_abs c = to_xyxy_abs(box_xyxy_rel{0.1f, 0.1f, 0.1f, 0.1f}, image_size{15, 15},
+                                     rounding_policy::detectron2_recipe);
   // float32(0.1)*15 = 1.5000000223 → 2
   CHECK(c.x1 == 2.0f);
   const box_xyxy_abs n = to_xyxy_abs(r, image_size{5, 5});

@@ -1,13 +1,13 @@
-#include "detkit/error.hpp"
-
 #include <catch2/catch.hpp>
 #include <set>
+
+#include "detkit/error.hpp"
 
 using detkit::errc;
 
 TEST_CASE("error: renders GCC-style with field and id", "[error]") {
-  detkit::error e = detkit::make_error(errc::csv_bad_number, "expected a number in [0,1], got '1.2e'",
-                                       "XMin");
+  detkit::error e =
+      detkit::make_error(errc::csv_bad_number, "expected a number in [0,1], got '1.2e'", "XMin");
   e.file = "oidv6-train-annotations-bbox.csv";
   e.line = 1204;
   e.column = 57;

@@ -18,7 +18,8 @@ inline std::string fixture(const std::string& relative) {
 
 /// A fresh directory under the build tree's test work dir, unique per process and name.
 inline std::string work_dir(const std::string& name) {
-  std::string dir = std::string(DETKIT_TEST_WORK_DIR) + "/" + name + "." + std::to_string(::getpid());
+  std::string dir =
+      std::string(DETKIT_TEST_WORK_DIR) + "/" + name + "." + std::to_string(::getpid());
   std::string cmd = "rm -rf '" + dir + "' && mkdir -p '" + dir + "'";
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot create " + dir);
   return dir;

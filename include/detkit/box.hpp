@@ -17,19 +17,23 @@ DETKIT_BEGIN_NAMESPACE
 /// Runtime names of the modes, numbered as Detectron2's BoxMode so that JSON written by either
 /// tool means the same thing.
 enum class box_mode : std::uint8_t {
-  xyxy_abs = 0,  // Detectron2 BoxMode.XYXY_ABS
-  xywh_abs = 1,  // Detectron2 BoxMode.XYWH_ABS (COCO)
-  xyxy_rel = 2,  // Detectron2 BoxMode.XYXY_REL
+  xyxy_abs = 0,   // Detectron2 BoxMode.XYXY_ABS
+  xywh_abs = 1,   // Detectron2 BoxMode.XYWH_ABS (COCO)
+  xyxy_rel = 2,   // Detectron2 BoxMode.XYXY_REL
   xxyy_rel = 100  // Open Images CSV column order; not a Detectron2 mode
 };
 
 /// "XYXY_ABS", "XYWH_ABS", "XYXY_REL", "XXYY_REL".
 constexpr std::string_view box_mode_name(box_mode m) noexcept {
   switch (m) {
-    case box_mode::xyxy_abs: return "XYXY_ABS";
-    case box_mode::xywh_abs: return "XYWH_ABS";
-    case box_mode::xyxy_rel: return "XYXY_REL";
-    case box_mode::xxyy_rel: return "XXYY_REL";
+    case box_mode::xyxy_abs:
+      return "XYXY_ABS";
+    case box_mode::xywh_abs:
+      return "XYWH_ABS";
+    case box_mode::xyxy_rel:
+      return "XYXY_REL";
+    case box_mode::xxyy_rel:
+      return "XXYY_REL";
   }
   return "?";
 }
@@ -86,7 +90,9 @@ DETKIT_HD box_xyxy_abs to_xyxy_abs(box_xxyy_rel b, image_size s,
 }
 DETKIT_HD box_xyxy_abs to_xyxy_abs(box_xywh_abs b) { return {b.x, b.y, b.x + b.w, b.y + b.h}; }
 
-DETKIT_HD box_xywh_abs to_xywh_abs(box_xyxy_abs b) { return {b.x1, b.y1, b.x2 - b.x1, b.y2 - b.y1}; }
+DETKIT_HD box_xywh_abs to_xywh_abs(box_xyxy_abs b) {
+  return {b.x1, b.y1, b.x2 - b.x1, b.y2 - b.y1};
+}
 
 /// Absolute → relative (divides by the image size; a zero size gives zeros, never inf).
 DETKIT_HD box_xyxy_rel to_xyxy_rel(box_xyxy_abs b, image_size s) {

@@ -35,8 +35,8 @@
 #if !defined(NDEBUG) || defined(DETKIT_ASSERTIONS)
 #include <stdexcept>
 // Programmer errors only; never used on data read from files. Throws, so a library never aborts.
-#define DETKIT_ASSERT(cond)                                                          \
-  do {                                                                               \
+#define DETKIT_ASSERT(cond)                                                            \
+  do {                                                                                 \
     if (!(cond)) throw std::logic_error(__FILE__ ": detkit assertion failed: " #cond); \
   } while (0)
 #else

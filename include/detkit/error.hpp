@@ -24,46 +24,46 @@ DETKIT_BEGIN_NAMESPACE
 enum class errc : std::uint16_t {
   ok = 0,
   // I/O and the file system
-  io_open,          // cannot open / stat / map a file
-  io_read,          // read failed or short
-  io_write,         // write, flush or rename failed (disk full, permissions)
+  io_open,   // cannot open / stat / map a file
+  io_read,   // read failed or short
+  io_write,  // write, flush or rename failed (disk full, permissions)
   // CSV
-  csv_empty,            // file has no header / no rows
-  csv_bom,              // unexpected byte-order mark
-  csv_missing_column,   // a required column is not in the header
-  csv_duplicate_column, // a column name appears twice
-  csv_field_count,      // row has a different number of fields than the header
+  csv_empty,             // file has no header / no rows
+  csv_bom,               // unexpected byte-order mark
+  csv_missing_column,    // a required column is not in the header
+  csv_duplicate_column,  // a column name appears twice
+  csv_field_count,       // row has a different number of fields than the header
   csv_unterminated_quote,
-  csv_bad_quote,        // quote in the middle of an unquoted field, or junk after a closing quote
+  csv_bad_quote,  // quote in the middle of an unquoted field, or junk after a closing quote
   csv_line_too_long,
-  csv_truncated,        // last line has no newline and is incomplete
-  csv_bad_number,       // not a number, or NaN/inf
-  csv_out_of_range,     // a number outside its allowed range
-  csv_bad_value,        // a field that is not one of the allowed values
+  csv_truncated,     // last line has no newline and is incomplete
+  csv_bad_number,    // not a number, or NaN/inf
+  csv_out_of_range,  // a number outside its allowed range
+  csv_bad_value,     // a field that is not one of the allowed values
   // Open Images semantics
-  oi_unknown_class,     // a target class name not in the class descriptions (with "did you mean")
-  oi_unknown_mid,       // a LabelName not in the class descriptions
-  oi_duplicate_key,     // a MID or ImageID appears twice where it must be unique
-  oi_bad_box,           // XMin > XMax, YMin > YMax, or degenerate
-  oi_bad_image_id,      // not 16 hex digits
-  oi_bad_hierarchy,     // malformed hierarchy JSON
+  oi_unknown_class,  // a target class name not in the class descriptions (with "did you mean")
+  oi_unknown_mid,    // a LabelName not in the class descriptions
+  oi_duplicate_key,  // a MID or ImageID appears twice where it must be unique
+  oi_bad_box,        // XMin > XMax, YMin > YMax, or degenerate
+  oi_bad_image_id,   // not 16 hex digits
+  oi_bad_hierarchy,  // malformed hierarchy JSON
   // Images
   image_missing,
-  image_corrupt,        // not a JPEG/PNG we can read a header from
+  image_corrupt,  // not a JPEG/PNG we can read a header from
   image_too_large,
   // Label cache
   cache_bad_magic,
-  cache_version,        // written by another format version
+  cache_version,  // written by another format version
   cache_endianness,
-  cache_layout,         // sizeof of stored types differs
+  cache_layout,  // sizeof of stored types differs
   cache_truncated,
   cache_checksum,
-  cache_stale,          // source files or class list changed since the cache was written
-  cache_corrupt,        // section table or offsets inconsistent
+  cache_stale,    // source files or class list changed since the cache was written
+  cache_corrupt,  // section table or offsets inconsistent
   // JSON / evaluation inputs
   json_syntax,
-  json_schema,          // a required member missing or of the wrong type
-  eval_unknown_image,   // a detection names an image_id that is not in the ground truth
+  json_schema,         // a required member missing or of the wrong type
+  eval_unknown_image,  // a detection names an image_id that is not in the ground truth
   eval_unknown_category,
   eval_bad_params,
   // Model / weights
@@ -81,50 +81,94 @@ enum class errc : std::uint16_t {
 /// Short stable id used in messages and documentation, e.g. "csv.bad_number".
 constexpr std::string_view errc_id(errc code) noexcept {
   switch (code) {
-    case errc::ok: return "ok";
-    case errc::io_open: return "io.open";
-    case errc::io_read: return "io.read";
-    case errc::io_write: return "io.write";
-    case errc::csv_empty: return "csv.empty";
-    case errc::csv_bom: return "csv.bom";
-    case errc::csv_missing_column: return "csv.missing_column";
-    case errc::csv_duplicate_column: return "csv.duplicate_column";
-    case errc::csv_field_count: return "csv.field_count";
-    case errc::csv_unterminated_quote: return "csv.unterminated_quote";
-    case errc::csv_bad_quote: return "csv.bad_quote";
-    case errc::csv_line_too_long: return "csv.line_too_long";
-    case errc::csv_truncated: return "csv.truncated";
-    case errc::csv_bad_number: return "csv.bad_number";
-    case errc::csv_out_of_range: return "csv.out_of_range";
-    case errc::csv_bad_value: return "csv.bad_value";
-    case errc::oi_unknown_class: return "oi.unknown_class";
-    case errc::oi_unknown_mid: return "oi.unknown_mid";
-    case errc::oi_duplicate_key: return "oi.duplicate_key";
-    case errc::oi_bad_box: return "oi.bad_box";
-    case errc::oi_bad_image_id: return "oi.bad_image_id";
-    case errc::oi_bad_hierarchy: return "oi.bad_hierarchy";
-    case errc::image_missing: return "image.missing";
-    case errc::image_corrupt: return "image.corrupt";
-    case errc::image_too_large: return "image.too_large";
-    case errc::cache_bad_magic: return "cache.bad_magic";
-    case errc::cache_version: return "cache.version";
-    case errc::cache_endianness: return "cache.endianness";
-    case errc::cache_layout: return "cache.layout";
-    case errc::cache_truncated: return "cache.truncated";
-    case errc::cache_checksum: return "cache.checksum";
-    case errc::cache_stale: return "cache.stale";
-    case errc::cache_corrupt: return "cache.corrupt";
-    case errc::json_syntax: return "json.syntax";
-    case errc::json_schema: return "json.schema";
-    case errc::eval_unknown_image: return "eval.unknown_image";
-    case errc::eval_unknown_category: return "eval.unknown_category";
-    case errc::eval_bad_params: return "eval.bad_params";
-    case errc::model_shape: return "model.shape";
-    case errc::model_weights: return "model.weights";
-    case errc::net_transfer: return "net.transfer";
-    case errc::net_http_status: return "net.http_status";
-    case errc::usage: return "usage";
-    case errc::other: return "other";
+    case errc::ok:
+      return "ok";
+    case errc::io_open:
+      return "io.open";
+    case errc::io_read:
+      return "io.read";
+    case errc::io_write:
+      return "io.write";
+    case errc::csv_empty:
+      return "csv.empty";
+    case errc::csv_bom:
+      return "csv.bom";
+    case errc::csv_missing_column:
+      return "csv.missing_column";
+    case errc::csv_duplicate_column:
+      return "csv.duplicate_column";
+    case errc::csv_field_count:
+      return "csv.field_count";
+    case errc::csv_unterminated_quote:
+      return "csv.unterminated_quote";
+    case errc::csv_bad_quote:
+      return "csv.bad_quote";
+    case errc::csv_line_too_long:
+      return "csv.line_too_long";
+    case errc::csv_truncated:
+      return "csv.truncated";
+    case errc::csv_bad_number:
+      return "csv.bad_number";
+    case errc::csv_out_of_range:
+      return "csv.out_of_range";
+    case errc::csv_bad_value:
+      return "csv.bad_value";
+    case errc::oi_unknown_class:
+      return "oi.unknown_class";
+    case errc::oi_unknown_mid:
+      return "oi.unknown_mid";
+    case errc::oi_duplicate_key:
+      return "oi.duplicate_key";
+    case errc::oi_bad_box:
+      return "oi.bad_box";
+    case errc::oi_bad_image_id:
+      return "oi.bad_image_id";
+    case errc::oi_bad_hierarchy:
+      return "oi.bad_hierarchy";
+    case errc::image_missing:
+      return "image.missing";
+    case errc::image_corrupt:
+      return "image.corrupt";
+    case errc::image_too_large:
+      return "image.too_large";
+    case errc::cache_bad_magic:
+      return "cache.bad_magic";
+    case errc::cache_version:
+      return "cache.version";
+    case errc::cache_endianness:
+      return "cache.endianness";
+    case errc::cache_layout:
+      return "cache.layout";
+    case errc::cache_truncated:
+      return "cache.truncated";
+    case errc::cache_checksum:
+      return "cache.checksum";
+    case errc::cache_stale:
+      return "cache.stale";
+    case errc::cache_corrupt:
+      return "cache.corrupt";
+    case errc::json_syntax:
+      return "json.syntax";
+    case errc::json_schema:
+      return "json.schema";
+    case errc::eval_unknown_image:
+      return "eval.unknown_image";
+    case errc::eval_unknown_category:
+      return "eval.unknown_category";
+    case errc::eval_bad_params:
+      return "eval.bad_params";
+    case errc::model_shape:
+      return "model.shape";
+    case errc::model_weights:
+      return "model.weights";
+    case errc::net_transfer:
+      return "net.transfer";
+    case errc::net_http_status:
+      return "net.http_status";
+    case errc::usage:
+      return "usage";
+    case errc::other:
+      return "other";
   }
   return "unknown";
 }
@@ -201,8 +245,8 @@ namespace detail {
 template <class T>
 class [[nodiscard]] result {
  public:
-  result(T value) : storage_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
-  result(detkit::error e) : storage_(std::in_place_index<1>, std::move(e)) {}      // NOLINT: implicit
+  result(T value) : storage_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
+  result(detkit::error e) : storage_(std::in_place_index<1>, std::move(e)) {}  // NOLINT: implicit
 
   bool has_value() const noexcept { return storage_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }

@@ -24,18 +24,18 @@ struct box_flags {
 
 /// One box of one image.
 struct label_box {
-  box_xyxy_rel rel{};       // as read from the CSV, fractions in [0,1]
-  box_xyxy_abs abs{};       // XYXY_ABS in pixels; valid when the image size is known (width > 0)
+  box_xyxy_rel rel{};  // as read from the CSV, fractions in [0,1]
+  box_xyxy_abs abs{};  // XYXY_ABS in pixels; valid when the image size is known (width > 0)
   std::int32_t category_id = -1;  // index into label_set::classes (the user's class order)
   box_flags flags{};
 };
 
 /// All labels of one image.
 struct image_record {
-  std::string image_id;           // Open Images ImageID, 16 lowercase hex digits
-  std::uint64_t image_id_u64 = 0; // the same ID as a 64-bit number (fast joins)
-  std::string file_name;          // path of the image file (relative to the image folder), may be empty
-  image_size size{};              // from the JPEG/PNG header; {0,0} when no image was read
+  std::string image_id;            // Open Images ImageID, 16 lowercase hex digits
+  std::uint64_t image_id_u64 = 0;  // the same ID as a 64-bit number (fast joins)
+  std::string file_name;  // path of the image file (relative to the image folder), may be empty
+  image_size size{};      // from the JPEG/PNG header; {0,0} when no image was read
   std::vector<label_box> boxes;
 };
 
@@ -47,8 +47,8 @@ struct class_info {
 
 /// A whole split's labels.
 struct label_set {
-  std::vector<class_info> classes;    // category id = index (the order of the user's class list)
-  std::vector<image_record> images;   // sorted by image_id
+  std::vector<class_info> classes;   // category id = index (the order of the user's class list)
+  std::vector<image_record> images;  // sorted by image_id
 };
 
 DETKIT_END_NAMESPACE
