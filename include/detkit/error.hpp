@@ -66,6 +66,8 @@ enum class errc : std::uint16_t {
   eval_unknown_image,  // a detection names an image_id that is not in the ground truth
   eval_unknown_category,
   eval_bad_params,
+  eval_duplicate_id,  // an image, category or annotation id appears twice
+  eval_bad_value,     // NaN/inf coordinate or score, or a non-integer id
   // Model / weights
   model_shape,
   model_weights,
@@ -157,6 +159,10 @@ constexpr std::string_view errc_id(errc code) noexcept {
       return "eval.unknown_category";
     case errc::eval_bad_params:
       return "eval.bad_params";
+    case errc::eval_duplicate_id:
+      return "eval.duplicate_id";
+    case errc::eval_bad_value:
+      return "eval.bad_value";
     case errc::model_shape:
       return "model.shape";
     case errc::model_weights:
