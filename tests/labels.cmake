@@ -1,0 +1,3 @@
+# Tests of the labels half of the dataset library: image_header.hpp, label_cache.hpp, split.hpp,
+# detectron2_json.hpp, and the label-cache fuzz target's corpus replay.
+detkit_add_test(test_image_header SOURCES test_image_header.cpp LABELS labels)
