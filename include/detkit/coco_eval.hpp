@@ -1,0 +1,1019 @@
+// detkit/coco_eval.hpp — COCO bbox evaluation with pycocotools' exact numbers, at any score cutoff.
+//
+// A C++ port of pycocotools 2.0.11 cocoeval.py (evaluate → evaluateImg, accumulate, summarize) for
+// iouType='bbox', bit for bit: numpy.linspace thresholds, stable score sorts, maxDets per image *and*
+// category, crowd IoU over the detection area, `ignore := iscrowd`, inclusive area ranges on the GT
+// `area` field, equal IoU goes to the later GT, `+ np.spacing(1)` in precision, 101-point
+// interpolation over the precision envelope, -1 for "no GT", and numpy's pairwise summation in the
+// final means. Every quirk is listed in shared reference coco-eval.md §5; tests/fixtures/coco holds
+// pycocotools' numbers for each of them.
+//
+// Decisions where pycocotools crashes or is defective (each pinned by a test):
+//   * empty results (loadRes([]) raises IndexError): the empty-set values (0 where GT exists, else -1);
+//   * a detection whose image_id is not a GT image (loadRes asserts): errc::eval_unknown_image,
+//     unless params.unknown_images == unknown_image_policy::drop (counted in coco_input_report);
+//   * a detection of an undeclared category: ignored, as pycocotools does (counted in the report);
+//   * a GT annotation naming an unknown image or category (pycocotools silently skips it): error;
+//   * duplicate image / category / annotation ids (pycocotools keeps the last one): error;
+//   * a GT with annotation id 0 never counts as matched (pycocotools stores matches as ids and 0
+//     means "unmatched"): reproduced by default, gt_id_zero_policy::fix matches it normally.
+//
+// Score cutoffs: keeping `score >= c` keeps a prefix of every image's score-sorted detections, and
+// pycocotools' greedy matching decides each detection from the ones before it only, so the matching
+// of the filtered set is the prefix of the full matching. Matching therefore runs once
+// (try_evaluate_images) and any number of cutoffs are accumulated from it (accumulate, sweep).
+//
+// Bit-exactness needs IEEE doubles without FMA contraction: build with -ffp-contract=off (detkit's
+// own targets do) or for a target without FMA.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <limits>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "detkit/error.hpp"
+
+DETKIT_BEGIN_NAMESPACE
+
+namespace detail {
+/// numpy.linspace(start, stop, num): `i*step + start` (two roundings), the last element forced to
+/// `stop`. Gives pycocotools' exact thresholds (iouThrs[8] = 0.8999999999999999).
+inline std::vector<double> linspace(double start, double stop, std::size_t num) {
+  std::vector<double> y(num);
+  if (num == 0) return y;
+  if (num == 1) {
+    y[0] = start;
+    return y;
+  }
+  const double step = (stop - start) / static_cast<double>(num - 1);
+  for (std::size_t i = 0; i < num; ++i) {
+    const double scaled = static_cast<double>(i) * step;
+    y[i] = scaled + start;
+  }
+  y[num - 1] = stop;
+  return y;
+}
+
+/// numpy's pairwise summation (np.add.reduce on a contiguous float64 array): 8 accumulators inside
+/// blocks of up to 128, recursive halving at multiples of 8 above that.
+inline double numpy_pairwise_sum(const double* a, std::size_t n) {
+  if (n < 8) {
+    double res = 0.;
+    for (std::size_t i = 0; i < n; ++i) res += a[i];
+    return res;
+  }
+  if (n <= 128) {
+    double r[8];
+    for (std::size_t j = 0; j < 8; ++j) r[j] = a[j];
+    std::size_t i = 8;
+    for (; i < n - (n % 8); i += 8) {
+      for (std::size_t j = 0; j < 8; ++j) r[j] += a[i + j];
+    }
+    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; ++i) res += a[i];
+    return res;
+  }
+  std::size_t n2 = n / 2;
+  n2 -= n2 % 8;
+  return numpy_pairwise_sum(a, n2) + numpy_pairwise_sum(a + n2, n - n2);
+}
+
+/// np.mean of a 1-D float64 array: the reduction runs over 8192-element buffers, each summed
+/// pairwise and added in order, then divided by n. n = 0 gives NaN.
+inline double numpy_mean(const double* a, std::size_t n) {
+  if (n == 0) return std::numeric_limits<double>::quiet_NaN();
+  double sum = 0.;
+  for (std::size_t i = 0; i < n; i += 8192)
+    sum += numpy_pairwise_sum(a + i, std::min<std::size_t>(8192, n - i));
+  return sum / static_cast<double>(n);
+}
+
+/// Runs fn(i) for i in [0, n) on `threads` threads (dynamic scheduling); rethrows the first
+/// exception on the calling thread.
+template <class Fn>
+void parallel_for(std::size_t n, unsigned threads, Fn&& fn) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  if (threads <= 1 || n <= 1) {
+    for (std::size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr failure;
+  std::atomic<bool> failed{false};
+  auto worker = [&]() {
+    try {
+      for (std::size_t i = next++; i < n && !failed.load(); i = next++) fn(i);
+    } catch (...) {
+      if (!failed.exchange(true)) failure = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
+  const std::size_t extra = std::min<std::size_t>(threads, n) - 1;
+  pool.reserve(extra);
+  for (std::size_t t = 0; t < extra; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& th : pool) th.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+/// id → dense index: a table when the ids are compact, else a sorted vector and binary search.
+class id_index {
+ public:
+  static constexpr std::uint32_t npos = 0xffffffffu;
+  // `sorted_ids` ascending and unique.
+  explicit id_index(const std::vector<std::int64_t>& sorted_ids) {
+    if (sorted_ids.empty()) return;
+    min_ = sorted_ids.front();
+    const std::int64_t max = sorted_ids.back();
+    const std::uint64_t range = static_cast<std::uint64_t>(max) - static_cast<std::uint64_t>(min_);
+    if (range < 8 * sorted_ids.size() + 4096) {
+      table_.assign(static_cast<std::size_t>(range) + 1, npos);
+      for (std::size_t i = 0; i < sorted_ids.size(); ++i) {
+        table_[static_cast<std::size_t>(static_cast<std::uint64_t>(sorted_ids[i]) -
+                                        static_cast<std::uint64_t>(min_))] =
+            static_cast<std::uint32_t>(i);
+      }
+    } else {
+      sorted_ = &sorted_ids;
+    }
+  }
+  std::uint32_t find(std::int64_t id) const {
+    if (!table_.empty()) {
+      if (id < min_) return npos;
+      const std::uint64_t off = static_cast<std::uint64_t>(id) - static_cast<std::uint64_t>(min_);
+      return off < table_.size() ? table_[static_cast<std::size_t>(off)] : npos;
+    }
+    if (!sorted_) return npos;
+    auto it = std::lower_bound(sorted_->begin(), sorted_->end(), id);
+    if (it == sorted_->end() || *it != id) return npos;
+    return static_cast<std::uint32_t>(it - sorted_->begin());
+  }
+
+ private:
+  std::int64_t min_ = 0;
+  std::vector<std::uint32_t> table_;
+  const std::vector<std::int64_t>* sorted_ = nullptr;
+};
+}  // namespace detail
+
+// ---- Inputs ---------------------------------------------------------------------------------------
+
+/// A COCO box [x, y, w, h] in pixels (XYWH_ABS), kept in double as pycocotools reads JSON numbers.
+struct coco_bbox {
+  double x = 0, y = 0, w = 0, h = 0;
+};
+
+struct coco_image {
+  std::int64_t id = 0;
+  std::int32_t width = 0;   // px, 0 = not given
+  std::int32_t height = 0;  // px, 0 = not given
+  std::string file_name;
+};
+
+struct coco_category {
+  std::int64_t id = 0;
+  std::string name;
+};
+
+/// One ground-truth annotation (instances file `annotations[]`).
+struct coco_annotation {
+  std::int64_t id = 0;
+  std::int64_t image_id = 0;
+  std::int64_t category_id = 0;
+  coco_bbox bbox;
+  double area = 0;       // the `area` field (mask area in COCO); area ranges use it, not w*h
+  bool iscrowd = false;  // also pycocotools' `ignore` (any `ignore` field is overwritten)
+};
+
+struct coco_ground_truth {
+  std::vector<coco_image> images;
+  std::vector<coco_category> categories;
+  std::vector<coco_annotation> annotations;
+};
+
+/// One detection (results file entry). Its area is w*h (loadRes overwrites any `area`).
+struct coco_detection {
+  std::int64_t image_id = 0;
+  std::int64_t category_id = 0;
+  coco_bbox bbox;
+  double score = 0;
+};
+
+// ---- Parameters -----------------------------------------------------------------------------------
+
+struct coco_area_range {
+  std::string label;  // summarize() looks for "all", "small", "medium", "large"
+  double lo = 0;      // px², inclusive
+  double hi = 0;      // px², inclusive
+};
+
+/// pycocotools Params.useCats.
+enum class category_mode : std::uint8_t { per_category, class_agnostic };
+/// What to do with a GT annotation whose id is 0 (pycocotools can never count it as matched).
+enum class gt_id_zero_policy : std::uint8_t { reproduce_pycocotools, fix };
+/// What to do with a detection whose image_id is not a GT image (pycocotools asserts).
+enum class unknown_image_policy : std::uint8_t { error, drop };
+
+/// Evaluation parameters: a plain aggregate whose defaults are pycocotools' Params(iouType='bbox').
+struct coco_eval_params {
+  std::vector<double> iou_thresholds = detail::linspace(0.5, 0.95, 10);     // iouThrs (≤ 32)
+  std::vector<double> recall_thresholds = detail::linspace(0.0, 1.0, 101);  // recThrs
+  std::vector<std::uint32_t> max_dets = {1, 10, 100};                       // maxDets
+  std::vector<coco_area_range> area_ranges = {{"all", 0.0, 1e10},
+                                              {"small", 0.0, 1024.0},
+                                              {"medium", 1024.0, 9216.0},
+                                              {"large", 9216.0, 1e10}};  // areaRng, areaRngLbl
+  category_mode categories = category_mode::per_category;                // useCats
+  gt_id_zero_policy gt_id_zero = gt_id_zero_policy::reproduce_pycocotools;
+  unknown_image_policy unknown_images = unknown_image_policy::error;
+  double score_cutoff =
+      -std::numeric_limits<double>::infinity();  // try_evaluate keeps score >= this
+  unsigned threads = 0;                          // 0 = std::thread::hardware_concurrency()
+};
+
+/// What the evaluator did with the inputs (nothing is dropped without being counted here).
+struct coco_input_report {
+  std::size_t detections_read = 0;
+  std::size_t detections_unknown_category = 0;  // category not declared in the GT: ignored
+  std::size_t detections_unknown_image = 0;     // dropped (only with unknown_image_policy::drop)
+  std::size_t detections_over_max_dets = 0;     // beyond max_dets.back() in their image+category
+};
+
+// ---- Results --------------------------------------------------------------------------------------
+
+/// A true positive in a category's ranked list: how many false positives rank above it, and its
+/// position in that list (for cutoffs).
+struct coco_tp_event {
+  std::uint32_t fp_before = 0;
+  std::uint32_t position = 0;
+};
+
+/// The matching of one category (pycocotools' evalImgs for this category, already merged in
+/// accumulate's order: score descending, then image, then rank inside the image).
+struct coco_category_matches {
+  std::int64_t category_id = 0;  // -1 in class-agnostic mode
+  std::vector<double> score;
+  std::vector<std::uint32_t> image_index;      // into coco_matches::image_ids
+  std::vector<std::uint32_t> detection_index;  // into the input detections
+  std::vector<std::uint32_t> rank;             // 0-based rank in its image (and category)
+  std::vector<std::uint32_t>
+      tp_mask;  // [i * A + a]: bit t set = true positive at iou_thresholds[t]
+  std::vector<std::uint32_t> ignore_mask;  // [i * A + a]: bit t set = ignored
+  std::vector<std::uint32_t> num_gt;       // [a]: non-ignored GT (pycocotools' npig)
+  std::vector<std::size_t> event_begin;    // [(a * M + m) * T + t] .. +1 into events
+  std::vector<coco_tp_event> events;
+};
+
+/// Per GT annotation, at area range 0 and iou_thresholds[0] (for error reports and drawings).
+struct coco_gt_status {
+  std::uint32_t image_index = 0;
+  bool ignored = false;                                           // crowd, or outside area range 0
+  double match_score = -std::numeric_limits<double>::infinity();  // score of its match, -inf none
+};
+
+/// Output of try_evaluate_images: everything that does not depend on the score cutoff.
+struct coco_matches {
+  coco_eval_params params;
+  std::vector<std::int64_t> image_ids;            // ascending (pycocotools p.imgIds)
+  std::vector<coco_category_matches> categories;  // ascending category id ({-1} if agnostic)
+  std::vector<coco_gt_status> gt;                 // per input annotation
+  coco_input_report report;
+};
+
+/// pycocotools' eval['precision'] / eval['recall'] for one score cutoff.
+struct coco_accumulation {
+  std::size_t num_iou = 0, num_recall = 0, num_categories = 0, num_areas = 0, num_max_dets = 0;
+  std::vector<double> precision;  // [T][R][K][A][M], -1 = no GT
+  std::vector<double> recall;     // [T][K][A][M], -1 = no GT
+  double score_cutoff = -std::numeric_limits<double>::infinity();
+
+  double precision_at(std::size_t t, std::size_t r, std::size_t k, std::size_t a,
+                      std::size_t m) const {
+    return precision[(((t * num_recall + r) * num_categories + k) * num_areas + a) * num_max_dets +
+                     m];
+  }
+  double recall_at(std::size_t t, std::size_t k, std::size_t a, std::size_t m) const {
+    return recall[((t * num_categories + k) * num_areas + a) * num_max_dets + m];
+  }
+};
+
+/// Detectron2's per-category table (as fractions, -1 instead of NaN): area "all", last maxDets.
+struct coco_category_summary {
+  std::int64_t category_id = 0;
+  double ap = -1;     // mean of precision[:, :, k, 0, -1] entries > -1
+  double ap50 = -1;   // the same at the IoU threshold equal to 0.5
+  double ap75 = -1;   // the same at the IoU threshold equal to 0.75
+  double ar100 = -1;  // mean of recall[:, k, 0, -1] entries > -1
+};
+
+/// COCOeval.stats (AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl) and the table.
+struct coco_summary {
+  double score_cutoff = -std::numeric_limits<double>::infinity();
+  std::array<double, 12> stats{};
+  std::vector<coco_category_summary> per_category;
+};
+
+// ---- evaluate_image ------------------------------------------------------------------------------
+
+/// Reusable buffers for evaluate_image (one per thread).
+struct coco_image_scratch {
+  std::vector<double> iou;  // [d * G + g], g in input order
+  std::vector<std::uint32_t> order;
+  std::vector<std::uint8_t> gt_ignore, matched;
+};
+
+/// pycocotools evaluateImg for one image and category, all area ranges and IoU thresholds at once.
+/// `dts` must already be in score order (stable) and cut to max_dets.back(). Writes, per detection
+/// d and area range a, tp_mask[d*A+a] / ignore_mask[d*A+a] (bit t per IoU threshold), adds the
+/// non-ignored GT count per area range to num_gt[a], and for area 0 / threshold 0 stores in
+/// gt_match[g] the index of the detection matched to GT g (-1 none).
+inline void evaluate_image(const coco_annotation* const* gts, std::size_t G,
+                           const coco_detection* const* dts, std::size_t D,
+                           const coco_eval_params& p, coco_image_scratch& s, std::uint32_t* tp_mask,
+                           std::uint32_t* ignore_mask, std::uint32_t* num_gt,
+                           std::int32_t* gt_match) {
+  const std::size_t A = p.area_ranges.size();
+  const std::size_t T = p.iou_thresholds.size();
+  for (std::size_t g = 0; g < G; ++g) gt_match[g] = -1;
+  // C bbIou: doubles, crowd IoU over the detection area.
+  s.iou.resize(D * G);
+  for (std::size_t d = 0; d < D; ++d) {
+    const coco_bbox& db = dts[d]->bbox;
+    const double da = db.w * db.h;
+    for (std::size_t g = 0; g < G; ++g) {
+      const coco_bbox& gb = gts[g]->bbox;
+      double& o = s.iou[d * G + g];
+      o = 0;
+      const double w = std::fmin(db.w + db.x, gb.w + gb.x) - std::fmax(db.x, gb.x);
+      if (w <= 0) continue;
+      const double h = std::fmin(db.h + db.y, gb.h + gb.y) - std::fmax(db.y, gb.y);
+      if (h <= 0) continue;
+      const double i = w * h;
+      const double ga = gb.w * gb.h;
+      const double u = gts[g]->iscrowd ? da : da + ga - i;
+      o = i / u;
+    }
+  }
+  s.order.resize(G);
+  s.gt_ignore.resize(G);
+  s.matched.resize(G);
+  const double match_cap = 1 - 1e-10;
+  for (std::size_t a = 0; a < A; ++a) {
+    const double lo = p.area_ranges[a].lo, hi = p.area_ranges[a].hi;
+    // GTs stable-sorted with non-ignored first.
+    std::size_t n = 0;
+    for (std::size_t g = 0; g < G; ++g) {
+      const bool ig = gts[g]->iscrowd || gts[g]->area < lo || gts[g]->area > hi;
+      if (!ig) s.order[n++] = static_cast<std::uint32_t>(g);
+    }
+    num_gt[a] += static_cast<std::uint32_t>(n);
+    for (std::size_t g = 0, j = n; g < G; ++g) {
+      const bool ig = gts[g]->iscrowd || gts[g]->area < lo || gts[g]->area > hi;
+      if (ig) s.order[j++] = static_cast<std::uint32_t>(g);
+    }
+    for (std::size_t j = 0; j < G; ++j) s.gt_ignore[j] = j >= n;
+    for (std::size_t d = 0; d < D; ++d) {
+      tp_mask[d * A + a] = 0;
+      ignore_mask[d * A + a] = 0;
+    }
+    for (std::size_t t = 0; t < T; ++t) {
+      std::fill(s.matched.begin(), s.matched.end(), std::uint8_t{0});
+      const std::uint32_t bit = 1u << t;
+      const double start = std::min(p.iou_thresholds[t], match_cap);
+      for (std::size_t d = 0; d < D; ++d) {
+        double best = start;
+        std::ptrdiff_t m = -1;
+        const double* row = &s.iou[d * G];
+        for (std::size_t j = 0; j < G; ++j) {
+          const std::uint32_t g = s.order[j];
+          if (s.matched[j] && !gts[g]->iscrowd) continue;
+          if (m > -1 && !s.gt_ignore[static_cast<std::size_t>(m)] && s.gt_ignore[j]) break;
+          if (row[g] < best) continue;
+          best = row[g];
+          m = static_cast<std::ptrdiff_t>(j);
+        }
+        const double darea = dts[d]->bbox.w * dts[d]->bbox.h;
+        const bool out_of_range = darea < lo || darea > hi;
+        if (m == -1) {
+          if (out_of_range) ignore_mask[d * A + a] |= bit;
+          continue;
+        }
+        const std::size_t mj = static_cast<std::size_t>(m);
+        const std::uint32_t g = s.order[mj];
+        s.matched[mj] = 1;
+        if (a == 0 && t == 0) gt_match[g] = static_cast<std::int32_t>(d);
+        const bool gt_ig = s.gt_ignore[mj] != 0;
+        if (gts[g]->id == 0 && p.gt_id_zero == gt_id_zero_policy::reproduce_pycocotools) {
+          // dtMatches holds the GT id, and 0 reads as "unmatched": an FP unless ignored.
+          if (gt_ig || out_of_range) ignore_mask[d * A + a] |= bit;
+        } else if (gt_ig) {
+          ignore_mask[d * A + a] |= bit;
+        } else {
+          tp_mask[d * A + a] |= bit;
+        }
+      }
+    }
+  }
+}
+
+// ---- The pipeline ---------------------------------------------------------------------------------
+
+namespace detail {
+inline error eval_error(errc code, std::string message) {
+  return make_error(code, std::move(message));
+}
+
+inline result<void> validate_params(const coco_eval_params& p) {
+  if (p.iou_thresholds.empty() || p.iou_thresholds.size() > 32)
+    return eval_error(errc::eval_bad_params, "iou_thresholds must have 1 to 32 entries");
+  if (p.recall_thresholds.empty())
+    return eval_error(errc::eval_bad_params, "recall_thresholds must not be empty");
+  if (p.max_dets.empty()) return eval_error(errc::eval_bad_params, "max_dets must not be empty");
+  for (auto m : p.max_dets)
+    if (m == 0) return eval_error(errc::eval_bad_params, "max_dets entries must be > 0");
+  if (p.area_ranges.empty())
+    return eval_error(errc::eval_bad_params, "area_ranges must not be empty");
+  for (double v : p.iou_thresholds)
+    if (!std::isfinite(v)) return eval_error(errc::eval_bad_params, "iou_thresholds: not finite");
+  for (double v : p.recall_thresholds)
+    if (!std::isfinite(v))
+      return eval_error(errc::eval_bad_params, "recall_thresholds: not finite");
+  if (std::isnan(p.score_cutoff)) return eval_error(errc::eval_bad_params, "score_cutoff is NaN");
+  return {};
+}
+
+template <class T, class Key>
+result<std::vector<std::int64_t>> sorted_unique_ids(const std::vector<T>& items, Key key,
+                                                    const char* what) {
+  std::vector<std::int64_t> ids;
+  ids.reserve(items.size());
+  for (const auto& it : items) ids.push_back(key(it));
+  std::sort(ids.begin(), ids.end());
+  auto dup = std::adjacent_find(ids.begin(), ids.end());
+  if (dup != ids.end())
+    return eval_error(errc::eval_duplicate_id,
+                      std::string("duplicate ") + what + " id " + std::to_string(*dup));
+  return ids;
+}
+
+inline bool finite_box(const coco_bbox& b) {
+  return std::isfinite(b.x) && std::isfinite(b.y) && std::isfinite(b.w) && std::isfinite(b.h);
+}
+
+// Fills events of one category from its ranked detections (see coco_tp_event).
+inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
+  const std::size_t A = p.area_ranges.size(), M = p.max_dets.size(), T = p.iou_thresholds.size();
+  const std::size_t n = c.score.size();
+  const std::uint32_t full = T >= 32 ? 0xffffffffu : ((1u << T) - 1u);
+  std::vector<std::vector<coco_tp_event>> ev(A * M * T);
+  std::vector<std::uint32_t> seen(M), ig_before(M * T), tp_before(M * T);
+  for (std::size_t a = 0; a < A; ++a) {
+    std::fill(seen.begin(), seen.end(), 0u);
+    std::fill(ig_before.begin(), ig_before.end(), 0u);
+    std::fill(tp_before.begin(), tp_before.end(), 0u);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t ig = c.ignore_mask[i * A + a];
+      if (ig == full) continue;  // zero increments at every threshold (pycocotools keeps it inert)
+      const std::uint32_t tp = c.tp_mask[i * A + a];
+      for (std::size_t m = 0; m < M; ++m) {
+        if (c.rank[i] >= p.max_dets[m]) continue;
+        for (std::uint32_t bits = tp; bits; bits &= bits - 1) {
+          const std::size_t t = static_cast<std::size_t>(__builtin_ctz(bits));
+          const std::size_t mt = m * T + t;
+          ev[(a * M + m) * T + t].push_back(
+              {seen[m] - ig_before[mt] - tp_before[mt], static_cast<std::uint32_t>(i)});
+          ++tp_before[mt];
+        }
+        for (std::uint32_t bits = ig; bits; bits &= bits - 1)
+          ++ig_before[m * T + static_cast<std::size_t>(__builtin_ctz(bits))];
+        ++seen[m];
+      }
+    }
+  }
+  c.event_begin.assign(A * M * T + 1, 0);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < ev.size(); ++i) {
+    c.event_begin[i] = total;
+    total += ev[i].size();
+  }
+  c.event_begin[ev.size()] = total;
+  c.events.clear();
+  c.events.reserve(total);
+  for (auto& v : ev) c.events.insert(c.events.end(), v.begin(), v.end());
+}
+}  // namespace detail
+
+/// pycocotools COCOeval.evaluate() (+ the cutoff-independent half of accumulate): validates the
+/// inputs, matches every image and category in parallel, and ranks each category's detections.
+[[nodiscard]] inline result<coco_matches> try_evaluate_images(
+    const coco_ground_truth& gt, const std::vector<coco_detection>& dts,
+    const coco_eval_params& params) {
+  using detail::eval_error;
+  if (auto ok = detail::validate_params(params); !ok) return ok.error();
+  coco_matches out;
+  out.params = params;
+  const coco_eval_params& p = out.params;
+  const std::size_t A = p.area_ranges.size();
+  const std::uint32_t max_det_eval = p.max_dets.back();
+
+  auto img_ids = detail::sorted_unique_ids(
+      gt.images, [](const coco_image& i) { return i.id; }, "image");
+  if (!img_ids) return std::move(img_ids).error();
+  out.image_ids = std::move(*img_ids);
+  auto cat_ids = detail::sorted_unique_ids(
+      gt.categories, [](const coco_category& c) { return c.id; }, "category");
+  if (!cat_ids) return std::move(cat_ids).error();
+  auto ann_ids = detail::sorted_unique_ids(
+      gt.annotations, [](const coco_annotation& a) { return a.id; }, "annotation");
+  if (!ann_ids) return std::move(ann_ids).error();
+  const detail::id_index img_index(out.image_ids);
+  const detail::id_index cat_index(*cat_ids);
+  const bool agnostic = p.categories == category_mode::class_agnostic;
+  const std::size_t K = agnostic ? 1 : cat_ids->size();
+  if (out.image_ids.size() >= 0xffffffffu || dts.size() >= 0xffffffffu ||
+      gt.annotations.size() >= 0x7fffffffu)
+    return eval_error(errc::eval_bad_params, "too many images, annotations or detections");
+
+  // GT: (bucket, image, category, file position) order.
+  struct ref {
+    std::uint32_t bucket, image, category, index;
+    double score;
+  };
+  std::vector<ref> gref;
+  gref.reserve(gt.annotations.size());
+  out.gt.resize(gt.annotations.size());
+  for (std::size_t i = 0; i < gt.annotations.size(); ++i) {
+    const coco_annotation& an = gt.annotations[i];
+    const std::uint32_t im = img_index.find(an.image_id);
+    if (im == detail::id_index::npos)
+      return eval_error(errc::eval_unknown_image,
+                        "annotation id " + std::to_string(an.id) + " names image_id " +
+                            std::to_string(an.image_id) + ", which is not in images");
+    const std::uint32_t ca = cat_index.find(an.category_id);
+    if (ca == detail::id_index::npos)
+      return eval_error(errc::eval_unknown_category,
+                        "annotation id " + std::to_string(an.id) + " names category_id " +
+                            std::to_string(an.category_id) + ", which is not in categories");
+    if (!detail::finite_box(an.bbox) || !std::isfinite(an.area))
+      return eval_error(errc::eval_bad_value,
+                        "annotation id " + std::to_string(an.id) + ": bbox or area is not finite");
+    gref.push_back({agnostic ? 0u : ca, im, ca, static_cast<std::uint32_t>(i), 0.0});
+    out.gt[i].image_index = im;
+  }
+  std::sort(gref.begin(), gref.end(), [](const ref& x, const ref& y) {
+    if (x.bucket != y.bucket) return x.bucket < y.bucket;
+    if (x.image != y.image) return x.image < y.image;
+    if (x.category != y.category) return x.category < y.category;
+    return x.index < y.index;
+  });
+  // Detections: (bucket, image, score desc, category, file position) order.
+  std::vector<ref> dref;
+  dref.reserve(dts.size());
+  out.report.detections_read = dts.size();
+  for (std::size_t i = 0; i < dts.size(); ++i) {
+    const coco_detection& d = dts[i];
+    if (!detail::finite_box(d.bbox) || std::isnan(d.score))
+      return eval_error(errc::eval_bad_value,
+                        "detection " + std::to_string(i) + ": bbox or score is not finite");
+    const std::uint32_t ca = cat_index.find(d.category_id);
+    if (ca == detail::id_index::npos) {
+      ++out.report.detections_unknown_category;
+      continue;
+    }
+    const std::uint32_t im = img_index.find(d.image_id);
+    if (im == detail::id_index::npos) {
+      if (p.unknown_images == unknown_image_policy::drop) {
+        ++out.report.detections_unknown_image;
+        continue;
+      }
+      return eval_error(errc::eval_unknown_image,
+                        "detection " + std::to_string(i) + " names image_id " +
+                            std::to_string(d.image_id) +
+                            ", which is not a ground-truth image (pycocotools: \"Results do not "
+                            "correspond to current coco set\"); drop such detections on purpose "
+                            "with unknown_image_policy::drop");
+    }
+    dref.push_back({agnostic ? 0u : ca, im, ca, static_cast<std::uint32_t>(i), d.score});
+  }
+  // Bucket by category (counting sort keeps file order), then sort each bucket in parallel.
+  auto bucket_split = [K](std::vector<ref>& v) {
+    std::vector<std::size_t> begin(K + 1, 0);
+    for (const ref& r : v) ++begin[r.bucket + 1];
+    for (std::size_t k = 0; k < K; ++k) begin[k + 1] += begin[k];
+    std::vector<ref> sorted(v.size());
+    std::vector<std::size_t> pos(begin.begin(), begin.end() - 1);
+    for (const ref& r : v) sorted[pos[r.bucket]++] = r;
+    v.swap(sorted);
+    return begin;
+  };
+  const std::vector<std::size_t> gbegin = bucket_split(gref);  // gref already sorted: stays so
+  const std::vector<std::size_t> dbegin = bucket_split(dref);
+
+  out.categories.resize(K);
+  std::vector<std::size_t> over_max(K, 0);
+  detail::parallel_for(K, p.threads, [&](std::size_t k) {
+    std::sort(dref.begin() + static_cast<std::ptrdiff_t>(dbegin[k]),
+              dref.begin() + static_cast<std::ptrdiff_t>(dbegin[k + 1]),
+              [](const ref& x, const ref& y) {
+                if (x.image != y.image) return x.image < y.image;
+                if (x.score != y.score) return x.score > y.score;
+                if (x.category != y.category) return x.category < y.category;
+                return x.index < y.index;
+              });
+    coco_category_matches& c = out.categories[k];
+    c.category_id = agnostic ? -1 : (*cat_ids)[k];
+    c.num_gt.assign(A, 0);
+    coco_image_scratch scratch;
+    std::vector<const coco_annotation*> g_ptr;
+    std::vector<const coco_detection*> d_ptr;
+    std::vector<std::int32_t> g_match;
+    std::size_t gi = gbegin[k], di = dbegin[k];
+    const std::size_t gend = gbegin[k + 1], dend = dbegin[k + 1];
+    // Unranked storage in (image, rank) order.
+    std::vector<double> score;
+    std::vector<std::uint32_t> image, det, rank, tpm, igm;
+    while (gi < gend || di < dend) {
+      const std::uint32_t im = std::min(gi < gend ? gref[gi].image : 0xffffffffu,
+                                        di < dend ? dref[di].image : 0xffffffffu);
+      g_ptr.clear();
+      d_ptr.clear();
+      const std::size_t g0 = gi;
+      for (; gi < gend && gref[gi].image == im; ++gi)
+        g_ptr.push_back(&gt.annotations[gref[gi].index]);
+      const std::size_t d0 = di;
+      for (; di < dend && dref[di].image == im; ++di)
+        if (di - d0 < max_det_eval) d_ptr.push_back(&dts[dref[di].index]);
+      over_max[k] += (di - d0) - d_ptr.size();
+      const std::size_t G = g_ptr.size(), D = d_ptr.size();
+      const std::size_t base = score.size();
+      tpm.resize((base + D) * A);
+      igm.resize((base + D) * A);
+      g_match.resize(G);
+      evaluate_image(g_ptr.data(), G, d_ptr.data(), D, p, scratch, tpm.data() + base * A,
+                     igm.data() + base * A, c.num_gt.data(), g_match.data());
+      for (std::size_t d = 0; d < D; ++d) {
+        score.push_back(d_ptr[d]->score);
+        image.push_back(im);
+        det.push_back(dref[d0 + d].index);
+        rank.push_back(static_cast<std::uint32_t>(d));
+      }
+      const double lo = p.area_ranges[0].lo, hi = p.area_ranges[0].hi;
+      for (std::size_t g = 0; g < G; ++g) {
+        coco_gt_status& st = out.gt[gref[g0 + g].index];
+        st.ignored = g_ptr[g]->iscrowd || g_ptr[g]->area < lo || g_ptr[g]->area > hi;
+        if (g_match[g] >= 0) st.match_score = d_ptr[static_cast<std::size_t>(g_match[g])]->score;
+      }
+    }
+    // accumulate's order: stable sort on descending score of the image-ordered concatenation.
+    std::vector<std::uint32_t> perm(score.size());
+    for (std::size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<std::uint32_t>(i);
+    std::stable_sort(perm.begin(), perm.end(),
+                     [&](std::uint32_t x, std::uint32_t y) { return score[x] > score[y]; });
+    const std::size_t n = perm.size();
+    c.score.resize(n);
+    c.image_index.resize(n);
+    c.detection_index.resize(n);
+    c.rank.resize(n);
+    c.tp_mask.resize(n * A);
+    c.ignore_mask.resize(n * A);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t s = perm[i];
+      c.score[i] = score[s];
+      c.image_index[i] = image[s];
+      c.detection_index[i] = det[s];
+      c.rank[i] = rank[s];
+      for (std::size_t a = 0; a < A; ++a) {
+        c.tp_mask[i * A + a] = tpm[s * A + a];
+        c.ignore_mask[i * A + a] = igm[s * A + a];
+      }
+    }
+    detail::build_events(c, p);
+  });
+  for (std::size_t v : over_max) out.report.detections_over_max_dets += v;
+  return out;
+}
+
+namespace detail {
+// Number of detections in a category's ranked list with score >= cutoff (a prefix).
+inline std::size_t prefix_at_cutoff(const std::vector<double>& score, double cutoff) {
+  return static_cast<std::size_t>(
+      std::partition_point(score.begin(), score.end(), [cutoff](double s) { return s >= cutoff; }) -
+      score.begin());
+}
+}  // namespace detail
+
+/// pycocotools COCOeval.accumulate() for the detections with score >= score_cutoff.
+inline coco_accumulation accumulate(
+    const coco_matches& mt, double score_cutoff = -std::numeric_limits<double>::infinity()) {
+  const coco_eval_params& p = mt.params;
+  coco_accumulation acc;
+  const std::size_t T = p.iou_thresholds.size(), R = p.recall_thresholds.size(),
+                    K = mt.categories.size(), A = p.area_ranges.size(), M = p.max_dets.size();
+  acc.num_iou = T;
+  acc.num_recall = R;
+  acc.num_categories = K;
+  acc.num_areas = A;
+  acc.num_max_dets = M;
+  acc.score_cutoff = score_cutoff;
+  acc.precision.assign(T * R * K * A * M, -1.0);
+  acc.recall.assign(T * K * A * M, -1.0);
+  const double eps = 2.220446049250313e-16;  // np.spacing(1)
+  detail::parallel_for(K, p.threads, [&](std::size_t k) {
+    const coco_category_matches& c = mt.categories[k];
+    const std::size_t limit = detail::prefix_at_cutoff(c.score, score_cutoff);
+    std::vector<std::size_t> n_min(R);
+    std::vector<double> pr;
+    for (std::size_t a = 0; a < A; ++a) {
+      const std::uint32_t npig = c.num_gt[a];
+      if (npig == 0) continue;  // precision and recall stay -1
+      const double npig_d = static_cast<double>(npig);
+      // Smallest TP count n >= 1 whose recall n/npig reaches each recall threshold; searchsorted
+      // lands on that TP's row, and the envelope there is the max precision of TPs n.. onwards.
+      for (std::size_t r = 0; r < R; ++r) {
+        const double thr = p.recall_thresholds[r];
+        std::size_t n = 1;
+        if (thr > 0) {
+          const double guess = std::floor(thr * npig_d);
+          n = guess > 1 ? static_cast<std::size_t>(guess) : 1;
+          while (n > 1 && static_cast<double>(n - 1) / npig_d >= thr) --n;
+          while (n <= npig && static_cast<double>(n) / npig_d < thr) ++n;
+        }
+        n_min[r] = n;
+      }
+      for (std::size_t m = 0; m < M; ++m) {
+        for (std::size_t t = 0; t < T; ++t) {
+          const std::size_t e = (a * M + m) * T + t;
+          const coco_tp_event* ev = c.events.data() + c.event_begin[e];
+          const std::size_t total = c.event_begin[e + 1] - c.event_begin[e];
+          const std::size_t N = static_cast<std::size_t>(
+              std::partition_point(ev, ev + total,
+                                   [limit](const coco_tp_event& x) { return x.position < limit; }) -
+              ev);
+          acc.recall[((t * K + k) * A + a) * M + m] = static_cast<double>(N) / npig_d;
+          pr.resize(N + 1);
+          for (std::size_t i = 0; i < N; ++i) {
+            const double tp = static_cast<double>(i + 1);
+            const double fp = static_cast<double>(ev[i].fp_before);
+            pr[i + 1] = tp / (fp + tp + eps);
+          }
+          for (std::size_t i = N; i > 1; --i)
+            if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
+          for (std::size_t r = 0; r < R; ++r) {
+            const std::size_t idx = (((t * R + r) * K + k) * A + a) * M + m;
+            if (n_min[r] > N) {
+              // searchsorted ran past the end: pycocotools' try/except leaves this and every later
+              // recall point at 0.
+              for (std::size_t r2 = r; r2 < R; ++r2)
+                acc.precision[(((t * R + r2) * K + k) * A + a) * M + m] = 0.0;
+              break;
+            }
+            acc.precision[idx] = pr[n_min[r]];
+          }
+        }
+      }
+    }
+  });
+  return acc;
+}
+
+namespace detail {
+inline double mean_over_valid(std::vector<double>& buf) {
+  std::size_t n = 0;
+  for (double v : buf)
+    if (v > -1) buf[n++] = v;
+  if (n == 0) return -1.0;
+  return numpy_mean(buf.data(), n);
+}
+inline std::ptrdiff_t find_index(const std::vector<double>& v, double x) {
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (v[i] == x) return static_cast<std::ptrdiff_t>(i);
+  return -1;
+}
+}  // namespace detail
+
+/// pycocotools COCOeval.summarize() (stats only; see format_summary for the printed lines) and the
+/// per-category table.
+inline coco_summary summarize(const coco_accumulation& acc, const coco_eval_params& p,
+                              const std::vector<std::int64_t>& category_ids) {
+  coco_summary out;
+  out.score_cutoff = acc.score_cutoff;
+  const std::size_t T = acc.num_iou, R = acc.num_recall, K = acc.num_categories, A = acc.num_areas,
+                    M = acc.num_max_dets;
+  auto area_index = [&](const char* label) -> std::ptrdiff_t {
+    for (std::size_t a = 0; a < p.area_ranges.size(); ++a)
+      if (p.area_ranges[a].label == label) return static_cast<std::ptrdiff_t>(a);
+    return -1;
+  };
+  auto maxdet_index = [&](std::uint32_t v) -> std::ptrdiff_t {
+    for (std::size_t m = 0; m < p.max_dets.size(); ++m)
+      if (p.max_dets[m] == v) return static_cast<std::ptrdiff_t>(m);
+    return -1;
+  };
+  auto nth_maxdet = [&](std::size_t i) -> std::uint32_t {
+    return p.max_dets[std::min(i, p.max_dets.size() - 1)];
+  };
+  std::vector<double> buf;
+  // One _summarize call: iou_thr < 0 means all thresholds.
+  auto stat = [&](bool ap, double iou_thr, const char* area, std::uint32_t max_dets) -> double {
+    const std::ptrdiff_t ai = area_index(area), mi = maxdet_index(max_dets);
+    if (ai < 0 || mi < 0) return -1.0;
+    const std::size_t a = static_cast<std::size_t>(ai), m = static_cast<std::size_t>(mi);
+    buf.clear();
+    for (std::size_t t = 0; t < T; ++t) {
+      if (iou_thr >= 0 && !(p.iou_thresholds[t] == iou_thr)) continue;
+      if (ap) {
+        for (std::size_t r = 0; r < R; ++r)
+          for (std::size_t k = 0; k < K; ++k)
+            buf.push_back(acc.precision[(((t * R + r) * K + k) * A + a) * M + m]);
+      } else {
+        for (std::size_t k = 0; k < K; ++k)
+          buf.push_back(acc.recall[((t * K + k) * A + a) * M + m]);
+      }
+    }
+    return detail::mean_over_valid(buf);
+  };
+  out.stats[0] = stat(true, -1, "all", 100);
+  out.stats[1] = stat(true, .5, "all", nth_maxdet(2));
+  out.stats[2] = stat(true, .75, "all", nth_maxdet(2));
+  out.stats[3] = stat(true, -1, "small", nth_maxdet(2));
+  out.stats[4] = stat(true, -1, "medium", nth_maxdet(2));
+  out.stats[5] = stat(true, -1, "large", nth_maxdet(2));
+  out.stats[6] = stat(false, -1, "all", nth_maxdet(0));
+  out.stats[7] = stat(false, -1, "all", nth_maxdet(1));
+  out.stats[8] = stat(false, -1, "all", nth_maxdet(2));
+  out.stats[9] = stat(false, -1, "small", nth_maxdet(2));
+  out.stats[10] = stat(false, -1, "medium", nth_maxdet(2));
+  out.stats[11] = stat(false, -1, "large", nth_maxdet(2));
+
+  const std::ptrdiff_t t50 = detail::find_index(p.iou_thresholds, 0.5);
+  const std::ptrdiff_t t75 = detail::find_index(p.iou_thresholds, 0.75);
+  const std::size_t m = M - 1;
+  out.per_category.resize(K);
+  for (std::size_t k = 0; k < K; ++k) {
+    coco_category_summary& cs = out.per_category[k];
+    cs.category_id = k < category_ids.size() ? category_ids[k] : -1;
+    buf.clear();
+    for (std::size_t t = 0; t < T; ++t)
+      for (std::size_t r = 0; r < R; ++r) buf.push_back(acc.precision_at(t, r, k, 0, m));
+    cs.ap = detail::mean_over_valid(buf);
+    for (std::ptrdiff_t ts : {t50, t75}) {
+      double v = -1;
+      if (ts >= 0) {
+        buf.clear();
+        for (std::size_t r = 0; r < R; ++r)
+          buf.push_back(acc.precision_at(static_cast<std::size_t>(ts), r, k, 0, m));
+        v = detail::mean_over_valid(buf);
+      }
+      (ts == t50 ? cs.ap50 : cs.ap75) = v;
+    }
+    buf.clear();
+    for (std::size_t t = 0; t < T; ++t) buf.push_back(acc.recall_at(t, k, 0, m));
+    cs.ar100 = detail::mean_over_valid(buf);
+  }
+  return out;
+}
+
+/// The category ids of a matching, in accumulate's K order.
+inline std::vector<std::int64_t> category_ids(const coco_matches& mt) {
+  std::vector<std::int64_t> ids;
+  ids.reserve(mt.categories.size());
+  for (const auto& c : mt.categories) ids.push_back(c.category_id);
+  return ids;
+}
+
+inline coco_summary summarize(const coco_accumulation& acc, const coco_matches& mt) {
+  return summarize(acc, mt.params, category_ids(mt));
+}
+
+/// Stats for many score cutoffs from one matching (far cheaper than re-running per cutoff).
+inline std::vector<coco_summary> sweep_score_cutoffs(const coco_matches& mt,
+                                                     const std::vector<double>& cutoffs) {
+  std::vector<coco_summary> out;
+  out.reserve(cutoffs.size());
+  for (double c : cutoffs) out.push_back(summarize(accumulate(mt, c), mt));
+  return out;
+}
+
+/// The 20 cutoffs 0.00, 0.05, ... 0.95 (numpy.linspace(0, 0.95, 20)).
+inline std::vector<double> default_score_cutoffs() { return detail::linspace(0.0, 0.95, 20); }
+
+/// Everything try_evaluate computes.
+struct coco_eval_result {
+  coco_matches matches;
+  coco_accumulation accumulation;
+  coco_summary summary;
+};
+
+/// evaluate() + accumulate() + summarize() at params.score_cutoff.
+[[nodiscard]] inline result<coco_eval_result> try_evaluate(const coco_ground_truth& gt,
+                                                           const std::vector<coco_detection>& dts,
+                                                           const coco_eval_params& params = {}) {
+  auto mt = try_evaluate_images(gt, dts, params);
+  if (!mt) return std::move(mt).error();
+  coco_eval_result r;
+  r.matches = std::move(*mt);
+  r.accumulation = accumulate(r.matches, params.score_cutoff);
+  r.summary = summarize(r.accumulation, r.matches);
+  return r;
+}
+inline coco_eval_result evaluate(const coco_ground_truth& gt,
+                                 const std::vector<coco_detection>& dts,
+                                 const coco_eval_params& params = {}) {
+  return try_evaluate(gt, dts, params).value();
+}
+
+/// pycocotools' 12 printed lines, byte for byte:
+/// ` {:<18} {} @[ IoU={:<9} | area={:>6s} | maxDets={:>3d} ] = {:0.3f}` + '\n' each.
+inline std::string format_summary(const coco_summary& s, const coco_eval_params& p = {}) {
+  auto nth_maxdet = [&](std::size_t i) -> unsigned {
+    return p.max_dets.empty() ? 0u : p.max_dets[std::min(i, p.max_dets.size() - 1)];
+  };
+  char all_iou[32] = "";
+  if (!p.iou_thresholds.empty())
+    std::snprintf(all_iou, sizeof all_iou, "%0.2f:%0.2f", p.iou_thresholds.front(),
+                  p.iou_thresholds.back());
+  struct line {
+    bool ap;
+    const char* iou;
+    const char* area;
+    unsigned max_dets;
+  };
+  const line lines[12] = {{true, all_iou, "all", 100},
+                          {true, "0.50", "all", nth_maxdet(2)},
+                          {true, "0.75", "all", nth_maxdet(2)},
+                          {true, all_iou, "small", nth_maxdet(2)},
+                          {true, all_iou, "medium", nth_maxdet(2)},
+                          {true, all_iou, "large", nth_maxdet(2)},
+                          {false, all_iou, "all", nth_maxdet(0)},
+                          {false, all_iou, "all", nth_maxdet(1)},
+                          {false, all_iou, "all", nth_maxdet(2)},
+                          {false, all_iou, "small", nth_maxdet(2)},
+                          {false, all_iou, "medium", nth_maxdet(2)},
+                          {false, all_iou, "large", nth_maxdet(2)}};
+  std::string out;
+  char buf[160];
+  for (std::size_t i = 0; i < 12; ++i) {
+    const line& l = lines[i];
+    std::snprintf(buf, sizeof buf, " %-18s %s @[ IoU=%-9s | area=%6s | maxDets=%3u ] = %0.3f\n",
+                  l.ap ? "Average Precision" : "Average Recall", l.ap ? "(AP)" : "(AR)", l.iou,
+                  l.area, l.max_dets, s.stats[i]);
+    out += buf;
+  }
+  return out;
+}
+
+/// Per image, at area range 0 and iou_thresholds[0], for detections with score >= cutoff.
+struct coco_image_errors {
+  std::uint32_t image_index = 0;  // into coco_matches::image_ids
+  std::uint32_t true_positives = 0;
+  std::uint32_t false_positives = 0;
+  std::uint32_t missed = 0;  // non-ignored GT without a match
+};
+
+/// Counts per image (all images, in image_ids order); sort them to find the worst.
+inline std::vector<coco_image_errors> image_errors(
+    const coco_matches& mt, double score_cutoff = -std::numeric_limits<double>::infinity()) {
+  const std::size_t A = mt.params.area_ranges.size();
+  std::vector<coco_image_errors> out(mt.image_ids.size());
+  for (std::size_t i = 0; i < out.size(); ++i) out[i].image_index = static_cast<std::uint32_t>(i);
+  for (const auto& c : mt.categories) {
+    const std::size_t limit = detail::prefix_at_cutoff(c.score, score_cutoff);
+    for (std::size_t i = 0; i < limit; ++i) {
+      coco_image_errors& e = out[c.image_index[i]];
+      if (c.tp_mask[i * A] & 1u)
+        ++e.true_positives;
+      else if (!(c.ignore_mask[i * A] & 1u))
+        ++e.false_positives;
+    }
+  }
+  for (const auto& g : mt.gt)
+    if (!g.ignored && !(g.match_score >= score_cutoff)) ++out[g.image_index].missed;
+  return out;
+}
+
+/// Per input detection, at area range 0 and iou_thresholds[0]: 1 true positive, 0 false
+/// positive, 2 ignored, -1 not evaluated (unknown category or image, beyond max_dets).
+inline std::vector<std::int8_t> detection_status(const coco_matches& mt,
+                                                 std::size_t num_detections) {
+  const std::size_t A = mt.params.area_ranges.size();
+  std::vector<std::int8_t> out(num_detections, -1);
+  for (const auto& c : mt.categories) {
+    for (std::size_t i = 0; i < c.score.size(); ++i) {
+      const std::uint32_t d = c.detection_index[i];
+      if (d >= num_detections) continue;
+      out[d] = (c.tp_mask[i * A] & 1u) ? 1 : (c.ignore_mask[i * A] & 1u) ? 2 : 0;
+    }
+  }
+  return out;
+}
+
+DETKIT_END_NAMESPACE
