@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -64,6 +65,9 @@ struct csv_options {
   std::size_t max_fields = 4096;                        // most fields per record
   unsigned threads = 1;                                 // chunks of try_scan_parallel
   std::size_t max_error_examples = 10;                  // located errors kept in a lenient report
+  /// Optional progress hook: called from the scanning threads (so it must be thread-safe) with
+  /// the bytes consumed since that thread's previous call, every 64Ki records or so.
+  std::function<void(std::uint64_t bytes)> progress;
 };
 
 /// What a read saw. Every row seen is kept, filtered (rejected on purpose by a filter) or skipped
@@ -244,28 +248,42 @@ struct line_scan {
   std::uint32_t pos[16];
 };
 
-inline std::uint32_t popcount64(std::uint64_t x) noexcept {
-  return static_cast<std::uint32_t>(__builtin_popcountll(x));
+inline std::uint32_t popcount32(std::uint32_t x) noexcept {
+#if defined(__POPCNT__)
+  return static_cast<std::uint32_t>(__builtin_popcount(x));
+#else
+  // Without -mpopcnt the builtin becomes a libgcc call; this SWAR form stays inline.
+  x = x - ((x >> 1) & 0x55555555u);
+  x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+  return (((x + (x >> 4)) & 0x0F0F0F0Fu) * 0x01010101u) >> 24;
+#endif
 }
-inline std::uint32_t ctz64(std::uint64_t x) noexcept {
-  return static_cast<std::uint32_t>(__builtin_ctzll(x));
+inline std::uint32_t ctz32(std::uint32_t x) noexcept {
+  return static_cast<std::uint32_t>(__builtin_ctz(x));
 }
 
-// Bit i of each mask: byte i of the block is '\n' / the delimiter / '"'.
-inline void masks16(const char* p, std::size_t n, char delim, std::uint64_t& nl, std::uint64_t& dl,
-                    std::uint64_t& qt) noexcept {
+// Bit i of each mask: byte i of the 32-byte block is '\n' / the delimiter / '"'.
+inline void masks32(const char* p, std::size_t n, char delim, std::uint32_t& nl, std::uint32_t& dl,
+                    std::uint32_t& qt) noexcept {
 #if defined(__SSE2__)
-  if (n == 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    nl = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))));
-    dl = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(delim))));
-    qt = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('"'))));
+  if (n == 32) {
+    const __m128i vn = _mm_set1_epi8('\n'), vd = _mm_set1_epi8(delim), vq = _mm_set1_epi8('"');
+    const __m128i x0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i x1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
+    auto mm = [](__m128i a, __m128i b, __m128i v) {
+      const auto lo = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(a, v)));
+      const auto hi = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, v)));
+      return lo | (hi << 16);
+    };
+    nl = mm(x0, x1, vn);
+    dl = mm(x0, x1, vd);
+    qt = mm(x0, x1, vq);
     return;
   }
 #endif
   nl = dl = qt = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint64_t bit = std::uint64_t{1} << i;
+    const std::uint32_t bit = std::uint32_t{1} << i;
     if (p[i] == '\n') nl |= bit;
     if (p[i] == delim) dl |= bit;
     if (p[i] == '"') qt |= bit;
@@ -275,36 +293,35 @@ inline void masks16(const char* p, std::size_t n, char delim, std::uint64_t& nl,
 /// Scans one line, recording the offsets of its first `want` (<= 16) delimiters.
 inline void scan_line(const char* p, const char* end, char delim, std::uint32_t want,
                       line_scan& out) noexcept {
-  out.len = 0;
-  out.terminated = false;
   out.has_quote = false;
   out.delimiters = 0;
   out.recorded = 0;
   const std::size_t avail = static_cast<std::size_t>(end - p);
   std::size_t off = 0;
   while (off < avail) {
-    const std::size_t n = std::min<std::size_t>(16, avail - off);
-    std::uint64_t nl, dl, qt;
-    masks16(p + off, n, delim, nl, dl, qt);
+    const std::size_t n = std::min<std::size_t>(32, avail - off);
+    std::uint32_t nl, dl, qt;
+    masks32(p + off, n, delim, nl, dl, qt);
     if (nl != 0) {
-      const std::uint64_t below = (nl & (~nl + 1)) - 1;
+      const std::uint32_t below = (nl & (~nl + 1)) - 1;
       dl &= below;
       qt &= below;
     }
     out.has_quote |= qt != 0;
-    out.delimiters += popcount64(dl);
+    out.delimiters += popcount32(dl);
     while (out.recorded < want && dl != 0) {
-      out.pos[out.recorded++] = static_cast<std::uint32_t>(off + ctz64(dl));
+      out.pos[out.recorded++] = static_cast<std::uint32_t>(off + ctz32(dl));
       dl &= dl - 1;
     }
     if (nl != 0) {
-      out.len = off + ctz64(nl);
+      out.len = off + ctz32(nl);
       out.terminated = true;
       return;
     }
     off += n;
   }
   out.len = avail;
+  out.terminated = false;
 }
 
 inline std::uint64_t count_newlines(const char* p, const char* end) noexcept {
@@ -341,7 +358,6 @@ class csv_cursor {
   step next(csv_record& rec, const Prefilter& pre) {
     for (;;) {
       if (p_ >= end_) return step::end;
-      rec.clear();
       rec.begin_ = p_;
       rec.line_ = line_;
       // Blank lines hold no data: skip and count them (pandas' skip_blank_lines does the same).
@@ -415,6 +431,7 @@ class csv_cursor {
 
  private:
   void split_plain(csv_record& rec, const char* b, const char* e) {
+    rec.clear();
     const char d = opt_->delimiter;
     const char* f = b;
     for (;;) {
@@ -474,6 +491,7 @@ class csv_cursor {
 
   template <class Prefilter>
   step next_quoted(csv_record& rec, const Prefilter& pre) {
+    rec.clear();
     const char d = opt_->delimiter;
     const char* q = p_;
     const char* const limit_end = static_cast<std::size_t>(end_ - p_) > opt_->max_record_bytes
@@ -705,10 +723,19 @@ void scan_chunk(const csv_file& file, const csv_layout& layout, const csv_option
     err.file = file.name();
     return err;
   };
+  const char* reported = b;
+  std::uint32_t until_progress = 1u << 16;
   for (;;) {
     const auto st = cur.next(rec, pre);
     if (st == csv_cursor::step::end) break;
     ++out.report.rows_seen;
+    if (DETKIT_UNLIKELY(--until_progress == 0)) {
+      until_progress = 1u << 16;
+      if (opt.progress) {
+        opt.progress(static_cast<std::uint64_t>(cur.position() - reported));
+        reported = cur.position();
+      }
+    }
     if (st == csv_cursor::step::filtered) {
       ++out.report.rows_filtered;
       continue;
@@ -749,6 +776,9 @@ void scan_chunk(const csv_file& file, const csv_layout& layout, const csv_option
   }
   out.lines = cur.line();
   out.report.blank_lines = cur.blank_lines();
+  if (opt.progress && cur.position() > reported) {
+    opt.progress(static_cast<std::uint64_t>(cur.position() - reported));
+  }
 }
 
 }  // namespace detail
