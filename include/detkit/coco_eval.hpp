@@ -326,7 +326,8 @@ struct coco_summary {
 
 /// Reusable buffers for evaluate_image (one per thread).
 struct coco_image_scratch {
-  std::vector<double> iou;  // [d * G + g], g in input order
+  std::vector<double> iou;      // [d * G + g], g in input order
+  std::vector<double> row_max;  // [d]: max over g of iou
   std::vector<std::uint32_t> order;
   std::vector<std::uint8_t> gt_ignore, matched;
 };
@@ -346,9 +347,11 @@ inline void evaluate_image(const coco_annotation* const* gts, std::size_t G,
   for (std::size_t g = 0; g < G; ++g) gt_match[g] = -1;
   // C bbIou: doubles, crowd IoU over the detection area.
   s.iou.resize(D * G);
+  s.row_max.resize(D);
   for (std::size_t d = 0; d < D; ++d) {
     const coco_bbox& db = dts[d]->bbox;
     const double da = db.w * db.h;
+    double row_max = 0;
     for (std::size_t g = 0; g < G; ++g) {
       const coco_bbox& gb = gts[g]->bbox;
       double& o = s.iou[d * G + g];
@@ -361,7 +364,9 @@ inline void evaluate_image(const coco_annotation* const* gts, std::size_t G,
       const double ga = gb.w * gb.h;
       const double u = gts[g]->iscrowd ? da : da + ga - i;
       o = i / u;
+      row_max = std::max(row_max, o);
     }
+    s.row_max[d] = row_max;
   }
   s.order.resize(G);
   s.gt_ignore.resize(G);
@@ -372,14 +377,12 @@ inline void evaluate_image(const coco_annotation* const* gts, std::size_t G,
     // GTs stable-sorted with non-ignored first.
     std::size_t n = 0;
     for (std::size_t g = 0; g < G; ++g) {
-      const bool ig = gts[g]->iscrowd || gts[g]->area < lo || gts[g]->area > hi;
-      if (!ig) s.order[n++] = static_cast<std::uint32_t>(g);
+      s.matched[g] = gts[g]->iscrowd || gts[g]->area < lo || gts[g]->area > hi;
+      if (!s.matched[g]) s.order[n++] = static_cast<std::uint32_t>(g);
     }
     num_gt[a] += static_cast<std::uint32_t>(n);
-    for (std::size_t g = 0, j = n; g < G; ++g) {
-      const bool ig = gts[g]->iscrowd || gts[g]->area < lo || gts[g]->area > hi;
-      if (ig) s.order[j++] = static_cast<std::uint32_t>(g);
-    }
+    for (std::size_t g = 0, j = n; g < G; ++g)
+      if (s.matched[g]) s.order[j++] = static_cast<std::uint32_t>(g);
     for (std::size_t j = 0; j < G; ++j) s.gt_ignore[j] = j >= n;
     for (std::size_t d = 0; d < D; ++d) {
       tp_mask[d * A + a] = 0;
@@ -393,7 +396,9 @@ inline void evaluate_image(const coco_annotation* const* gts, std::size_t G,
         double best = start;
         std::ptrdiff_t m = -1;
         const double* row = &s.iou[d * G];
-        for (std::size_t j = 0; j < G; ++j) {
+        // No GT reaches the start value: the walk below would match nothing.
+        const std::size_t walk = s.row_max[d] < start ? 0 : G;
+        for (std::size_t j = 0; j < walk; ++j) {
           const std::uint32_t g = s.order[j];
           if (s.matched[j] && !gts[g]->iscrowd) continue;
           if (m > -1 && !s.gt_ignore[static_cast<std::size_t>(m)] && s.gt_ignore[j]) break;
