@@ -66,8 +66,8 @@ struct csv_options {
   unsigned threads = 1;                                 // chunks of try_scan_parallel
   std::size_t max_error_examples = 10;                  // located errors kept in a lenient report
   /// Optional progress hook: called from the scanning threads (so it must be thread-safe) with
-  /// the bytes consumed since that thread's previous call, every 64Ki records or so.
-  std::function<void(std::uint64_t bytes)> progress;
+  /// the bytes and records consumed since that thread's previous call, every 64Ki records.
+  std::function<void(std::uint64_t bytes, std::uint64_t records)> progress;
 };
 
 /// What a read saw. Every row seen is kept, filtered (rejected on purpose by a filter) or skipped
@@ -724,6 +724,7 @@ void scan_chunk(const csv_file& file, const csv_layout& layout, const csv_option
     return err;
   };
   const char* reported = b;
+  std::uint64_t reported_rows = 0;
   std::uint32_t until_progress = 1u << 16;
   for (;;) {
     const auto st = cur.next(rec, pre);
@@ -732,8 +733,10 @@ void scan_chunk(const csv_file& file, const csv_layout& layout, const csv_option
     if (DETKIT_UNLIKELY(--until_progress == 0)) {
       until_progress = 1u << 16;
       if (opt.progress) {
-        opt.progress(static_cast<std::uint64_t>(cur.position() - reported));
+        opt.progress(static_cast<std::uint64_t>(cur.position() - reported),
+                     out.report.rows_seen - reported_rows);
         reported = cur.position();
+        reported_rows = out.report.rows_seen;
       }
     }
     if (st == csv_cursor::step::filtered) {
@@ -777,7 +780,8 @@ void scan_chunk(const csv_file& file, const csv_layout& layout, const csv_option
   out.lines = cur.line();
   out.report.blank_lines = cur.blank_lines();
   if (opt.progress && cur.position() > reported) {
-    opt.progress(static_cast<std::uint64_t>(cur.position() - reported));
+    opt.progress(static_cast<std::uint64_t>(cur.position() - reported),
+                 out.report.rows_seen - reported_rows);
   }
 }
 

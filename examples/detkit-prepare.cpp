@@ -1,0 +1,425 @@
+// detkit-prepare — Open Images boxes + class descriptions (+ image folder) → a binary label cache
+// (and optionally Detectron2-style JSON). Replaces steps 1–2 of "Replicating Airbnb's amenity
+// detection with Detectron2" (preprocessing.py format_annotations + get_image_dicts) with one
+// command: exact-MID joins, category ids in the order of --target, sizes from the image headers.
+//
+//   detkit-prepare --boxes train-annotations-bbox.csv --classes class-descriptions-boxable.csv
+//                  --target airbnb --images train/ --out train.dkc --dump-json train.json
+//
+// Exit status: 0 done; 2 bad input (the located message is on stderr); 1 cannot write outputs.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "detkit/detectron2_json.hpp"
+#include "detkit/image_header.hpp"
+#include "detkit/label_cache.hpp"
+#include "detkit/open_images.hpp"
+
+namespace {
+
+const char* const usage_text =
+    R"(usage: detkit-prepare --boxes FILE... --classes FILE --target LIST --out CACHE [options]
+
+Joins Open Images bounding-box CSVs with the class descriptions, keeps the target classes
+and writes per-image labels (XYXY_ABS boxes, category ids in the order of --target) to a
+binary label cache that detkit-train / detkit-eval read without JSON.
+
+Required:
+  --boxes FILE...       bbox CSVs (8-, 13- or 21-column Open Images headers, columns found by
+                        name; or OIDv4_ToolKit's ImageID,XMin,XMax,YMin,YMax with --label or
+                        --label-from-filename). Several files are merged per image.
+  --classes FILE        class descriptions: V4/V5 class-descriptions-boxable.csv (no header),
+                        V7 oidv7-class-descriptions-boxable.csv (header, CRLF), or the full
+                        image-level list (quoted names).
+  --target LIST         NAME,NAME,...  exact display names ('_' accepted for ' ', MIDs too);
+                        @FILE          one name per line;
+                        airbnb         the 30 amenity classes of the Airbnb recipe (ids 0-29
+                                       in its alphabetical order).
+                        Category id = position in this list.
+  --out CACHE           label cache to write (temp file + rename; never half-written).
+
+Options:
+  --images DIR          read width/height of DIR/<ImageID>.jpg from the JPEG/PNG header and
+                        fill XYXY_ABS boxes. A missing or corrupt image is reported and its
+                        record kept without size (see --strict-images, --drop-missing-images).
+  --strict-images       a missing or corrupt image is an error (exit 2).
+  --drop-missing-images leave out records whose image is missing or corrupt (the recipe only
+                        keeps images present in its folder).
+  --dump-json FILE      also write Detectron2-style JSON records (file_name, image_id = the
+                        Open Images ImageID, height, width, annotations[{bbox, bbox_mode:
+                        "XYXY_ABS", category_id}]).
+  --label NAME          class of every row of --boxes files that have no LabelName column.
+  --label-from-filename the class of such a file is its name without .csv (Apple.csv → Apple),
+                        as OIDv4_ToolKit writes them.
+  --image-list FILE     keep only these ImageIDs (one per line; 'split/' prefix and '.jpg' ok).
+  --exclude ATTR,...    drop boxes whose flag is 1: occluded, truncated, group-of, depiction,
+                        inside (a -1 = unknown flag is kept).
+  --require ATTR=0|1    keep only boxes whose flag is exactly 0 (or 1); -1 = unknown is dropped.
+  --rounding MODE       none (default): abs = rel * size, exact; recipe: float32 multiply and
+                        round half to even, reproducing the recipe's Detectron2 labels.
+  --threads N           CSV scan threads (default: all cores).
+  --lenient             skip bad rows, count them by reason and report them (default: the
+                        first bad row stops with its file:line:column).
+  --quiet               no progress and no per-class table.
+  --help                this text.
+
+Output: progress on stderr for inputs over 64 MB (rows/s, MB/s, ETA), then a per-class table
+(images, boxes) on stdout. Exit status: 0 ok, 2 bad input (located message on stderr), 1 the
+outputs could not be written.
+)";
+
+struct args {
+  std::vector<std::string> boxes;
+  std::string classes, images, target, out, dump_json, label, image_list;
+  bool label_from_filename = false, strict_images = false, drop_missing = false;
+  bool lenient = false, quiet = false;
+  detkit::attribute_filter attrs;
+  detkit::rounding_policy rounding = detkit::rounding_policy::none;
+  unsigned threads = 0;
+  std::string settings;  // recorded in the cache fingerprint
+};
+
+[[noreturn]] void die(int code, const std::string& msg) {
+  std::fprintf(stderr, "detkit-prepare: %s\n", msg.c_str());
+  std::exit(code);
+}
+[[noreturn]] void die_usage(const std::string& msg) { die(2, msg + " (see --help)"); }
+
+detkit::flag_rule* flag_slot(detkit::attribute_filter& f, const std::string& name) {
+  if (name == "occluded") return &f.occluded;
+  if (name == "truncated") return &f.truncated;
+  if (name == "group-of" || name == "group_of") return &f.group_of;
+  if (name == "depiction") return &f.depiction;
+  if (name == "inside") return &f.inside;
+  die_usage("unknown attribute '" + name + "' (occluded, truncated, group-of, depiction, inside)");
+}
+
+std::vector<std::string> split_list(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == sep) {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+args parse_args(int argc, char** argv) {
+  args a;
+  auto need = [&](int& i) -> std::string {
+    if (i + 1 >= argc || std::strncmp(argv[i + 1], "--", 2) == 0) {
+      die_usage(std::string(argv[i]) + " needs a value");
+    }
+    return argv[++i];
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string o = argv[i];
+    if (o == "--help" || o == "-h") {
+      std::fputs(usage_text, stdout);
+      std::exit(0);
+    } else if (o == "--boxes") {
+      while (i + 1 < argc && std::strncmp(argv[i + 1], "--", 2) != 0) a.boxes.push_back(argv[++i]);
+      if (a.boxes.empty()) die_usage("--boxes needs at least one file");
+    } else if (o == "--classes") {
+      a.classes = need(i);
+    } else if (o == "--images") {
+      a.images = need(i);
+    } else if (o == "--target") {
+      a.target = need(i);
+    } else if (o == "--out") {
+      a.out = need(i);
+    } else if (o == "--dump-json") {
+      a.dump_json = need(i);
+    } else if (o == "--label") {
+      a.label = need(i);
+    } else if (o == "--label-from-filename") {
+      a.label_from_filename = true;
+    } else if (o == "--image-list") {
+      a.image_list = need(i);
+    } else if (o == "--strict-images") {
+      a.strict_images = true;
+    } else if (o == "--drop-missing-images") {
+      a.drop_missing = true;
+    } else if (o == "--exclude") {
+      const std::string v = need(i);
+      for (const auto& n : split_list(v, ','))
+        *flag_slot(a.attrs, n) = detkit::flag_rule::exclude_yes;
+      a.settings += ";exclude=" + v;
+    } else if (o == "--require") {
+      const std::string v = need(i);
+      const auto eq = v.find('=');
+      if (eq == std::string::npos || (v.substr(eq + 1) != "0" && v.substr(eq + 1) != "1")) {
+        die_usage("--require wants ATTR=0 or ATTR=1, got '" + v + "'");
+      }
+      *flag_slot(a.attrs, v.substr(0, eq)) =
+          v.substr(eq + 1) == "1" ? detkit::flag_rule::require_yes : detkit::flag_rule::require_no;
+      a.settings += ";require=" + v;
+    } else if (o == "--rounding") {
+      const std::string v = need(i);
+      if (v == "none") {
+        a.rounding = detkit::rounding_policy::none;
+      } else if (v == "recipe") {
+        a.rounding = detkit::rounding_policy::detectron2_recipe;
+      } else {
+        die_usage("--rounding wants none or recipe, got '" + v + "'");
+      }
+    } else if (o == "--threads") {
+      const std::string v = need(i);
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (*end != 0 || n < 1 || n > 256) die_usage("--threads wants 1..256, got '" + v + "'");
+      a.threads = static_cast<unsigned>(n);
+    } else if (o == "--lenient") {
+      a.lenient = true;
+    } else if (o == "--quiet") {
+      a.quiet = true;
+    } else {
+      die_usage("unknown option '" + o + "'");
+    }
+  }
+  if (a.boxes.empty()) die_usage("--boxes is required");
+  if (a.classes.empty()) die_usage("--classes is required");
+  if (a.target.empty()) die_usage("--target is required");
+  if (a.out.empty()) die_usage("--out is required");
+  if (!a.label.empty() && a.label_from_filename) {
+    die_usage("give --label or --label-from-filename, not both");
+  }
+  if (a.threads == 0) a.threads = std::max(1u, std::thread::hardware_concurrency());
+  a.settings = std::string("rounding=") +
+               (a.rounding == detkit::rounding_policy::none ? "none" : "recipe") + a.settings;
+  return a;
+}
+
+[[noreturn]] void die_error(const detkit::error& e) { die(2, e.to_string()); }
+
+std::string base_name(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  std::string b = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (b.size() > 4 && b.compare(b.size() - 4, 4, ".csv") == 0) b.resize(b.size() - 4);
+  return b;
+}
+
+std::vector<std::string> read_target_file(const std::string& path) {
+  auto m = detkit::detail::mapped_file::try_open(path);
+  if (!m) die_error(m.error());
+  std::vector<std::string> names;
+  for (auto line : split_list(std::string(m->view()), '\n')) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) names.push_back(line);
+  }
+  return names;
+}
+
+/// Throttled progress line on stderr: rows/s, MB/s and ETA, at most twice a second.
+class progress_meter {
+ public:
+  progress_meter(std::uint64_t total_bytes, bool enabled)
+      : total_(total_bytes), enabled_(enabled), start_(clock::now()), last_(start_) {}
+
+  void add(std::uint64_t bytes, std::uint64_t rows) {
+    const std::uint64_t b = bytes_ += bytes;
+    const std::uint64_t r = rows_ += rows;
+    if (!enabled_) return;
+    std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+    if (!lock.owns_lock()) return;
+    const auto now = clock::now();
+    if (now - last_ < std::chrono::milliseconds(500)) return;
+    last_ = now;
+    const double s = std::chrono::duration<double>(now - start_).count();
+    const double mbs = static_cast<double>(b) / 1e6 / s;
+    const double eta =
+        b > 0 ? s * static_cast<double>(total_ - std::min(b, total_)) / static_cast<double>(b)
+              : 0.0;
+    std::fprintf(stderr, "\r  %5.1f%%  %.1fM rows  %.1fM rows/s  %.0f MB/s  ETA %.1f s   ",
+                 100.0 * static_cast<double>(b) / static_cast<double>(total_),
+                 static_cast<double>(r) / 1e6, static_cast<double>(r) / 1e6 / s, mbs, eta);
+    printed_ = true;
+  }
+  void finish() {
+    if (printed_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  std::uint64_t total_;
+  bool enabled_;
+  std::atomic<std::uint64_t> bytes_{0}, rows_{0};
+  std::mutex mu_;
+  clock::time_point start_, last_;
+  bool printed_ = false;
+};
+
+void print_report(const std::string& file, const detkit::read_report& r) {
+  std::fprintf(stderr, "%s: %llu rows: %llu kept, %llu filtered, %llu skipped\n", file.c_str(),
+               static_cast<unsigned long long>(r.rows_seen),
+               static_cast<unsigned long long>(r.rows_kept),
+               static_cast<unsigned long long>(r.rows_filtered),
+               static_cast<unsigned long long>(r.rows_skipped()));
+  for (const auto& kv : r.skipped_by_reason) {
+    std::fprintf(stderr, "  skipped %llu rows: %s\n", static_cast<unsigned long long>(kv.second),
+                 std::string(detkit::errc_id(kv.first)).c_str());
+  }
+  for (const auto& e : r.examples) std::fprintf(stderr, "  e.g. %s\n", e.to_string().c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const args a = parse_args(argc, argv);
+  const auto t0 = std::chrono::steady_clock::now();
+
+  auto classes = detkit::try_read_class_descriptions(a.classes);
+  if (!classes) die_error(classes.error());
+
+  // Target classes, in the user's order.
+  std::vector<detkit::class_info> targets;
+  if (a.target == "airbnb") {
+    for (const auto& c : detkit::amenity_classes()) {
+      const auto i = classes->find_mid(c.mid);
+      if (i < 0) {
+        die(2, a.classes + ": error: the airbnb preset's class '" + c.name + "' (" + c.mid +
+                   ") is not in this class file [detkit.oi.unknown_mid]");
+      }
+      targets.push_back(c);
+    }
+  } else {
+    const auto names =
+        a.target[0] == '@' ? read_target_file(a.target.substr(1)) : split_list(a.target, ',');
+    auto t = detkit::try_resolve_classes(*classes, names);
+    if (!t) die_error(t.error());
+    targets = std::move(*t);
+  }
+
+  detkit::image_id_set image_filter;
+  if (!a.image_list.empty()) {
+    auto s = detkit::try_read_image_list(a.image_list);
+    if (!s) die_error(s.error());
+    image_filter = std::move(*s);
+  }
+
+  std::uint64_t total_bytes = 0;
+  for (const auto& f : a.boxes) {
+    struct stat st {};
+    if (::stat(f.c_str(), &st) == 0) total_bytes += static_cast<std::uint64_t>(st.st_size);
+  }
+  progress_meter meter(total_bytes, !a.quiet && total_bytes > (64u << 20));
+
+  detkit::label_set labels;
+  for (const auto& f : a.boxes) {
+    detkit::join_options jo;
+    jo.csv.threads = a.threads;
+    jo.csv.mode = a.lenient ? detkit::error_mode::lenient : detkit::error_mode::strict;
+    jo.csv.progress = [&meter](std::uint64_t b, std::uint64_t r) { meter.add(b, r); };
+    jo.known_classes = &*classes;
+    jo.attributes = a.attrs;
+    if (!a.image_list.empty()) jo.images = &image_filter;
+    const std::string label = a.label_from_filename ? base_name(f) : a.label;
+    if (!label.empty()) {
+      auto c = detkit::try_resolve_classes(*classes, {label});
+      if (!c) {
+        detkit::error e = c.error();
+        e.file = f;
+        e.message = "class of the rows of this file: " + e.message;
+        die_error(e);
+      }
+      jo.label_for_all = c->front().mid;
+    }
+    auto rep = detkit::try_join_boxes_file(f, targets, jo, labels);
+    meter.finish();
+    if (!rep) die_error(rep.error());
+    if (!a.quiet || rep->rows_skipped() > 0) print_report(f, *rep);
+  }
+  if (labels.classes.empty()) labels.classes = targets;
+
+  // Image sizes from the headers; XYXY_ABS boxes.
+  std::size_t missing = 0, sized = 0;
+  if (!a.images.empty()) {
+    std::vector<detkit::image_record> kept;
+    std::size_t shown = 0;
+    for (auto& rec : labels.images) {
+      const std::string path = a.images + "/" + rec.file_name;
+      auto s = detkit::try_read_image_size(path);
+      if (!s) {
+        if (a.strict_images) die_error(s.error());
+        ++missing;
+        if (shown++ < 5) std::fprintf(stderr, "warning: %s\n", s.error().to_string().c_str());
+        if (!a.drop_missing) kept.push_back(std::move(rec));
+        continue;
+      }
+      rec.size = *s;
+      detkit::fill_absolute(rec, a.rounding);
+      ++sized;
+      kept.push_back(std::move(rec));
+    }
+    labels.images = std::move(kept);
+    if (missing > 0) {
+      std::fprintf(stderr, "%zu of %zu images missing or unreadable in %s (%s)\n", missing,
+                   missing + sized, a.images.c_str(),
+                   a.drop_missing ? "their records were left out" : "kept without size");
+    }
+  }
+
+  // Outputs.
+  std::vector<std::string> sources = a.boxes;
+  sources.push_back(a.classes);
+  if (!a.image_list.empty()) sources.push_back(a.image_list);
+  auto fp = detkit::try_make_fingerprint(sources, labels.classes, a.settings);
+  if (!fp) die_error(fp.error());
+  if (auto w = detkit::try_write_label_cache(a.out, labels, *fp); !w) {
+    die(w.error().code == detkit::errc::io_write ? 1 : 2, w.error().to_string());
+  }
+  if (!a.dump_json.empty()) {
+    if (auto w = detkit::try_write_detectron2_json(a.dump_json, labels); !w) {
+      die(1, w.error().to_string());
+    }
+  }
+
+  if (!a.quiet) {
+    std::vector<std::size_t> imgs(labels.classes.size()), boxes(labels.classes.size());
+    std::size_t total_boxes = 0;
+    for (const auto& rec : labels.images) {
+      std::vector<char> seen(labels.classes.size(), 0);
+      for (const auto& b : rec.boxes) {
+        const auto c = static_cast<std::size_t>(b.category_id);
+        ++boxes[c];
+        ++total_boxes;
+        if (!seen[c]) {
+          seen[c] = 1;
+          ++imgs[c];
+        }
+      }
+    }
+    std::size_t w = 5;
+    for (const auto& c : labels.classes) w = std::max(w, c.name.size());
+    std::printf("%3s  %-*s  %-11s  %8s  %8s\n", "id", static_cast<int>(w), "class", "MID", "images",
+                "boxes");
+    for (std::size_t i = 0; i < labels.classes.size(); ++i) {
+      std::printf("%3zu  %-*s  %-11s  %8zu  %8zu\n", i, static_cast<int>(w),
+                  labels.classes[i].name.c_str(), labels.classes[i].mid.c_str(), imgs[i], boxes[i]);
+    }
+    std::printf("     %-*s  %-11s  %8zu  %8zu\n", static_cast<int>(w), "total", "",
+                labels.images.size(), total_boxes);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf(
+        "wrote %s (%zu images, %zu boxes%s) in %.2f s\n", a.out.c_str(), labels.images.size(),
+        total_boxes,
+        a.images.empty() ? ", no image sizes" : (", " + std::to_string(sized) + " sized").c_str(),
+        s);
+  }
+  return 0;
+}
