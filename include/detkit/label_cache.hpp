@@ -1008,6 +1008,18 @@ inline result<label_cache> label_cache::try_open(const std::string& path,
                                   rebuild);
       }
     }
+    // Padding is not covered by a section checksum, so it must be zero: no byte goes unchecked.
+    std::uint64_t gap_from = head_bytes;
+    for (std::uint32_t i = 0; i <= cache_section_count; ++i) {
+      const std::uint64_t gap_to = i < cache_section_count ? order[i]->offset : h.file_size;
+      for (std::uint64_t b = gap_from; b < gap_to; ++b) {
+        if (p[b] != 0) {
+          return cache_error_at(errc::cache_corrupt, path, b,
+                                "non-zero padding byte between sections" + rebuild);
+        }
+      }
+      if (i < cache_section_count) gap_from = order[i]->offset + order[i]->bytes;
+    }
   }
   if (cache_payload_checksum(table, cache_section_count) != h.payload_checksum) {
     return cache_error_at(errc::cache_checksum, path, 64,
