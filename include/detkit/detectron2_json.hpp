@@ -63,7 +63,8 @@ inline void json_append_float(std::string& out, float v) {
     out += "null";
     return;
   }
-  out += text;
+  // "-0" is an integer to Python's json module and loses its sign; "-0.0" keeps it.
+  out += text == "-0" ? std::string_view("-0.0") : text;
 }
 
 inline void json_append_int(std::string& out, std::int64_t v) {
