@@ -1,0 +1,847 @@
+// examples/detkit-eval.cpp — standalone mAP scoring of any detector's output.
+//
+// COCO metric: pycocotools' exact numbers and its 12 printed lines (detkit/coco_eval.hpp), at any
+// score cutoff, a cutoff sweep, a per-class table sorted worst first, JSON, PR curves as SVG and
+// the worst images drawn. Open Images metric: the OID challenge metric
+// (detkit/open_images_eval.hpp). Exit codes: 0 ok, 2 bad input or usage (message on stderr).
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "detkit/atomic_file.hpp"
+#include "detkit/coco_eval.hpp"
+#include "detkit/coco_json.hpp"
+#include "detkit/detection_files.hpp"
+#include "detkit/open_images_boxes.hpp"
+#include "detkit/open_images_classes.hpp"
+#include "detkit/open_images_eval.hpp"
+#include "detkit/open_images_hierarchy.hpp"
+#include "detkit/open_images_labels.hpp"
+
+#if DETKIT_EVAL_HAS_STB
+#include <stb_image.h>
+#include <stb_image_write.h>
+#endif
+
+namespace {
+
+const char* const help_text =
+    R"(detkit-eval: score a detector's output (COCO mAP exactly as pycocotools, or the Open Images metric)
+
+usage: detkit-eval --gt FILE --dt FILE|DIR [options]
+
+inputs (formats are detected from the content; --gt-format / --dt-format override):
+  --gt FILE          ground truth, one of
+                       coco        COCO instances JSON (pycocotools' COCO(file)):
+                                   {"images": [{"id": 1, "width": 640, "height": 480, "file_name": "a.jpg"}],
+                                    "annotations": [{"id": 1, "image_id": 1, "category_id": 3,
+                                                     "bbox": [x, y, w, h], "area": 1200.5, "iscrowd": 0}],
+                                    "categories": [{"id": 3, "name": "bed"}]}
+                       openimages  Open Images bbox CSV (needs --classes), e.g.
+                                   ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,IsGroupOf,IsDepiction,IsInside
+                                   0001eeaf4aed83f9,xclick,/m/03ssj5,1,0.022673,0.964200,0.071038,0.800546,0,0,0,0,0
+  --dt FILE|DIR      detections, one of
+                       coco        COCO results JSON (as for loadRes):
+                                   [{"image_id": 1, "category_id": 3, "bbox": [x, y, w, h], "score": 0.92}, ...]
+                       openimages  predictions CSV of the OID challenge script:
+                                   ImageID,LabelName,Score,XMin,XMax,YMin,YMax
+                                   0001eeaf4aed83f9,/m/03ssj5,0.92,0.02,0.96,0.07,0.80
+                       text        a folder of per-image text files (or one file) named <image>.txt,
+                                   one detection per line, '#' starts a comment:
+                                   bed 0.92 14.5 34.0 617.2 384.3        (class score x1 y1 x2 y2)
+                                   <image> is the COCO file_name without extension (or the numeric
+                                   image id) / the Open Images ImageID; class is a category name or
+                                   id (COCO) / a MID or display name (Open Images); coordinates are
+                                   pixels for COCO ground truth and fractions for Open Images.
+  --gt-format coco|openimages    --dt-format coco|openimages|text
+  --classes FILE     Open Images class descriptions CSV (class-descriptions-boxable.csv)
+  --labels FILE      Open Images image-level labels CSV (ImageID,Source,LabelName,Confidence):
+                     verified present (1) / absent (0) classes; absent classes turn detections into
+                     false positives (openimages metric)
+  --hierarchy FILE   bbox_labels_600_hierarchy.json: expand GT boxes/labels to parent classes
+
+metric and outputs:
+  --metric coco|openimages   default: coco for COCO ground truth, openimages for Open Images CSVs
+  --score-thr C      keep detections with score >= C (exactly as filtering the input first)
+  --sweep            COCO stats at score cutoffs 0.00, 0.05 ... 0.95 (one matching, 20 accumulations)
+  --per-class        per-class table, worst AP first
+  --json OUT         write {"stats": [12], "per_category": [{"category_id", "name", "ap", "ap50",
+                     "ap75", "ar100", "num_gt", "num_detections"}], "sweep": [...], ...}
+                     (openimages: {"map", "per_class": [{"mid", "name", "ap", "num_gt", ...}]})
+  --pr-curves OUT.svg  precision/recall curves at IoU 0.50 (COCO: per class and their mean)
+  --worst N          list the N images with the most missed + false boxes (IoU 0.50, COCO metric)
+  --images DIR       with --worst: draw those images with their boxes into --worst-dir
+                     (green: matched GT, yellow: missed GT, blue: true positive, red: false positive)
+  --worst-dir DIR    where the drawings go (default: worst-images)
+  --drop-unknown-images   drop detections whose image is not in the GT (default: error, as
+                          pycocotools asserts); the count is printed
+  --fix-gt-id-zero   let a GT with annotation id 0 match (pycocotools never matches it)
+  --threads N        worker threads (default: all cores)
+  --help             this text
+
+exit status: 0 success, 2 bad input or usage (the message, with file:line:column, on stderr)
+)";
+
+struct options {
+  std::string gt, dt, gt_format, dt_format, classes, labels, hierarchy, metric, json, pr_curves,
+      images, worst_dir = "worst-images";
+  double score_thr = -std::numeric_limits<double>::infinity();
+  bool has_score_thr = false, sweep = false, per_class = false, drop_unknown = false,
+       fix_id_zero = false;
+  std::size_t worst = 0;
+  unsigned threads = 0;
+};
+
+[[noreturn]] void fail(const std::string& message) {
+  std::fprintf(stderr, "detkit-eval: %s\n", message.c_str());
+  std::exit(2);
+}
+[[noreturn]] void fail(const detkit::error& e) { fail(e.to_string()); }
+
+template <class T>
+T take(detkit::result<T> r) {
+  if (!r) fail(r.error());
+  return std::move(*r);
+}
+
+double parse_number_arg(const std::string& flag, const std::string& v) {
+  double d = 0;
+  if (detkit::detail::parse_double(v, d) != detkit::errc::ok)
+    fail("option " + flag + ": expected a number, got '" + v + "'");
+  return d;
+}
+
+options parse_args(int argc, char** argv) {
+  options o;
+  auto value = [&](int& i) -> std::string {
+    if (i + 1 >= argc) fail(std::string("option ") + argv[i] + " needs a value (see --help)");
+    return argv[++i];
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(help_text, stdout);
+      std::exit(0);
+    } else if (a == "--gt") {
+      o.gt = value(i);
+    } else if (a == "--dt") {
+      o.dt = value(i);
+    } else if (a == "--gt-format") {
+      o.gt_format = value(i);
+    } else if (a == "--dt-format") {
+      o.dt_format = value(i);
+    } else if (a == "--classes") {
+      o.classes = value(i);
+    } else if (a == "--labels") {
+      o.labels = value(i);
+    } else if (a == "--hierarchy") {
+      o.hierarchy = value(i);
+    } else if (a == "--metric") {
+      o.metric = value(i);
+    } else if (a == "--score-thr") {
+      o.score_thr = parse_number_arg(a, value(i));
+      o.has_score_thr = true;
+    } else if (a == "--sweep") {
+      o.sweep = true;
+    } else if (a == "--per-class") {
+      o.per_class = true;
+    } else if (a == "--json") {
+      o.json = value(i);
+    } else if (a == "--pr-curves") {
+      o.pr_curves = value(i);
+    } else if (a == "--worst") {
+      const double n = parse_number_arg(a, value(i));
+      if (n < 0 || n != std::floor(n)) fail("option --worst: expected a count");
+      o.worst = static_cast<std::size_t>(n);
+    } else if (a == "--images") {
+      o.images = value(i);
+    } else if (a == "--worst-dir") {
+      o.worst_dir = value(i);
+    } else if (a == "--drop-unknown-images") {
+      o.drop_unknown = true;
+    } else if (a == "--fix-gt-id-zero") {
+      o.fix_id_zero = true;
+    } else if (a == "--threads") {
+      const double n = parse_number_arg(a, value(i));
+      if (n < 0 || n > 1024 || n != std::floor(n)) fail("option --threads: expected 0..1024");
+      o.threads = static_cast<unsigned>(n);
+    } else {
+      fail("unknown option '" + a + "' (see --help)");
+    }
+  }
+  if (o.gt.empty() || o.dt.empty()) fail("--gt FILE and --dt FILE are required (see --help)");
+  return o;
+}
+
+bool is_directory(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// First non-blank bytes of a file, for format detection.
+std::string sniff(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) fail(path + ": error: cannot open: " + std::strerror(errno) + " [detkit.io.open]");
+  char buf[512];
+  const std::size_t n = std::fread(buf, 1, sizeof buf, f);
+  std::fclose(f);
+  std::string s(buf, n);
+  const std::size_t start = s.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
+  return start == std::string::npos ? std::string() : s.substr(start);
+}
+
+std::string detect_gt_format(const options& o) {
+  if (!o.gt_format.empty()) {
+    if (o.gt_format != "coco" && o.gt_format != "openimages")
+      fail("--gt-format: expected coco or openimages, got '" + o.gt_format + "'");
+    return o.gt_format;
+  }
+  const std::string head = sniff(o.gt);
+  if (!head.empty() && head[0] == '{') return "coco";
+  if (head.rfind("ImageID", 0) == 0) return "openimages";
+  fail(o.gt +
+       ": cannot tell the ground-truth format (not a COCO JSON object, not an Open Images "
+       "CSV with an ImageID header); give --gt-format");
+}
+
+std::string detect_dt_format(const options& o) {
+  if (!o.dt_format.empty()) {
+    if (o.dt_format != "coco" && o.dt_format != "openimages" && o.dt_format != "text")
+      fail("--dt-format: expected coco, openimages or text, got '" + o.dt_format + "'");
+    return o.dt_format;
+  }
+  if (is_directory(o.dt)) return "text";
+  const std::string head = sniff(o.dt);
+  if (!head.empty() && head[0] == '[') return "coco";
+  if (head.rfind("ImageID", 0) == 0) return "openimages";
+  if (o.dt.size() > 4 && o.dt.compare(o.dt.size() - 4, 4, ".txt") == 0) return "text";
+  fail(o.dt +
+       ": cannot tell the detections format (not a COCO results list, not an Open Images "
+       "predictions CSV, not a .txt file or folder); give --dt-format");
+}
+
+// Shortest decimal text that reads back as the same double (Python repr).
+std::string num(double v) {
+  if (std::isnan(v)) return "null";
+  if (std::isinf(v)) return v > 0 ? "1e999" : "-1e999";
+  char buf[40];
+  for (int prec = 15; prec <= 17; ++prec) {
+    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  std::string s = buf;
+  if (s.find_first_of(".en") == std::string::npos) s += ".0";
+  return s;
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char ch : s) {
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += static_cast<char>(ch);
+    } else if (ch < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", ch);
+      out += buf;
+    } else {
+      out += static_cast<char>(ch);
+    }
+  }
+  return out + "\"";
+}
+
+void write_output(const std::string& path, const std::string& text) {
+  if (auto r = detkit::try_write_file_atomically(path, text); !r) fail(r.error());
+}
+
+std::string stats_json(const std::array<double, 12>& s) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < 12; ++i) out += (i ? ", " : "") + num(s[i]);
+  return out + "]";
+}
+
+// ---- SVG -------------------------------------------------------------------------------------
+
+struct curve {
+  std::string label;
+  std::vector<double> recall, precision;
+  const char* color;
+  double width;
+};
+
+std::string svg_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '<')
+      o += "&lt;";
+    else if (c == '>')
+      o += "&gt;";
+    else if (c == '&')
+      o += "&amp;";
+    else
+      o += c;
+  }
+  return o;
+}
+
+std::string pr_svg(const std::string& title, const std::vector<curve>& curves) {
+  const double W = 760, H = 520, L = 70, R = 230, T = 40, B = 60;
+  const double pw = W - L - R, ph = H - T - B;
+  char buf[256];
+  std::string s;
+  std::snprintf(buf, sizeof buf,
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\" "
+                "font-family=\"sans-serif\" font-size=\"12\">\n",
+                W, H);
+  s += buf;
+  s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  std::snprintf(buf, sizeof buf, "<text x=\"%g\" y=\"24\" font-size=\"15\">", L);
+  s += buf + svg_escape(title) + "</text>\n";
+  for (int i = 0; i <= 10; ++i) {
+    const double v = i / 10.0;
+    const double x = L + v * pw, y = T + (1 - v) * ph;
+    std::snprintf(buf, sizeof buf,
+                  "<line x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\" stroke=\"#e5e5e5\"/>"
+                  "<line x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n",
+                  x, T, x, T + ph, L, y, L + pw, y);
+    s += buf;
+    std::snprintf(buf, sizeof buf,
+                  "<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%.1f</text>"
+                  "<text x=\"%g\" y=\"%.1f\" text-anchor=\"end\">%.1f</text>\n",
+                  x, T + ph + 16, v, L - 6, y + 4, v);
+    s += buf;
+  }
+  std::snprintf(
+      buf, sizeof buf,
+      "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" stroke=\"black\"/>\n"
+      "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">recall</text>\n"
+      "<text x=\"18\" y=\"%g\" text-anchor=\"middle\" transform=\"rotate(-90 18 %g)\">"
+      "precision</text>\n",
+      L, T, pw, ph, L + pw / 2, H - 20, T + ph / 2, T + ph / 2);
+  s += buf;
+  std::size_t legend = 0;
+  for (const curve& c : curves) {
+    s += "<polyline fill=\"none\" stroke=\"";
+    s += c.color;
+    std::snprintf(buf, sizeof buf, "\" stroke-width=\"%g\" points=\"", c.width);
+    s += buf;
+    for (std::size_t i = 0; i < c.recall.size(); ++i) {
+      if (c.precision[i] < 0) continue;
+      std::snprintf(buf, sizeof buf, "%.2f,%.2f ", L + c.recall[i] * pw,
+                    T + (1 - c.precision[i]) * ph);
+      s += buf;
+    }
+    s += "\"/>\n";
+    if (!c.label.empty() && legend < 30) {
+      const double y = T + 10 + 16 * static_cast<double>(legend++);
+      std::snprintf(
+          buf, sizeof buf,
+          "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"%s\" stroke-width=\"%g\"/>"
+          "<text x=\"%g\" y=\"%g\">",
+          L + pw + 12, y, L + pw + 32, y, c.color, c.width, L + pw + 38, y + 4);
+      s += buf + svg_escape(c.label) + "</text>\n";
+    }
+  }
+  s += "</svg>\n";
+  return s;
+}
+
+const char* palette(std::size_t i) {
+  static const char* const colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+  return colors[i % 10];
+}
+
+// ---- Drawing the worst images -----------------------------------------------------------------
+
+#if DETKIT_EVAL_HAS_STB
+void draw_rect(unsigned char* px, int w, int h, int ch, double x1, double y1, double x2, double y2,
+               const unsigned char rgb[3], int thick) {
+  auto clampi = [](double v, int lo, int hi) {
+    return static_cast<int>(std::max<double>(lo, std::min<double>(hi, std::floor(v))));
+  };
+  const int a = clampi(x1, 0, w - 1), b = clampi(y1, 0, h - 1), c = clampi(x2, 0, w - 1),
+            d = clampi(y2, 0, h - 1);
+  auto put = [&](int x, int y) {
+    if (x < 0 || y < 0 || x >= w || y >= h) return;
+    unsigned char* p = px + (static_cast<std::size_t>(y) * static_cast<std::size_t>(w) +
+                             static_cast<std::size_t>(x)) *
+                                static_cast<std::size_t>(ch);
+    for (int k = 0; k < 3 && k < ch; ++k) p[k] = rgb[k];
+  };
+  for (int t = 0; t < thick; ++t) {
+    for (int x = a; x <= c; ++x) {
+      put(x, b + t);
+      put(x, d - t);
+    }
+    for (int y = b; y <= d; ++y) {
+      put(a + t, y);
+      put(c - t, y);
+    }
+  }
+}
+#endif
+
+struct drawn_box {
+  double x1, y1, x2, y2;
+  int kind;  // 0 matched GT, 1 missed GT, 2 TP, 3 FP
+};
+
+// Returns false (with a message on stderr) when the image cannot be drawn.
+bool draw_image(const std::string& in, const std::string& out,
+                const std::vector<drawn_box>& boxes) {
+#if DETKIT_EVAL_HAS_STB
+  int w = 0, h = 0, n = 0;
+  unsigned char* px = stbi_load(in.c_str(), &w, &h, &n, 3);
+  if (!px) {
+    std::fprintf(stderr, "detkit-eval: %s: cannot read image (%s); not drawn\n", in.c_str(),
+                 stbi_failure_reason());
+    return false;
+  }
+  static const unsigned char colors[4][3] = {
+      {0, 200, 0}, {255, 220, 0}, {30, 120, 255}, {230, 0, 0}};
+  const int thick = std::max(2, std::min(w, h) / 200);
+  for (const drawn_box& b : boxes)
+    draw_rect(px, w, h, 3, b.x1, b.y1, b.x2, b.y2, colors[b.kind], thick);
+  const std::string tmp = out + ".tmp";
+  const int ok = stbi_write_png(tmp.c_str(), w, h, 3, px, w * 3);
+  stbi_image_free(px);
+  if (!ok || std::rename(tmp.c_str(), out.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    std::fprintf(stderr, "detkit-eval: %s: cannot write PNG\n", out.c_str());
+    return false;
+  }
+  return true;
+#else
+  (void)in;
+  (void)out;
+  (void)boxes;
+  std::fprintf(stderr, "detkit-eval: built without stb (libstb-dev): images not drawn\n");
+  return false;
+#endif
+}
+
+// ---- COCO ---------------------------------------------------------------------------------------
+
+std::vector<detkit::coco_detection> text_to_coco(const std::vector<detkit::text_detection>& td,
+                                                 const detkit::coco_ground_truth& gt) {
+  std::unordered_map<std::string, std::int64_t> image_by_stem, cat_by_name;
+  for (const auto& im : gt.images) {
+    image_by_stem[detkit::detail::file_stem(im.file_name)] = im.id;
+  }
+  for (const auto& c : gt.categories) cat_by_name[c.name] = c.id;
+  std::vector<detkit::coco_detection> out;
+  out.reserve(td.size());
+  for (const auto& t : td) {
+    detkit::coco_detection d;
+    auto im = image_by_stem.find(t.image);
+    if (im != image_by_stem.end()) {
+      d.image_id = im->second;
+    } else if (detkit::detail::parse_int(t.image, d.image_id) != detkit::errc::ok) {
+      fail(t.image +
+           ".txt: error: no GT image has this file name, and it is not a numeric image id "
+           "[detkit.eval.unknown_image]");
+    }
+    auto c = cat_by_name.find(t.label);
+    if (c != cat_by_name.end()) {
+      d.category_id = c->second;
+    } else if (detkit::detail::parse_int(t.label, d.category_id) != detkit::errc::ok) {
+      fail(t.image + ".txt: error: class '" + t.label +
+           "' is neither a category name nor a numeric id [detkit.eval.unknown_category]");
+    }
+    d.bbox = {t.x1, t.y1, t.x2 - t.x1, t.y2 - t.y1};
+    d.score = t.score;
+    out.push_back(d);
+  }
+  return out;
+}
+
+int run_coco(const options& o, const std::string& dt_format) {
+  const detkit::coco_ground_truth gt = take(detkit::try_read_coco_ground_truth(o.gt));
+  std::vector<detkit::coco_detection> dt;
+  if (dt_format == "coco") {
+    dt = take(detkit::try_read_coco_results(o.dt));
+  } else if (dt_format == "text") {
+    dt = text_to_coco(take(detkit::try_read_text_detections(o.dt)), gt);
+  } else {
+    fail("--metric coco takes COCO results JSON or text detections, not an Open Images CSV");
+  }
+  detkit::coco_eval_params p;
+  p.threads = o.threads;
+  if (o.drop_unknown) p.unknown_images = detkit::unknown_image_policy::drop;
+  if (o.fix_id_zero) p.gt_id_zero = detkit::gt_id_zero_policy::fix;
+  auto mt_r = detkit::try_evaluate_images(gt, dt, p);
+  if (!mt_r) {
+    detkit::error e = std::move(mt_r).error();
+    if (e.file.empty()) e.file = e.code == detkit::errc::eval_unknown_image ? o.dt : o.gt;
+    if (e.code == detkit::errc::eval_unknown_image)
+      e.message = e.message.substr(0, e.message.find(" (pycocotools")) +
+                  " (pycocotools asserts); pass --drop-unknown-images to drop such detections";
+    fail(e);
+  }
+  const detkit::coco_matches mt = std::move(*mt_r);
+  const double cutoff = o.score_thr;
+  const detkit::coco_accumulation acc = detkit::accumulate(mt, cutoff);
+  const detkit::coco_summary sum = detkit::summarize(acc, mt);
+
+  const auto& rep = mt.report;
+  std::printf("detkit-eval: %zu images, %zu categories, %zu GT boxes, %zu detections",
+              gt.images.size(), gt.categories.size(), gt.annotations.size(), rep.detections_read);
+  if (o.has_score_thr) std::printf(", score >= %s", num(cutoff).c_str());
+  std::printf("\n");
+  if (rep.detections_unknown_category)
+    std::printf("  %zu detections of undeclared categories ignored (as pycocotools does)\n",
+                rep.detections_unknown_category);
+  if (rep.detections_unknown_image)
+    std::printf("  %zu detections of images not in the GT dropped (--drop-unknown-images)\n",
+                rep.detections_unknown_image);
+  if (rep.detections_over_max_dets)
+    std::printf("  %zu detections beyond the %u best per image and category not evaluated\n",
+                rep.detections_over_max_dets, mt.params.max_dets.back());
+  std::fputs(detkit::format_summary(sum, mt.params).c_str(), stdout);
+
+  // Per-category counts and names.
+  std::unordered_map<std::int64_t, std::string> names;
+  for (const auto& c : gt.categories) names[c.id] = c.name;
+  std::unordered_map<std::int64_t, std::size_t> num_gt, num_dt;
+  for (const auto& a : gt.annotations)
+    if (!a.iscrowd) ++num_gt[a.category_id];
+  for (const auto& d : dt)
+    if (d.score >= cutoff) ++num_dt[d.category_id];
+
+  std::vector<detkit::coco_summary> sweep;
+  std::vector<double> cutoffs;
+  if (o.sweep) {
+    cutoffs = detkit::default_score_cutoffs();
+    sweep = detkit::sweep_score_cutoffs(mt, cutoffs);
+    std::printf(
+        "\nscore cutoff sweep (keep score >= c):\n    c       AP     AP50     AP75    AR100\n");
+    for (std::size_t i = 0; i < sweep.size(); ++i)
+      std::printf(" %5.2f  %7.3f  %7.3f  %7.3f  %7.3f\n", cutoffs[i], sweep[i].stats[0],
+                  sweep[i].stats[1], sweep[i].stats[2], sweep[i].stats[8]);
+  }
+  if (o.per_class) {
+    std::vector<const detkit::coco_category_summary*> rows;
+    for (const auto& c : sum.per_category) rows.push_back(&c);
+    std::stable_sort(rows.begin(), rows.end(), [](auto* a, auto* b) {
+      const bool na = a->ap < 0, nb = b->ap < 0;  // no GT: last
+      if (na != nb) return nb;
+      return a->ap < b->ap;
+    });
+    std::printf("\nper class, worst AP first (area all, maxDets %u%s):\n",
+                mt.params.max_dets.back(),
+                o.has_score_thr ? (", score >= " + num(cutoff)).c_str() : "");
+    std::printf("  %8s  %-24s %7s %7s %7s %7s %7s %7s\n", "id", "name", "AP", "AP50", "AP75",
+                "AR100", "GT", "dets");
+    for (auto* c : rows) {
+      std::string name = c->category_id >= 0 ? names[c->category_id] : std::string("(all)");
+      if (name.size() > 24) name = name.substr(0, 23) + "~";
+      auto cell = [](double v) {
+        char b[16];
+        if (v < 0)
+          std::snprintf(b, sizeof b, "%7s", "-");
+        else
+          std::snprintf(b, sizeof b, "%7.3f", v);
+        return std::string(b);
+      };
+      std::printf("  %8lld  %-24s %s %s %s %s %7zu %7zu\n", static_cast<long long>(c->category_id),
+                  name.c_str(), cell(c->ap).c_str(), cell(c->ap50).c_str(), cell(c->ap75).c_str(),
+                  cell(c->ar100).c_str(), num_gt[c->category_id], num_dt[c->category_id]);
+    }
+  }
+  std::vector<detkit::coco_image_errors> worst;
+  if (o.worst > 0) {
+    worst = detkit::image_errors(mt, cutoff);
+    std::stable_sort(worst.begin(), worst.end(), [](const auto& a, const auto& b) {
+      return a.missed + a.false_positives > b.missed + b.false_positives;
+    });
+    if (worst.size() > o.worst) worst.resize(o.worst);
+    std::unordered_map<std::int64_t, const detkit::coco_image*> img_by_id;
+    for (const auto& im : gt.images) img_by_id[im.id] = &im;
+    std::printf("\nworst images (IoU %.2f, area all): missed GT + false positives\n",
+                mt.params.iou_thresholds[0]);
+    std::printf("  %10s  %6s %6s %6s  %s\n", "image_id", "missed", "FP", "TP", "file");
+    for (const auto& w : worst) {
+      const std::int64_t id = mt.image_ids[w.image_index];
+      std::printf("  %10lld  %6u %6u %6u  %s\n", static_cast<long long>(id), w.missed,
+                  w.false_positives, w.true_positives, img_by_id[id]->file_name.c_str());
+    }
+    if (!o.images.empty()) {
+      ::mkdir(o.worst_dir.c_str(), 0755);
+      const auto status = detkit::detection_status(mt, dt.size());
+      std::size_t drawn = 0;
+      for (const auto& w : worst) {
+        const std::int64_t id = mt.image_ids[w.image_index];
+        std::vector<drawn_box> boxes;
+        for (std::size_t i = 0; i < gt.annotations.size(); ++i) {
+          const auto& a = gt.annotations[i];
+          if (a.image_id != id || mt.gt[i].ignored) continue;
+          const bool hit = mt.gt[i].match_score >= cutoff;
+          boxes.push_back(
+              {a.bbox.x, a.bbox.y, a.bbox.x + a.bbox.w, a.bbox.y + a.bbox.h, hit ? 0 : 1});
+        }
+        for (std::size_t i = 0; i < dt.size(); ++i) {
+          const auto& d = dt[i];
+          if (d.image_id != id || d.score < cutoff || (status[i] != 0 && status[i] != 1)) continue;
+          boxes.push_back({d.bbox.x, d.bbox.y, d.bbox.x + d.bbox.w, d.bbox.y + d.bbox.h,
+                           status[i] == 1 ? 2 : 3});
+        }
+        const std::string& fn = img_by_id[id]->file_name;
+        const std::string out =
+            o.worst_dir + "/" + std::to_string(id) + "_" + detkit::detail::file_stem(fn) + ".png";
+        if (draw_image(o.images + "/" + fn, out, boxes)) ++drawn;
+      }
+      std::printf("  %zu drawn into %s/\n", drawn, o.worst_dir.c_str());
+    }
+  }
+  if (!o.pr_curves.empty()) {
+    // precision[t = IoU .50, :, k, area all, last maxDets]; the mean over classes with GT.
+    const std::size_t R = acc.num_recall, K = acc.num_categories, m = acc.num_max_dets - 1;
+    std::vector<curve> curves;
+    std::vector<double> mean(R, 0.0);
+    std::size_t counted = 0;
+    std::vector<std::size_t> order;
+    for (std::size_t k = 0; k < K; ++k)
+      if (acc.precision_at(0, 0, k, 0, m) > -1) order.push_back(k);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return sum.per_category[a].ap50 < sum.per_category[b].ap50;
+    });
+    for (std::size_t idx = 0; idx < order.size(); ++idx) {
+      const std::size_t k = order[idx];
+      curve c;
+      const std::int64_t cid = mt.categories[k].category_id;
+      c.label = (cid >= 0 ? names[cid] : std::string("all")) + " (AP50 " +
+                num(std::round(sum.per_category[k].ap50 * 1000) / 1000) + ")";
+      c.color = palette(idx);
+      c.width = 1.2;
+      for (std::size_t r = 0; r < R; ++r) {
+        c.recall.push_back(mt.params.recall_thresholds[r]);
+        c.precision.push_back(acc.precision_at(0, r, k, 0, m));
+        mean[r] += acc.precision_at(0, r, k, 0, m);
+      }
+      ++counted;
+      curves.push_back(std::move(c));
+    }
+    if (counted) {
+      curve c;
+      c.label = "mean (AP50 " + num(std::round(sum.stats[1] * 1000) / 1000) + ")";
+      c.color = "black";
+      c.width = 3;
+      for (std::size_t r = 0; r < R; ++r) {
+        c.recall.push_back(mt.params.recall_thresholds[r]);
+        c.precision.push_back(mean[r] / static_cast<double>(counted));
+      }
+      curves.insert(curves.begin(), std::move(c));
+    }
+    write_output(o.pr_curves,
+                 pr_svg("Precision-recall at IoU 0.50 (worst AP50 first)" +
+                            (o.has_score_thr ? ", score >= " + num(cutoff) : std::string()),
+                        curves));
+    std::printf("\nPR curves written to %s\n", o.pr_curves.c_str());
+  }
+  if (!o.json.empty()) {
+    std::string j = "{\n\"metric\": \"coco\",\n\"gt\": " + json_string(o.gt) +
+                    ",\n\"dt\": " + json_string(o.dt) + ",\n\"score_cutoff\": " +
+                    (o.has_score_thr ? num(cutoff) : std::string("null")) +
+                    ",\n\"stats_labels\": [\"AP\", \"AP50\", \"AP75\", \"APs\", \"APm\", \"APl\", "
+                    "\"AR1\", \"AR10\", \"AR100\", \"ARs\", \"ARm\", \"ARl\"],\n\"stats\": " +
+                    stats_json(sum.stats) + ",\n\"per_category\": [\n";
+    for (std::size_t k = 0; k < sum.per_category.size(); ++k) {
+      const auto& c = sum.per_category[k];
+      j += "  {\"category_id\": " + std::to_string(c.category_id) +
+           ", \"name\": " + json_string(c.category_id >= 0 ? names[c.category_id] : "all") +
+           ", \"ap\": " + num(c.ap) + ", \"ap50\": " + num(c.ap50) + ", \"ap75\": " + num(c.ap75) +
+           ", \"ar100\": " + num(c.ar100) +
+           ", \"num_gt\": " + std::to_string(num_gt[c.category_id]) +
+           ", \"num_detections\": " + std::to_string(num_dt[c.category_id]) + "}" +
+           (k + 1 < sum.per_category.size() ? ",\n" : "\n");
+    }
+    j += "],\n\"sweep\": [";
+    for (std::size_t i = 0; i < sweep.size(); ++i)
+      j += std::string(i ? ",\n  " : "\n  ") + "{\"score_cutoff\": " + num(cutoffs[i]) +
+           ", \"stats\": " + stats_json(sweep[i].stats) + "}";
+    j += "],\n\"worst_images\": [";
+    for (std::size_t i = 0; i < worst.size(); ++i)
+      j += std::string(i ? ", " : "") +
+           "{\"image_id\": " + std::to_string(mt.image_ids[worst[i].image_index]) +
+           ", \"missed\": " + std::to_string(worst[i].missed) +
+           ", \"false_positives\": " + std::to_string(worst[i].false_positives) + "}";
+    j += "],\n\"report\": {\"detections_read\": " + std::to_string(rep.detections_read) +
+         ", \"detections_unknown_category\": " + std::to_string(rep.detections_unknown_category) +
+         ", \"detections_unknown_image\": " + std::to_string(rep.detections_unknown_image) +
+         ", \"detections_over_max_dets\": " + std::to_string(rep.detections_over_max_dets) +
+         "}\n}\n";
+    write_output(o.json, j);
+  }
+  return 0;
+}
+
+// ---- Open Images ----------------------------------------------------------------------------------
+
+int run_open_images(const options& o, const std::string& gt_format, const std::string& dt_format) {
+  if (gt_format != "openimages") fail("--metric openimages needs an Open Images bbox CSV as --gt");
+  if (o.classes.empty()) fail("--metric openimages needs --classes (class descriptions CSV)");
+  const detkit::class_table classes = take(detkit::try_read_class_descriptions(o.classes));
+  const std::size_t C = classes.classes.size();
+  detkit::label_set labels;
+  detkit::join_options jo;
+  jo.csv.threads = o.threads == 0 ? 2 : o.threads;
+  jo.known_classes = &classes;
+  take(detkit::try_join_boxes_file(o.gt, classes.classes, jo, labels));
+  std::vector<detkit::oi_gt_box> boxes;
+  for (const auto& im : labels.images)
+    for (const auto& b : im.boxes)
+      boxes.push_back({im.image_id_u64, static_cast<std::uint32_t>(b.category_id), b.rel,
+                       b.flags.group_of == detkit::tri_flag::yes});
+  std::vector<detkit::oi_image_label> image_labels;
+  if (!o.labels.empty()) {
+    for (const auto& l : take(detkit::try_read_image_labels(o.labels, classes))) {
+      // Machine labels are not verified: only human labels with Confidence 0 or 1 count.
+      if (l.source == detkit::label_source::machine) continue;
+      if (l.confidence != 0.0f && l.confidence != 1.0f) continue;
+      image_labels.push_back(
+          {l.image_id, static_cast<std::uint32_t>(l.class_index), l.confidence == 1.0f});
+    }
+  }
+  auto class_of = [&](const std::string& label, const std::string& where) -> std::uint32_t {
+    std::ptrdiff_t i = classes.find_mid(label);
+    if (i < 0) {
+      for (std::size_t k = 0; k < C; ++k)
+        if (classes.classes[k].name == label) i = static_cast<std::ptrdiff_t>(k);
+    }
+    if (i < 0)
+      fail(where + ": error: class '" + label +
+           "' is not a MID or display name of --classes [detkit.oi.unknown_mid]");
+    return static_cast<std::uint32_t>(i);
+  };
+  std::vector<detkit::oi_detection> dets;
+  if (dt_format == "openimages") {
+    for (const auto& p : take(detkit::try_read_oi_predictions(o.dt)))
+      dets.push_back({p.image_id, class_of(p.label, o.dt), p.score, p.box});
+  } else if (dt_format == "text") {
+    for (const auto& t : take(detkit::try_read_text_detections(o.dt))) {
+      std::uint64_t id = 0;
+      if (!detkit::detail::parse_hex16(t.image, id))
+        fail(t.image +
+             ".txt: error: file name is not an Open Images ImageID (16 hex digits) "
+             "[detkit.oi.bad_image_id]");
+      dets.push_back({id,
+                      class_of(t.label, t.image + ".txt"),
+                      t.score,
+                      {static_cast<float>(t.x1), static_cast<float>(t.y1), static_cast<float>(t.x2),
+                       static_cast<float>(t.y2)}});
+    }
+  } else {
+    fail("--metric openimages takes an Open Images predictions CSV or text detections");
+  }
+  if (o.has_score_thr) {
+    dets.erase(std::remove_if(dets.begin(), dets.end(),
+                              [&](const auto& d) { return !(d.score >= o.score_thr); }),
+               dets.end());
+  }
+  detkit::oi_eval_options eo;
+  detkit::oi_class_relations rel;
+  if (!o.hierarchy.empty()) {
+    const detkit::class_hierarchy h = take(detkit::try_read_class_hierarchy(o.hierarchy));
+    std::vector<std::vector<std::uint32_t>> parents(C);
+    for (std::size_t c = 0; c < C; ++c) {
+      const std::int64_t hi = h.find(classes.classes[c].mid);
+      if (hi < 0) continue;
+      for (std::uint32_t a : h.ancestors(static_cast<std::uint32_t>(hi))) {
+        const std::ptrdiff_t ci = classes.find_mid(h.mids[a]);
+        if (ci >= 0) parents[c].push_back(static_cast<std::uint32_t>(ci));
+      }
+    }
+    rel = detkit::make_class_relations(parents);
+  } else {
+    eo.expansion = detkit::hierarchy_expansion::none;
+  }
+  const detkit::oi_eval_result r =
+      take(detkit::try_evaluate_open_images(std::move(boxes), std::move(image_labels), dets, C,
+                                            o.hierarchy.empty() ? nullptr : &rel, eo));
+  std::printf("detkit-eval (Open Images metric%s): %zu images with boxes, %zu detections",
+              o.hierarchy.empty() ? ", no hierarchy expansion" : ", hierarchy expanded",
+              labels.images.size(), r.detections_read);
+  if (o.has_score_thr) std::printf(", score >= %s", num(o.score_thr).c_str());
+  std::printf(
+      "\n  dropped: %zu of classes not verified in their image, %zu of images without GT, "
+      "%zu invalid boxes; %zu inside group-of boxes\n",
+      r.detections_not_evaluatable, r.detections_image_without_gt, r.detections_invalid_box,
+      r.detections_group_of);
+  std::printf("OpenImagesDetectionChallenge/mAP@0.5IOU = %.6f\n", r.map);
+  std::vector<const detkit::oi_class_result*> rows;
+  for (const auto& c : r.per_class)
+    if (c.num_gt > 0 || c.true_positives + c.false_positives > 0) rows.push_back(&c);
+  std::stable_sort(rows.begin(), rows.end(), [](auto* a, auto* b) {
+    const bool na = std::isnan(a->ap), nb = std::isnan(b->ap);
+    if (na != nb) return nb;
+    return a->ap < b->ap;
+  });
+  if (o.per_class) {
+    std::printf("\nper class, worst AP first:\n  %-12s %-28s %7s %7s %7s %7s\n", "MID", "name",
+                "AP", "GT", "TP", "FP");
+    for (auto* c : rows) {
+      char ap[16];
+      if (std::isnan(c->ap))
+        std::snprintf(ap, sizeof ap, "%7s", "-");
+      else
+        std::snprintf(ap, sizeof ap, "%7.3f", c->ap);
+      std::printf("  %-12s %-28s %s %7g %7zu %7zu\n", classes.classes[c->class_index].mid.c_str(),
+                  classes.classes[c->class_index].name.c_str(), ap, c->num_gt, c->true_positives,
+                  c->false_positives);
+    }
+  }
+  if (!o.json.empty()) {
+    std::string j = "{\n\"metric\": \"openimages\",\n\"gt\": " + json_string(o.gt) +
+                    ",\n\"dt\": " + json_string(o.dt) + ",\n\"score_cutoff\": " +
+                    (o.has_score_thr ? num(o.score_thr) : std::string("null")) +
+                    ",\n\"hierarchy_expanded\": " + (o.hierarchy.empty() ? "false" : "true") +
+                    ",\n\"map\": " + num(r.map) + ",\n\"per_class\": [\n";
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto* c = rows[i];
+      j += "  {\"mid\": " + json_string(classes.classes[c->class_index].mid) +
+           ", \"name\": " + json_string(classes.classes[c->class_index].name) +
+           ", \"ap\": " + num(c->ap) + ", \"num_gt\": " + num(c->num_gt) +
+           ", \"true_positives\": " + std::to_string(c->true_positives) +
+           ", \"false_positives\": " + std::to_string(c->false_positives) + "}" +
+           (i + 1 < rows.size() ? ",\n" : "\n");
+    }
+    j += "]\n}\n";
+    write_output(o.json, j);
+  }
+  if (o.sweep || o.worst || !o.pr_curves.empty())
+    std::fprintf(stderr, "detkit-eval: --sweep, --worst and --pr-curves apply to --metric coco\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const options o = parse_args(argc, argv);
+    const std::string gt_format = detect_gt_format(o);
+    const std::string dt_format = detect_dt_format(o);
+    std::string metric = o.metric;
+    if (metric.empty()) metric = gt_format == "coco" ? "coco" : "openimages";
+    if (metric == "coco") {
+      if (gt_format != "coco")
+        fail(
+            "--metric coco needs COCO ground truth (use --metric openimages for Open Images CSVs)");
+      return run_coco(o, dt_format);
+    }
+    if (metric == "openimages") return run_open_images(o, gt_format, dt_format);
+    fail("--metric: expected coco or openimages, got '" + metric + "'");
+  } catch (const detkit::parse_error& e) {
+    fail(e.what());
+  } catch (const std::bad_alloc&) {
+    fail("out of memory");
+  }
+}
