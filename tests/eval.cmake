@@ -6,3 +6,13 @@ else()
   message(STATUS "detkit: simdjson missing, COCO evaluation tests skipped")
 endif()
 detkit_add_test(test_open_images_eval SOURCES test_open_images_eval.cpp LABELS eval)
+
+# Differential test against the real pycocotools (PyPI 2.0.11 in the pyenv python3); exit 77 =
+# skipped when pycocotools cannot be imported.
+find_program(DETKIT_PYTHON3 python3)
+if(TARGET detkit-eval AND DETKIT_PYTHON3)
+  detkit_add_script_test(coco_differential
+    COMMAND ${DETKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/coco_differential.py
+            $<TARGET_FILE:detkit-eval> ${DETKIT_TEST_WORK_DIR} --cases 60
+    LABELS eval TIMEOUT 300)
+endif()
