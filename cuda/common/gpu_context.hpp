@@ -1,0 +1,50 @@
+// cuda/common/gpu_context.hpp — what every launcher needs: the stream and the cuBLAS handle.
+// Op headers only forward-declare it, so they stay includable by plain C++.
+#pragma once
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include "check.hpp"
+#include "gemm.hpp"
+
+DETKIT_BEGIN_NAMESPACE
+namespace cuda {
+
+/// TF32 tensor cores change GEMM results (10-bit mantissa inputs); FP32 is the default so the GPU
+/// agrees with the CPU twin to the same tolerances.
+enum class gemm_math { fp32, tf32 };
+
+struct gpu_context {
+  cudaStream_t stream = nullptr;
+  cublasHandle_t cublas = nullptr;
+
+  explicit gpu_context(gemm_math math = gemm_math::fp32) {
+    DETKIT_CUBLAS_CHECK(cublasCreate(&cublas));
+    DETKIT_CUBLAS_CHECK(cublasSetStream(cublas, stream));
+    DETKIT_CUBLAS_CHECK(cublasSetMathMode(
+        cublas, math == gemm_math::tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
+  }
+  gpu_context(const gpu_context&) = delete;
+  gpu_context& operator=(const gpu_context&) = delete;
+  ~gpu_context() {
+    if (cublas != nullptr) cublasDestroy(cublas);
+  }
+};
+
+/// Row-major C = alpha * op(A) * op(B) + beta * C with cuBLAS (column-major): compute
+/// C^T = op(B)^T op(A)^T by swapping the operands (darknet gemm.c's trick).
+inline void gemm_row_major(gpu_context& ctx, transpose ta, transpose tb, int m, int n, int k,
+                           float alpha, const float* a, int lda, const float* b, int ldb,
+                           float beta, float* c, int ldc) {
+  DETKIT_CUBLAS_CHECK(cublasSgemm(ctx.cublas, tb == transpose::yes ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                  ta == transpose::yes ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &alpha,
+                                  b, ldb, a, lda, &beta, c, ldc));
+}
+
+inline unsigned blocks_for(long long n, int threads = 256) {
+  return static_cast<unsigned>((n + threads - 1) / threads);
+}
+
+}  // namespace cuda
+DETKIT_END_NAMESPACE

@@ -1,0 +1,36 @@
+// cuda/ops/anchors/anchors_math.hpp — torchvision AnchorGenerator (tv/models/detection/
+// anchor_utils.py): float32 cell anchors, ratio-major (w_ratios[:, None] * scales[None, :]),
+// round() half-to-even, centred at (x*stride_w, y*stride_h) with no 0.5 offset.
+#pragma once
+
+#include <cmath>
+
+#include "detkit/config.hpp"
+#include "detkit/detail/host_device.hpp"
+
+DETKIT_BEGIN_NAMESPACE
+namespace cuda {
+
+/// Cell anchor (x1, y1, x2, y2) around the origin for one size and one aspect ratio (h / w).
+DETKIT_HD void cell_anchor(float scale, float aspect_ratio, float* out) {
+  const float h_ratio = sqrtf(aspect_ratio);
+  const float w_ratio = 1.0f / h_ratio;
+  const float ws = w_ratio * scale, hs = h_ratio * scale;
+  out[0] = rintf(-ws / 2.0f);
+  out[1] = rintf(-hs / 2.0f);
+  out[2] = rintf(ws / 2.0f);
+  out[3] = rintf(hs / 2.0f);
+}
+
+/// Anchor `a` of the cell at feature location (y, x): cell anchor shifted by the stride.
+DETKIT_HD void shifted_anchor(const float* cell, int y, int x, int stride_h, int stride_w,
+                              float* out) {
+  const float sx = static_cast<float>(x * stride_w), sy = static_cast<float>(y * stride_h);
+  out[0] = cell[0] + sx;
+  out[1] = cell[1] + sy;
+  out[2] = cell[2] + sx;
+  out[3] = cell[3] + sy;
+}
+
+}  // namespace cuda
+DETKIT_END_NAMESPACE

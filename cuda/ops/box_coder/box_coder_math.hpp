@@ -1,0 +1,52 @@
+// cuda/ops/box_coder/box_coder_math.hpp — torchvision BoxCoder with weights (1, 1, 1, 1)
+// (tv/models/detection/_utils.py encode_single / decode_single): w = x2 - x1 (no +1), centres at
+// x1 + 0.5 w, decode clamps dw, dh at log(1000/16) and clips nothing (clipping is separate).
+#pragma once
+
+#include <cmath>
+
+#include "detkit/config.hpp"
+#include "detkit/detail/host_device.hpp"
+
+DETKIT_BEGIN_NAMESPACE
+namespace cuda {
+
+/// float(math.log(1000.0 / 16)), torchvision's bbox_xform_clip.
+inline constexpr float box_xform_clip = 4.135166556742356f;
+
+/// Regression target (dx, dy, dw, dh) of gt box relative to anchor, both x1,y1,x2,y2.
+DETKIT_HD void box_encode(const float* gt, const float* anchor, float* delta) {
+  const float ew = anchor[2] - anchor[0], eh = anchor[3] - anchor[1];
+  const float ecx = anchor[0] + 0.5f * ew, ecy = anchor[1] + 0.5f * eh;
+  const float gw = gt[2] - gt[0], gh = gt[3] - gt[1];
+  const float gcx = gt[0] + 0.5f * gw, gcy = gt[1] + 0.5f * gh;
+  delta[0] = (gcx - ecx) / ew;
+  delta[1] = (gcy - ecy) / eh;
+  delta[2] = logf(gw / ew);
+  delta[3] = logf(gh / eh);
+}
+
+DETKIT_HD void box_decode(const float* delta, const float* anchor, float* box) {
+  const float w = anchor[2] - anchor[0], h = anchor[3] - anchor[1];
+  const float cx = anchor[0] + 0.5f * w, cy = anchor[1] + 0.5f * h;
+  const float dw = delta[2] < box_xform_clip ? delta[2] : box_xform_clip;
+  const float dh = delta[3] < box_xform_clip ? delta[3] : box_xform_clip;
+  const float pcx = delta[0] * w + cx, pcy = delta[1] * h + cy;
+  const float pw = expf(dw) * w, ph = expf(dh) * h;
+  const float half_w = 0.5f * pw, half_h = 0.5f * ph;
+  box[0] = pcx - half_w;
+  box[1] = pcy - half_h;
+  box[2] = pcx + half_w;
+  box[3] = pcy + half_h;
+}
+
+/// torchvision.ops.clip_boxes_to_image: x into [0, width], y into [0, height].
+DETKIT_HD void box_clip(float* box, float height, float width) {
+  for (int i = 0; i < 4; ++i) {
+    const float hi = (i % 2 == 0) ? width : height;
+    box[i] = box[i] < 0.0f ? 0.0f : (box[i] > hi ? hi : box[i]);
+  }
+}
+
+}  // namespace cuda
+DETKIT_END_NAMESPACE

@@ -1,0 +1,35 @@
+// cuda/ops/box_loss/box_loss_cpu.cpp — CPU twin of box_loss.cu (double accumulation).
+#include "box_loss.hpp"
+
+DETKIT_BEGIN_NAMESPACE
+namespace cuda {
+
+float box_l1_loss_cpu(int n, int r, const float* deltas, const float* target_deltas,
+                      const int* cls_target, float grad_scale, float* ddeltas) {
+  double total = 0.0;
+  for (int img = 0; img < n; ++img) {
+    const int* t = cls_target + static_cast<long long>(img) * r;
+    int fg = 0;
+    for (int a = 0; a < r; ++a) fg += t[a] >= 0 ? 1 : 0;
+    const float norm = static_cast<float>(fg > 1 ? fg : 1);
+    const float w = grad_scale / (norm * static_cast<float>(n));
+    double sum = 0.0;
+    for (int a = 0; a < r; ++a) {
+      const long long base = (static_cast<long long>(img) * r + a) * 4;
+      for (int j = 0; j < 4; ++j) {
+        if (t[a] < 0) {
+          ddeltas[base + j] = 0.0f;
+          continue;
+        }
+        float g = 0.0f;
+        sum += static_cast<double>(l1_term(deltas[base + j], target_deltas[base + j], &g));
+        ddeltas[base + j] = g * w;
+      }
+    }
+    total += sum / static_cast<double>(norm);
+  }
+  return static_cast<float>(total / n);
+}
+
+}  // namespace cuda
+DETKIT_END_NAMESPACE

@@ -1,0 +1,23 @@
+# Tests of the hand-written RetinaNet (cuda/): ops against hand-computed values and central finite
+# differences, weights I/O, the input transform, and (label `reference`) the whole CPU twin against
+# torchvision tensor by tensor. The CPU twin needs CBLAS (libopenblas-dev); cuda/ defines the target
+# after this file is read, which CMake allows for link names.
+include(${PROJECT_SOURCE_DIR}/cuda/cmake/find_cblas.cmake)
+if(NOT DETKIT_CBLAS_FOUND)
+  message(STATUS "detkit: no CBLAS, RetinaNet tests skipped")
+  return()
+endif()
+
+set(_retina ${CMAKE_CURRENT_SOURCE_DIR}/retinanet)
+detkit_add_test(test_retinanet_ops SOURCES ${_retina}/test_ops.cpp LIBS detkit_retinanet_cpu
+                TIMEOUT 120)
+
+# torchvision comes from Debian (python3-torchvision) and lives only in Debian's own Python.
+find_program(DETKIT_TORCH_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(NOT DETKIT_TORCH_PYTHON)
+  set(DETKIT_TORCH_PYTHON python3)
+endif()
+detkit_add_test(test_retinanet_reference NO_CATCH SOURCES ${_retina}/test_reference.cpp
+                LIBS detkit_retinanet_cpu LABELS reference TIMEOUT 300
+                ARGS ${DETKIT_TORCH_PYTHON} ${_retina}/dump_reference.py tiny ${DETKIT_TEST_WORK_DIR})
+set_tests_properties(test_retinanet_reference PROPERTIES SKIP_RETURN_CODE 77)

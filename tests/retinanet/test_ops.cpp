@@ -1,0 +1,438 @@
+// tests/retinanet/test_ops.cpp — the RetinaNet ops' CPU twins (cuda/ops/*/<op>_cpu.cpp): each against
+// hand-computed values, each backward against central finite differences of a random projection
+// L = sum(r * f(x)), evaluated in double. The `[gpu]` tests in tests/cuda/ reuse these cases.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <functional>
+#include <random>
+#include <vector>
+
+#include "model/permute_math.hpp"
+#include "model/transform.hpp"
+#include "ops/anchors/anchors.hpp"
+#include "ops/box_coder/box_coder.hpp"
+#include "ops/box_loss/box_loss.hpp"
+#include "ops/conv2d/conv2d.hpp"
+#include "ops/focal_loss/focal_loss.hpp"
+#include "ops/frozen_bn/frozen_bn.hpp"
+#include "ops/matcher/matcher.hpp"
+#include "ops/max_pool/max_pool.hpp"
+#include "ops/nms/nms.hpp"
+#include "ops/relu/relu.hpp"
+#include "ops/sgd/sgd.hpp"
+#include "ops/topk/topk.hpp"
+#include "ops/upsample_add/upsample_add.hpp"
+
+namespace dc = detkit::cuda;
+
+namespace {
+
+std::vector<float> random_vec(std::size_t n, unsigned seed, float lo = -1.0f, float hi = 1.0f) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(gen);
+  return v;
+}
+
+double dot(const std::vector<float>& a, const std::vector<float>& b) {
+  double s = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    s += static_cast<double>(a[i]) * static_cast<double>(b[i]);
+  return s;
+}
+
+/// Central differences of loss() with respect to every element of v.
+std::vector<double> numeric_grad(std::vector<float>& v, const std::function<double()>& loss,
+                                 float eps) {
+  std::vector<double> g(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const float keep = v[i];
+    v[i] = keep + eps;
+    const double up = loss();
+    v[i] = keep - eps;
+    const double down = loss();
+    v[i] = keep;
+    g[i] = (up - down) / (2.0 * static_cast<double>(eps));
+  }
+  return g;
+}
+
+void require_close(const std::vector<float>& analytic, const std::vector<double>& numeric,
+                   double rel) {
+  REQUIRE(analytic.size() == numeric.size());
+  double scale = 0.0;
+  for (double x : numeric) scale = std::max(scale, std::fabs(x));
+  for (std::size_t i = 0; i < numeric.size(); ++i) {
+    INFO("element " << i << ": analytic " << analytic[i] << ", numeric " << numeric[i]);
+    REQUIRE(std::fabs(static_cast<double>(analytic[i]) - numeric[i]) <= rel * scale + 1e-6);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("conv2d: hand-computed outputs", "[retinanet][conv2d]") {
+  SECTION("2x2 kernel, stride 1, no padding, bias") {
+    const dc::conv2d_shape s{1, 1, 3, 3, 1, 2, 2, 1, 0};
+    const std::vector<float> x{1, 2, 3, 4, 5, 6, 7, 8, 9}, w{1, 0, 0, -1}, b{0.5f};
+    std::vector<float> y(4), col(dc::conv2d_workspace_floats(s));
+    dc::conv2d_forward_cpu(s, x.data(), w.data(), b.data(), y.data(), col.data());
+    CHECK(y == std::vector<float>{-3.5f, -3.5f, -3.5f, -3.5f});  // x[i][j] - x[i+1][j+1] + 0.5
+  }
+  SECTION("1x1 stride 2 (ResNet downsample) samples every other pixel") {
+    const dc::conv2d_shape s{1, 1, 4, 4, 2, 1, 1, 2, 0};
+    std::vector<float> x(16);
+    for (int i = 0; i < 16; ++i) x[static_cast<std::size_t>(i)] = static_cast<float>(i);
+    const std::vector<float> w{1.0f, -2.0f};
+    std::vector<float> y(8), col(dc::conv2d_workspace_floats(s));
+    REQUIRE(s.out_h() == 2);
+    dc::conv2d_forward_cpu(s, x.data(), w.data(), nullptr, y.data(), col.data());
+    CHECK(y == std::vector<float>{0, 2, 8, 10, 0, -4, -16, -20});
+  }
+  SECTION("3x3 ones kernel, padding 1: counts the in-image neighbours") {
+    const dc::conv2d_shape s{1, 1, 3, 3, 1, 3, 3, 1, 1};
+    const std::vector<float> x(9, 1.0f), w(9, 1.0f);
+    std::vector<float> y(9), col(dc::conv2d_workspace_floats(s));
+    dc::conv2d_forward_cpu(s, x.data(), w.data(), nullptr, y.data(), col.data());
+    CHECK(y == std::vector<float>{4, 6, 4, 6, 9, 6, 4, 6, 4});
+  }
+}
+
+TEST_CASE("conv2d: backward equals central differences", "[retinanet][conv2d]") {
+  struct cfg {
+    int k, stride, pad;
+  };
+  for (const cfg c : {cfg{3, 1, 1}, cfg{3, 2, 1}, cfg{1, 2, 0}, cfg{7, 2, 3}, cfg{1, 1, 0}}) {
+    DYNAMIC_SECTION("k" << c.k << " s" << c.stride << " p" << c.pad) {
+      const dc::conv2d_shape s{2, 3, 9, 8, 4, c.k, c.k, c.stride, c.pad};
+      const std::size_t nx = 2 * 3 * 9 * 8, nw = static_cast<std::size_t>(4 * 3 * c.k * c.k);
+      const std::size_t ny = static_cast<std::size_t>(2 * 4 * s.out_h() * s.out_w());
+      std::vector<float> x = random_vec(nx, 1), w = random_vec(nw, 2), b = random_vec(4, 3);
+      const std::vector<float> r = random_vec(ny, 4);
+      std::vector<float> y(ny), col(dc::conv2d_workspace_floats(s));
+      auto loss = [&]() {
+        dc::conv2d_forward_cpu(s, x.data(), w.data(), b.data(), y.data(), col.data());
+        return dot(y, r);
+      };
+      std::vector<float> dx(nx, 0.0f), dw(nw, 0.0f), db(4, 0.0f);
+      dc::conv2d_backward_cpu(s, x.data(), w.data(), r.data(), dx.data(), dw.data(), db.data(),
+                              col.data());
+      require_close(dx, numeric_grad(x, loss, 1e-2f), 1e-3);
+      require_close(dw, numeric_grad(w, loss, 1e-2f), 1e-3);
+      require_close(db, numeric_grad(b, loss, 1e-2f), 1e-3);
+      // Gradients accumulate (+=): a second backward doubles them.
+      std::vector<float> dw2 = dw;
+      dc::conv2d_backward_cpu(s, x.data(), w.data(), r.data(), nullptr, dw2.data(), nullptr,
+                              col.data());
+      for (std::size_t i = 0; i < nw; ++i) CHECK(dw2[i] == Approx(2.0f * dw[i]));
+    }
+  }
+}
+
+TEST_CASE("frozen_bn: fold and affine, hand values and gradient", "[retinanet][frozen_bn]") {
+  const std::vector<float> w{2.0f, 1.0f}, b{1.0f, 0.0f}, rm{0.5f, 1.0f}, rv{3.0f, 0.0f};
+  std::vector<float> scale(2), shift(2);
+  dc::frozen_bn_fold_cpu(2, w.data(), b.data(), rm.data(), rv.data(), 1.0f, scale.data(),
+                         shift.data());
+  CHECK(scale == std::vector<float>{1.0f, 1.0f});   // 2/sqrt(3+1), 1/sqrt(0+1)
+  CHECK(shift == std::vector<float>{0.5f, -1.0f});  // 1 - 0.5*1, 0 - 1*1
+  std::vector<float> x{3.0f, -1.0f, 2.0f, 4.0f}, y(4);
+  dc::frozen_bn_forward_cpu(1, 2, 2, x.data(), scale.data(), shift.data(), y.data());
+  CHECK(y == std::vector<float>{3.5f, -0.5f, 1.0f, 3.0f});
+
+  std::vector<float> s2 = random_vec(3, 5, 0.5f, 2.0f), sh2 = random_vec(3, 6);
+  std::vector<float> x2 = random_vec(2 * 3 * 5, 7), y2(x2.size());
+  const std::vector<float> r = random_vec(x2.size(), 8);
+  std::vector<float> dx(x2.size(), 0.0f);
+  dc::frozen_bn_backward_cpu(2, 3, 5, r.data(), s2.data(), dx.data());
+  auto loss = [&]() {
+    dc::frozen_bn_forward_cpu(2, 3, 5, x2.data(), s2.data(), sh2.data(), y2.data());
+    return dot(y2, r);
+  };
+  require_close(dx, numeric_grad(x2, loss, 1e-2f), 1e-3);
+}
+
+TEST_CASE("relu and add: values and gradient", "[retinanet][relu]") {
+  const std::vector<float> x{-2.0f, -0.0f, 0.5f, 3.0f};
+  std::vector<float> y(4), dx(4, 1.0f);
+  dc::relu_forward_cpu(4, x.data(), y.data());
+  CHECK(y == std::vector<float>{0.0f, 0.0f, 0.5f, 3.0f});
+  const std::vector<float> dy{10.0f, 10.0f, 10.0f, 10.0f};
+  dc::relu_backward_cpu(4, y.data(), dy.data(), dx.data());
+  CHECK(dx == std::vector<float>{1.0f, 1.0f, 11.0f, 11.0f});  // accumulates, mask from the output
+
+  std::vector<float> a = random_vec(50, 9), r = random_vec(50, 10), out(50);
+  for (float& v : a)
+    if (std::fabs(v) < 0.05f) v = 0.3f;  // keep finite differences off the kink
+  auto loss = [&]() {
+    dc::relu_forward_cpu(50, a.data(), out.data());
+    return dot(out, r);
+  };
+  (void)loss();
+  std::vector<float> da(50, 0.0f);
+  dc::relu_backward_cpu(50, out.data(), r.data(), da.data());
+  require_close(da, numeric_grad(a, loss, 1e-2f), 1e-3);
+
+  std::vector<float> s(4);
+  dc::add_forward_cpu(4, x.data(), dy.data(), s.data());
+  CHECK(s == std::vector<float>{8.0f, 10.0f, 10.5f, 13.0f});
+}
+
+TEST_CASE("max_pool: 3x3/2 pad 1, torch's first-maximum rule, gradient", "[retinanet][max_pool]") {
+  const dc::max_pool_shape s{1, 1, 4, 4, 3, 2, 1};
+  std::vector<float> x(16);
+  for (int i = 0; i < 16; ++i) x[static_cast<std::size_t>(i)] = static_cast<float>(i + 1);
+  std::vector<float> y(4);
+  std::vector<int> arg(4);
+  dc::max_pool_forward_cpu(s, x.data(), y.data(), arg.data());
+  CHECK(y == std::vector<float>{6, 8, 14, 16});
+  CHECK(arg == std::vector<int>{5, 7, 13, 15});
+  // Ties: the first maximum in scan order wins (top-left of the clipped window).
+  const std::vector<float> flat(16, 1.0f);
+  dc::max_pool_forward_cpu(s, flat.data(), y.data(), arg.data());
+  CHECK(arg == std::vector<int>{0, 1, 4, 5});
+  // Overlapping windows route to the same winner: its gradient is the sum.
+  std::vector<float> dx(16, 0.0f);
+  const std::vector<float> dy{1.0f, 2.0f, 4.0f, 8.0f};
+  dc::max_pool_forward_cpu(s, flat.data(), y.data(), arg.data());
+  dc::max_pool_backward_cpu(s, dy.data(), arg.data(), dx.data());
+  CHECK(dx[0] == 1.0f);
+  CHECK(dx[1] == 2.0f);
+  CHECK(dx[4] == 4.0f);
+  CHECK(dx[5] == 8.0f);
+
+  const dc::max_pool_shape s2{2, 3, 9, 7, 3, 2, 1};
+  std::vector<float> x2 = random_vec(2 * 3 * 9 * 7, 11);
+  const std::size_t ny = static_cast<std::size_t>(2 * 3 * s2.out_h() * s2.out_w());
+  const std::vector<float> r = random_vec(ny, 12);
+  std::vector<float> y2(ny);
+  std::vector<int> arg2(ny);
+  auto loss = [&]() {
+    dc::max_pool_forward_cpu(s2, x2.data(), y2.data(), arg2.data());
+    return dot(y2, r);
+  };
+  (void)loss();
+  std::vector<float> dx2(x2.size(), 0.0f);
+  dc::max_pool_backward_cpu(s2, r.data(), arg2.data(), dx2.data());
+  require_close(dx2, numeric_grad(x2, loss, 1e-4f), 1e-2);
+}
+
+TEST_CASE("upsample_add: nearest 2x and non-integer ratios, gradient", "[retinanet][upsample]") {
+  const std::vector<float> top{1, 2, 3, 4}, lateral(16, 10.0f);
+  std::vector<float> out(16);
+  dc::upsample_add_forward_cpu(1, 1, 4, 4, 2, 2, lateral.data(), top.data(), out.data());
+  CHECK(out == std::vector<float>{11, 11, 12, 12, 11, 11, 12, 12, 13, 13, 14, 14, 13, 13, 14, 14});
+  // 3 -> 5: torch's floor(dst * 3/5) = 0, 0, 1, 1, 2.
+  CHECK(dc::nearest_source(0, 3, 5) == 0);
+  CHECK(dc::nearest_source(1, 3, 5) == 0);
+  CHECK(dc::nearest_source(2, 3, 5) == 1);
+  CHECK(dc::nearest_source(3, 3, 5) == 1);
+  CHECK(dc::nearest_source(4, 3, 5) == 2);
+
+  for (const int h : {10, 7}) {  // 5 -> 10 (exact 2x) and 5 -> 7
+    std::vector<float> t = random_vec(2 * 3 * 5 * 5, 13), l = random_vec(2 * 3 * h * h, 14);
+    const std::vector<float> r = random_vec(l.size(), 15);
+    std::vector<float> o(l.size());
+    auto loss = [&]() {
+      dc::upsample_add_forward_cpu(2, 3, h, h, 5, 5, l.data(), t.data(), o.data());
+      return dot(o, r);
+    };
+    std::vector<float> dl(l.size(), 0.0f), dt(t.size(), 0.0f);
+    dc::upsample_add_backward_cpu(2, 3, h, h, 5, 5, r.data(), dl.data(), dt.data());
+    require_close(dt, numeric_grad(t, loss, 1e-2f), 1e-3);
+    require_close(dl, numeric_grad(l, loss, 1e-2f), 1e-3);
+  }
+}
+
+TEST_CASE("focal loss: torchvision values, normalisation and gradient", "[retinanet][focal]") {
+  const dc::focal_options o;
+  // x = 0: p = 0.5, ce = ln 2, (1 - p_t)^2 = 0.25; alpha_t 0.25 (positive) / 0.75 (negative).
+  CHECK(dc::sigmoid_focal_term(0.0f, 1.0f, o).loss == Approx(0.25 * std::log(2.0) * 0.25));
+  CHECK(dc::sigmoid_focal_term(0.0f, 0.0f, o).loss == Approx(0.75 * std::log(2.0) * 0.25));
+  // Large logits stay finite (log1p(exp(-|x|)) form).
+  CHECK(std::isfinite(dc::sigmoid_focal_term(100.0f, 0.0f, o).loss));
+  CHECK(dc::sigmoid_focal_term(-100.0f, 0.0f, o).loss == Approx(0.0).margin(1e-30));
+
+  // 2 images, 4 anchors, 3 classes. Image 0: one foreground (class 2), one ignored; image 1: none.
+  const int n = 2, r = 4, k = 3;
+  std::vector<float> logits = random_vec(n * r * k, 16, -3.0f, 3.0f);
+  const std::vector<int> target{2, -1, -2, -1, -1, -1, -1, -1};
+  std::vector<float> grad(logits.size());
+  const float loss =
+      dc::focal_loss_cpu(n, r, k, logits.data(), target.data(), o, 1.0f, grad.data());
+  double expect0 = 0.0, expect1 = 0.0;
+  for (int a = 0; a < r; ++a)
+    for (int c = 0; c < k; ++c) {
+      const auto i0 = static_cast<std::size_t>(a * k + c),
+                 i1 = static_cast<std::size_t>((r + a) * k + c);
+      if (a != 2)
+        expect0 += static_cast<double>(
+            dc::sigmoid_focal_term(logits[i0], a == 0 && c == 2 ? 1.0f : 0.0f, o).loss);
+      expect1 += static_cast<double>(dc::sigmoid_focal_term(logits[i1], 0.0f, o).loss);
+    }
+  CHECK(loss == Approx((expect0 / 1.0 + expect1 / 1.0) / 2.0));  // max(1, fg) per image, mean
+  for (int c = 0; c < k; ++c) CHECK(grad[static_cast<std::size_t>(2 * k + c)] == 0.0f);  // ignored
+  auto total = [&]() {
+    std::vector<float> g(logits.size());
+    return static_cast<double>(
+        dc::focal_loss_cpu(n, r, k, logits.data(), target.data(), o, 1.0f, g.data()));
+  };
+  require_close(grad, numeric_grad(logits, total, 1e-2f), 2e-3);
+}
+
+TEST_CASE("box L1 loss: value and gradient sign", "[retinanet][box_loss]") {
+  const std::vector<float> deltas{1, 2, 3, 4, 9, 9, 9, 9}, targets{0, 2, 5, 4, 0, 0, 0, 0};
+  const std::vector<int> cls{1, -1};  // anchor 0 foreground, anchor 1 background
+  std::vector<float> g(8);
+  const float loss =
+      dc::box_l1_loss_cpu(1, 2, deltas.data(), targets.data(), cls.data(), 1.0f, g.data());
+  CHECK(loss == 3.0f);  // |1| + 0 + |-2| + 0, one foreground
+  CHECK(g == std::vector<float>{1, 0, -1, 0, 0, 0, 0, 0});
+}
+
+TEST_CASE("anchors: torchvision's cell anchors, order and count", "[retinanet][anchors]") {
+  const dc::anchor_options o = dc::anchor_options::retinanet_default();
+  CHECK(o.sizes[1] == std::vector<float>{64, 80, 101});
+  CHECK(o.sizes[4] == std::vector<float>{512, 645, 812});
+  const std::vector<float> p3 = dc::cell_anchors_cpu(o, 0);
+  REQUIRE(p3.size() == 36);
+  // Ratio-major: ratio 0.5 with sizes 32, 40, 50, then ratio 1 ... (rounded half to even).
+  CHECK(std::vector<float>(p3.begin(), p3.begin() + 16) ==
+        std::vector<float>{-23, -11, 23, 11, -28, -14, 28, 14, -35, -18, 35, 18, -16, -16, 16, 16});
+  std::vector<dc::feature_size> levels;
+  for (int s : {8, 16, 32, 64, 128}) levels.push_back({128 / s, 128 / s});
+  const std::vector<float> all = dc::generate_anchors_cpu(o, 128, 128, levels);
+  CHECK(all.size() == 4 * 3069);
+  // Second location of P3 (x = 1): shifted by the stride 8, no 0.5 offset.
+  CHECK(all[4 * 9 + 0] == -23 + 8);
+  CHECK(all[4 * 9 + 1] == -11);
+}
+
+TEST_CASE("matcher: thresholds, ignored band and low-quality matches", "[retinanet][matcher]") {
+  const std::vector<float> gt{0, 0, 10, 10, 100, 100, 110, 130};
+  const std::vector<float> anchors{
+      0,   0,   10,  12,   // IoU 100/120 = 0.833 with gt 0 -> 0
+      0,   0,   10,  22,   // IoU 100/220 = 0.4545 -> ignored (-2)
+      50,  50,  60,  60,   // IoU 0 -> background (-1)
+      100, 100, 110, 200,  // gt 1: IoU 300/1000 = 0.3 < 0.4, but it is gt 1's best -> 1
+  };
+  std::vector<int> m(4);
+  std::vector<float> iou(8);
+  dc::match_anchors_cpu({}, 2, 4, gt.data(), anchors.data(), m.data(), iou.data());
+  CHECK(m == std::vector<int>{0, -2, -1, 1});
+  dc::matcher_options strict;
+  strict.low_quality = dc::low_quality_matches::drop;
+  dc::match_anchors_cpu(strict, 2, 4, gt.data(), anchors.data(), m.data(), iou.data());
+  CHECK(m == std::vector<int>{0, -2, -1, -1});
+  dc::match_anchors_cpu({}, 0, 4, gt.data(), anchors.data(), m.data(), iou.data());
+  CHECK(m == std::vector<int>{-1, -1, -1, -1});
+  CHECK(dc::box_iou(&gt[0], &anchors[0]) == Approx(100.0 / 120.0));
+}
+
+TEST_CASE("box coder: encode, decode, clamp and clip", "[retinanet][box_coder]") {
+  const float anchor[4] = {0, 0, 10, 20}, gt[4] = {5, 0, 25, 20};
+  float d[4], back[4];
+  dc::box_encode(gt, anchor, d);
+  CHECK(d[0] == Approx(1.0));  // centre moves 10 px on a 10 px width
+  CHECK(d[1] == 0.0f);
+  CHECK(d[2] == Approx(std::log(2.0)));  // width doubles
+  CHECK(d[3] == 0.0f);
+  dc::box_decode(d, anchor, back);
+  for (int i = 0; i < 4; ++i) CHECK(back[i] == Approx(gt[i]).margin(1e-5));
+  const float big[4] = {0, 0, 20, 0};
+  dc::box_decode(big, anchor, back);  // dw clamped at log(1000/16): width 10 * 62.5
+  CHECK(back[2] - back[0] == Approx(625.0));
+  float box[4] = {-5, 3, 700, 90};
+  dc::box_clip(box, 80.0f, 600.0f);
+  CHECK(box[0] == 0.0f);
+  CHECK(box[2] == 600.0f);
+  CHECK(box[3] == 80.0f);
+}
+
+TEST_CASE("topk: threshold, order, ties by index", "[retinanet][topk]") {
+  // sigmoid(0) = 0.5, sigmoid(-10) < 0.05 is dropped.
+  const std::vector<float> logits{0.0f, 2.0f, -10.0f, 0.0f, 1.0f};
+  const auto top = dc::topk_scores_cpu(5, logits.data(), 0.05f, 3);
+  REQUIRE(top.size() == 3);
+  CHECK(top[0].index == 1);
+  CHECK(top[1].index == 4);
+  CHECK(top[2].index == 0);  // tied with index 3; the lower index first
+  CHECK(top[2].score == Approx(0.5));
+  CHECK(dc::topk_scores_cpu(5, logits.data(), 0.05f, 10).size() == 4);
+}
+
+TEST_CASE("batched NMS: class-wise suppression, both torchvision code paths", "[retinanet][nms]") {
+  const std::vector<float> boxes{0, 0, 10, 10, 1, 1, 11, 11, 0, 0, 10, 10, 50, 50, 60, 60};
+  const std::vector<float> scores{0.9f, 0.8f, 0.7f, 0.95f};
+  const std::vector<int> labels{0, 0, 1, 0};
+  const auto keep = dc::batched_nms_cpu(4, boxes.data(), scores.data(), labels.data(), 0.5f, -1);
+  CHECK(keep == std::vector<int>{3, 0, 2});  // box 1 (IoU 0.68 with box 0, same class) suppressed
+  CHECK(dc::batched_nms_cpu(4, boxes.data(), scores.data(), labels.data(), 0.5f, 2) ==
+        std::vector<int>{3, 0});
+  // > 1000 boxes: the per-class path gives the same answer on well-separated classes.
+  std::vector<float> many;
+  std::vector<float> s;
+  std::vector<int> l;
+  for (int i = 0; i < 1200; ++i) {
+    const float x = static_cast<float>((i % 40) * 20), y = static_cast<float>((i / 40) * 20);
+    many.insert(many.end(), {x, y, x + 10, y + 10});
+    s.push_back(1.0f - static_cast<float>(i) * 1e-4f);
+    l.push_back(i % 3);
+  }
+  CHECK(dc::batched_nms_cpu(1200, many.data(), s.data(), l.data(), 0.5f, -1).size() == 1200);
+}
+
+TEST_CASE("sgd: torch.optim.SGD momentum and weight decay", "[retinanet][sgd]") {
+  dc::sgd_options o;
+  o.lr = 0.1f;
+  o.momentum = 0.9f;
+  o.weight_decay = 0.1f;
+  float p = 1.0f, buf = 0.0f;
+  const float g = 0.5f;
+  dc::sgd_step_cpu(o, 1, &g, &p, &buf);
+  CHECK(buf == Approx(0.6f));  // 0.5 + 0.1 * 1
+  CHECK(p == Approx(0.94f));
+  dc::sgd_step_cpu(o, 1, &g, &p, &buf);
+  CHECK(buf == Approx(0.9 * 0.6 + 0.5 + 0.094));
+  CHECK(p == Approx(0.94 - 0.1 * (0.9 * 0.6 + 0.5 + 0.094)));
+}
+
+TEST_CASE("head layout: (N, A*K, H, W) to (N, HWA, K)", "[retinanet][permute]") {
+  // n 1, a 2, k 3, h 1, w 2: channel c = a*K + k at pixel x goes to row x*A + a, column k.
+  const int a = 2, k = 3, h = 1, w = 2, rows = 4;
+  std::vector<float> x(static_cast<std::size_t>(a * k * h * w));
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i);
+  std::vector<float> y(static_cast<std::size_t>(rows * k), -1.0f);
+  for (long long i = 0; i < a * k * h * w; ++i) {
+    long long dst = 0;
+    const long long src = dc::anchor_major_source(i, a, k, h, w, &dst, rows, 0);
+    y[static_cast<std::size_t>(dst)] = x[static_cast<std::size_t>(src)];
+  }
+  // x layout: channel c at pixel p is c*2 + p.
+  CHECK(y == std::vector<float>{0, 2, 4, 6, 8, 10, 1, 3, 5, 7, 9, 11});
+}
+
+TEST_CASE("transform: torchvision sizes and bilinear weights", "[retinanet][transform]") {
+  const dc::transform_options o;
+  const dc::resized_size s = dc::transform_output_size(o, 480, 640);
+  CHECK(s.h == 800);
+  CHECK(s.w == 1066);  // floor(640 * float(800/480))
+  const dc::resized_size wide = dc::transform_output_size(o, 400, 2000);
+  CHECK(wide.w == 1333);  // the long side caps the scale
+  CHECK(wide.h == 266);
+  // 1 x 2 -> 1 x 4 with mean 0, std 1: align_corners=False gives 0, .25, .75, 1.
+  dc::transform_options id;
+  for (int c = 0; c < 3; ++c) {
+    id.mean[c] = 0.0f;
+    id.std[c] = 1.0f;
+  }
+  const std::vector<float> img{0, 1, 0, 1, 0, 1};
+  std::vector<float> out(12);
+  dc::normalize_and_resize(id, img.data(), 1, 2, {1, 4}, out.data());
+  CHECK(std::vector<float>(out.begin(), out.begin() + 4) == std::vector<float>{0, 0.25f, 0.75f, 1});
+  const std::vector<float> one(3 * 4 * 6, 0.5f);
+  const dc::image_batch b = dc::make_batch(o, {{one.data(), 4, 6}});
+  CHECK(b.image_sizes[0].h == 800);
+  CHECK(b.h == 800);
+  CHECK(b.w == 1216);  // 1200 padded to a multiple of 32
+}
