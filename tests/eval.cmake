@@ -16,3 +16,11 @@ if(TARGET detkit-eval AND DETKIT_PYTHON3)
             $<TARGET_FILE:detkit-eval> ${DETKIT_TEST_WORK_DIR} --cases 60
     LABELS eval TIMEOUT 300)
 endif()
+
+# Fuzz entries (replayed over their seed corpora as ctests, label fuzz).
+if(TARGET simdjson::simdjson)
+  detkit_add_fuzz(fuzz_coco_json SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_coco_json.cpp
+    CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/coco_json LIBS simdjson::simdjson)
+endif()
+detkit_add_fuzz(fuzz_detection_files SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_detection_files.cpp
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/detection_files)

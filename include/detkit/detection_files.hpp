@@ -30,11 +30,10 @@ struct oi_prediction {
   box_xyxy_rel box{};  // from XMin, YMin, XMax, YMax
 };
 
-/// Reads an Open Images predictions CSV. Numbers must be finite; ImageID 16 hex digits.
-[[nodiscard]] inline result<std::vector<oi_prediction>> try_read_oi_predictions(
-    const std::string& path, csv_options opt = {}) {
-  auto f = csv_file::try_open(path);
-  if (!f) return std::move(f).error();
+/// Parses an Open Images predictions CSV (csv_file::from_memory or try_open). Numbers must be
+/// finite; ImageID 16 hex digits.
+[[nodiscard]] inline result<std::vector<oi_prediction>> try_parse_oi_predictions(
+    const csv_file* f, csv_options opt = {}) {
   opt.header = header_mode::present;
   auto layout = try_read_layout(*f, opt);
   if (!layout) return std::move(layout).error();
@@ -76,6 +75,14 @@ struct oi_prediction {
   });
   if (!rep) return std::move(rep).error();
   return out;
+}
+
+/// Reads an Open Images predictions CSV `ImageID,LabelName,Score,XMin,XMax,YMin,YMax`.
+[[nodiscard]] inline result<std::vector<oi_prediction>> try_read_oi_predictions(
+    const std::string& path, csv_options opt = {}) {
+  auto f = csv_file::try_open(path);
+  if (!f) return std::move(f).error();
+  return try_parse_oi_predictions(&*f, std::move(opt));
 }
 
 /// One line of a per-image text file.
