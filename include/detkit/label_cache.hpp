@@ -169,7 +169,7 @@ struct cache_fingerprint {
 
 /// Order-sensitive hash of the class list (MIDs and names).
 inline std::uint64_t hash_class_list(const std::vector<class_info>& classes) {
-  std::uint64_t h = detail::hash64("detkit.classes", classes.size());
+  std::uint64_t h = detail::hash64(std::string_view("detkit.classes"), classes.size());
   for (const auto& c : classes) {
     h = detail::hash_combine(h, detail::hash64(c.mid));
     h = detail::hash_combine(h, detail::hash64(c.name));
