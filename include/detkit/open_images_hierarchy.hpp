@@ -256,6 +256,8 @@ class hierarchy_parser {
         ++pos_;
         break;
       }
+      skip_ws();
+      const std::size_t key_pos = pos_;
       if (!string(key)) return false;
       if (!expect(':')) return false;
       if (key == "LabelName") {
@@ -286,6 +288,7 @@ class hierarchy_parser {
           }
         }
       } else {
+        pos_ = key_pos;
         fail(errc::json_schema,
              "unknown member '" + key + "' (a node has LabelName, Subcategory and Part)");
         return false;

@@ -1,0 +1,10 @@
+# Tests of the Open Images dataset part: csv.hpp, the open_images_*.hpp readers and joins,
+# detkit-prepare end to end, and the CSV fuzz target's seed corpus (replayed as a test).
+detkit_add_test(test_csv SOURCES test_csv.cpp LABELS dataset TIMEOUT 120)
+detkit_add_test(test_open_images SOURCES test_open_images.cpp LABELS dataset TIMEOUT 120)
+if(TARGET detkit-prepare)
+  detkit_add_test(test_prepare SOURCES test_prepare.cpp LABELS dataset TIMEOUT 120)
+  add_dependencies(test_prepare detkit-prepare)
+endif()
+detkit_add_fuzz(fuzz_csv SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_csv.cpp
+                CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/csv)
