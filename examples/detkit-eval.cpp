@@ -584,7 +584,7 @@ int run_coco(const options& o, const std::string& dt_format) {
         for (std::size_t i = 0; i < gt.annotations.size(); ++i) {
           const auto& a = gt.annotations[i];
           if (a.image_id != id || mt.gt[i].ignored) continue;
-          const bool hit = mt.gt[i].match_score >= cutoff;
+          const bool hit = mt.gt[i].matched_at(cutoff);
           boxes.push_back(
               {a.bbox.x, a.bbox.y, a.bbox.x + a.bbox.w, a.bbox.y + a.bbox.h, hit ? 0 : 1});
         }

@@ -276,8 +276,12 @@ struct coco_category_matches {
 /// Per GT annotation, at area range 0 and iou_thresholds[0] (for error reports and drawings).
 struct coco_gt_status {
   std::uint32_t image_index = 0;
-  bool ignored = false;                                           // crowd, or outside area range 0
-  double match_score = -std::numeric_limits<double>::infinity();  // score of its match, -inf none
+  bool ignored = false;  // crowd, or outside area range 0
+  bool matched = false;  // by some detection (of any score)
+  double match_score = -std::numeric_limits<double>::infinity();  // score of that detection
+
+  /// Matched by a detection that survives the cutoff `score >= c`.
+  bool matched_at(double c) const { return matched && match_score >= c; }
 };
 
 /// Output of try_evaluate_images: everything that does not depend on the score cutoff.
@@ -675,7 +679,10 @@ inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
       for (std::size_t g = 0; g < G; ++g) {
         coco_gt_status& st = out.gt[gref[g0 + g].index];
         st.ignored = g_ptr[g]->iscrowd || g_ptr[g]->area < lo || g_ptr[g]->area > hi;
-        if (g_match[g] >= 0) st.match_score = d_ptr[static_cast<std::size_t>(g_match[g])]->score;
+        if (g_match[g] >= 0) {
+          st.matched = true;
+          st.match_score = d_ptr[static_cast<std::size_t>(g_match[g])]->score;
+        }
       }
     }
     // accumulate's order: stable sort on descending score of the image-ordered concatenation.
@@ -1001,7 +1008,7 @@ inline std::vector<coco_image_errors> image_errors(
     }
   }
   for (const auto& g : mt.gt)
-    if (!g.ignored && !(g.match_score >= score_cutoff)) ++out[g.image_index].missed;
+    if (!g.ignored && !g.matched_at(score_cutoff)) ++out[g.image_index].missed;
   return out;
 }
 
