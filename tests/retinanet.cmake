@@ -11,6 +11,8 @@ endif()
 set(_retina ${CMAKE_CURRENT_SOURCE_DIR}/retinanet)
 detkit_add_test(test_retinanet_ops SOURCES ${_retina}/test_ops.cpp LIBS detkit_retinanet_cpu
                 TIMEOUT 120)
+detkit_add_test(test_retinanet_weights SOURCES ${_retina}/test_weights.cpp
+                LIBS detkit_retinanet_cpu TIMEOUT 120)
 
 # torchvision comes from Debian (python3-torchvision) and lives only in Debian's own Python.
 find_program(DETKIT_TORCH_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
@@ -19,5 +21,11 @@ if(NOT DETKIT_TORCH_PYTHON)
 endif()
 detkit_add_test(test_retinanet_reference NO_CATCH SOURCES ${_retina}/test_reference.cpp
                 LIBS detkit_retinanet_cpu LABELS reference TIMEOUT 300
-                ARGS ${DETKIT_TORCH_PYTHON} ${_retina}/dump_reference.py tiny ${DETKIT_TEST_WORK_DIR})
+                ARGS ${DETKIT_TORCH_PYTHON} ${_retina}/dump_reference.py
+                     ${PROJECT_SOURCE_DIR}/cuda/tools/convert_torchvision_weights.py tiny
+                     ${DETKIT_TEST_WORK_DIR})
 set_tests_properties(test_retinanet_reference PROPERTIES SKIP_RETURN_CODE 77)
+
+# The safetensors reader as a fuzz target: its corpus replays under ASan/UBSan in CI.
+detkit_add_fuzz(fuzz_safetensors SOURCES ${_retina}/fuzz_safetensors.cpp
+                CORPUS ${_retina}/corpus/safetensors LIBS detkit_retinanet_cpu)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <limits>
 
 #include "detkit/atomic_file.hpp"
@@ -161,21 +162,28 @@ result<safetensors_file> try_read_safetensors(const std::string& path) noexcept 
       e.file = path;
       return e;
     }
-    in.seekg(0, std::ios::end);
-    const std::uint64_t size = static_cast<std::uint64_t>(in.tellg());
-    in.seekg(0);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) return located(path, 0, "read failed", {}, errc::io_read);
+    return try_parse_safetensors(bytes, path);
+  } catch (const std::bad_alloc&) {
+    return located(path, 0, "out of memory while reading", {}, errc::other);
+  }
+}
+
+result<safetensors_file> try_parse_safetensors(std::string_view bytes,
+                                               const std::string& path) noexcept {
+  try {
+    const std::uint64_t size = bytes.size();
     if (size < 8) return located(path, 0, "file too short for a safetensors header length");
-    unsigned char len_bytes[8];
-    in.read(reinterpret_cast<char*>(len_bytes), 8);
     std::uint64_t header_len = 0;
-    for (int b = 7; b >= 0; --b) header_len = (header_len << 8) | len_bytes[b];
+    for (int b = 7; b >= 0; --b)
+      header_len =
+          (header_len << 8) | static_cast<unsigned char>(bytes[static_cast<std::size_t>(b)]);
     if (header_len > kMaxHeader || header_len > size - 8)
       return located(path, 0,
                      "header length " + std::to_string(header_len) + " does not fit the file (" +
                          std::to_string(size) + " bytes)");
-    std::string header(static_cast<std::size_t>(header_len), '\0');
-    in.read(&header[0], static_cast<std::streamsize>(header_len));
-    if (!in) return located(path, 8, "short read of the header", {}, errc::io_read);
+    const std::string_view header = bytes.substr(8, static_cast<std::size_t>(header_len));
     const std::uint64_t data_start = 8 + header_len;
     const std::uint64_t data_size = size - data_start;
 
@@ -299,10 +307,8 @@ result<safetensors_file> try_read_safetensors(const std::string& path) noexcept 
       t.name = e.name;
       for (std::uint64_t d : e.shape) t.shape.push_back(static_cast<std::int64_t>(d));
       t.data.resize(static_cast<std::size_t>((e.offsets[1] - e.offsets[0]) / 4));
-      in.seekg(static_cast<std::streamoff>(data_start + e.offsets[0]));
-      in.read(reinterpret_cast<char*>(t.data.data()),
-              static_cast<std::streamsize>(e.offsets[1] - e.offsets[0]));
-      if (!in) return located(path, data_start + e.offsets[0], "short read", e.name, errc::io_read);
+      if (!t.data.empty())
+        std::memcpy(t.data.data(), bytes.data() + data_start + e.offsets[0], t.data.size() * 4);
       file.tensors.push_back(std::move(t));
     }
     return file;

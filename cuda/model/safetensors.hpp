@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -33,6 +34,9 @@ struct safetensors_file {
 /// Reads every tensor. Only dtype F32 is accepted (the converter writes F32).
 [[nodiscard]] result<safetensors_file> try_read_safetensors(const std::string& path) noexcept;
 safetensors_file read_safetensors(const std::string& path);
+/// The same from bytes in memory; `name` is used in error messages.
+[[nodiscard]] result<safetensors_file> try_parse_safetensors(std::string_view bytes,
+                                                             const std::string& name) noexcept;
 /// Writes atomically (temp file + rename).
 [[nodiscard]] result<void> try_write_safetensors(const std::string& path,
                                                  const safetensors_file& file) noexcept;

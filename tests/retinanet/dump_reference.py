@@ -123,6 +123,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--config", default="tiny", choices=sorted(CONFIGS))
+    ap.add_argument("--pth", help="also save the initial state_dict here (torch.save), for the "
+                    "converter test")
     args = ap.parse_args()
     cfg = CONFIGS[args.config]
     torch.set_num_threads(2)
@@ -148,6 +150,8 @@ def main():
     out["meta.sgd_steps"] = torch.tensor([SGD["steps"]], dtype=torch.int32)
     for k, v in model.state_dict().items():
         out["param." + k] = v.clone()
+    if args.pth:
+        torch.save(model.state_dict(), args.pth)
     out["input.raw"] = raw
     out["input.images"] = images
     for i, t in enumerate(targets):

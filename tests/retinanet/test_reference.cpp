@@ -9,9 +9,11 @@
 //   2. anchors and matched indices exactly (the dump keeps IoUs 1e-4 away from the thresholds);
 //   3. both losses within 1e-4 relative;
 //   4. 5 SGD steps (torch.optim.SGD, momentum, weight decay): losses within 1e-4 relative;
-//   5. checkpoint after 2 steps, restore into a fresh model, 3 more steps: losses bit-equal.
+//   5. checkpoint after 2 steps, restore into a fresh model, 3 more steps: losses bit-equal;
+//   6. the initial weights saved by torch.save, converted by cuda/tools/convert_torchvision_weights.py
+//      and read back through try_load_weights: every parameter bit-equal.
 // Exit 77 (skip, with a message) when torchvision cannot be imported.
-// Usage: test_retinanet_reference <python3> <dump_reference.py> <config> <work dir>
+// Usage: test_retinanet_reference <python3> <dump_reference.py> <converter.py> <config> <work dir>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -112,11 +114,14 @@ std::vector<dc::image_targets> targets_from(const reference_file& ref, int n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: %s <python3> <dump_reference.py> <config> <work dir>\n", argv[0]);
+  if (argc != 6) {
+    std::fprintf(stderr,
+                 "usage: %s <python3> <dump_reference.py> <converter.py> <config> <work dir>\n",
+                 argv[0]);
     return 2;
   }
-  const std::string python = argv[1], script = argv[2], config = argv[3], work = argv[4];
+  const std::string python = argv[1], script = argv[2], converter = argv[3], config = argv[4],
+                    work = argv[5];
   const std::string probe = "'" + python + "' -c 'import torchvision' >/dev/null 2>&1";
   if (std::system(probe.c_str()) != 0) {
     std::printf("SKIP: %s cannot import torchvision (apt-get install python3-torchvision)\n",
@@ -124,8 +129,9 @@ int main(int argc, char** argv) {
     return 77;
   }
   const std::string dump = work + "/retinanet_" + config + ".bin";
-  const std::string cmd =
-      "'" + python + "' '" + script + "' --config " + config + " --out '" + dump + "'";
+  const std::string pth = work + "/retinanet_" + config + ".pth";
+  const std::string cmd = "'" + python + "' '" + script + "' --config " + config + " --out '" +
+                          dump + "' --pth '" + pth + "'";
   if (std::system(cmd.c_str()) != 0) {
     std::printf("FAIL: %s\n", cmd.c_str());
     return 1;
@@ -305,6 +311,34 @@ int main(int argc, char** argv) {
                   static_cast<double>(restored[0]), static_cast<double>(restored[1]),
                   static_cast<double>(restored[2]));
     expect(equal, buf);
+  }
+
+  // ---- 6: torchvision .pth -> converter -> safetensors -> model ---------------------------------
+  {
+    const std::string st = work + "/retinanet_" + config + ".safetensors";
+    const std::string conv = "'" + python + "' '" + converter + "' '" + pth + "' '" + st + "'";
+    if (std::system(conv.c_str()) != 0) {
+      std::printf("FAIL: %s\n", conv.c_str());
+      return 1;
+    }
+    dc::batch_shape batch;
+    const dc::retinanet_config c = config_from(ref, &batch);
+    dc::retinanet m(c, batch, dc::make_cpu_backend());
+    auto rep = dc::try_load_weights(m, st);
+    if (!rep) {
+      std::printf("FAIL load converted weights: %s\n", rep.error().to_string().c_str());
+      return 1;
+    }
+    bool all_equal = true;
+    for (const dc::param_info& p : m.params()) {
+      const std::vector<float> v = m.get_param(p.name);
+      const auto& r = ref.at("param." + p.name).f;
+      all_equal = all_equal && v.size() == r.size() &&
+                  std::memcmp(v.data(), r.data(), v.size() * sizeof(float)) == 0;
+    }
+    expect(all_equal && rep->loaded == static_cast<int>(m.params().size()),
+           "converted .pth: " + std::to_string(rep->loaded) +
+               " tensors loaded by name, all bit-equal to torchvision's state_dict");
   }
 
   std::printf("%s: %d failure(s)\n", failures == 0 ? "PASS" : "FAIL", failures);

@@ -1,0 +1,200 @@
+// tests/retinanet/test_weights.cpp — cuda/model/safetensors.hpp: round trips, located errors for
+// malformed files (exact messages for representative cases), model weights by torchvision name,
+// shape-mismatch policies for fine-tuning, checkpoints.
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <string>
+
+#include "../test_support.hpp"
+#include "model/retinanet.hpp"
+#include "model/safetensors.hpp"
+
+namespace dc = detkit::cuda;
+using detkit_test::read_text;
+using detkit_test::work_dir;
+using detkit_test::write_text;
+
+namespace {
+
+std::string with_header(const std::string& json, const std::string& data) {
+  std::string out(8, '\0');
+  const std::uint64_t n = json.size();
+  for (int b = 0; b < 8; ++b)
+    out[static_cast<std::size_t>(b)] = static_cast<char>((n >> (8 * b)) & 0xff);
+  return out + json + data;
+}
+
+std::string floats(std::initializer_list<float> v) {
+  std::string s;
+  for (float f : v) s.append(reinterpret_cast<const char*>(&f), sizeof f);
+  return s;
+}
+
+std::string read_error(const std::string& dir, const std::string& bytes) {
+  const std::string path = dir + "/bad.safetensors";
+  write_text(path, bytes);
+  auto r = dc::try_read_safetensors(path);
+  REQUIRE_FALSE(r);
+  return r.error().to_string();
+}
+
+dc::retinanet tiny_model(int classes) {
+  dc::retinanet_config c;
+  c.block = dc::block_kind::basic;
+  c.layers = {1, 1, 1, 1};
+  c.fpn_channels = 16;
+  c.num_classes = classes;
+  return dc::retinanet(c, dc::batch_shape{1, 128, 128}, dc::make_cpu_backend());
+}
+
+}  // namespace
+
+TEST_CASE("safetensors: write then read gives the same tensors and metadata", "[safetensors]") {
+  const std::string dir = work_dir("safetensors_roundtrip");
+  dc::safetensors_file f;
+  f.tensors.push_back({"a.weight", {2, 3}, {1, 2, 3, 4, 5, 6}});
+  f.tensors.push_back({"b", {}, {-7.5f}});
+  f.tensors.push_back({"empty", {0, 4}, {}});
+  f.metadata.emplace_back("format", "pt");
+  f.metadata.emplace_back("quote\"key", "line\nbreak");
+  REQUIRE(dc::try_write_safetensors(dir + "/x.safetensors", f));
+  const std::string bytes = read_text(dir + "/x.safetensors");
+  std::uint64_t header = 0;
+  for (int b = 7; b >= 0; --b)
+    header = (header << 8) | static_cast<unsigned char>(bytes[static_cast<std::size_t>(b)]);
+  CHECK(header % 8 == 0);  // data 8-byte aligned
+  CHECK(bytes.size() == 8 + header + 7 * 4);
+  const dc::safetensors_file g = dc::read_safetensors(dir + "/x.safetensors");
+  REQUIRE(g.tensors.size() == 3);
+  REQUIRE(g.find("a.weight") != nullptr);
+  CHECK(g.find("a.weight")->shape == std::vector<std::int64_t>{2, 3});
+  CHECK(g.find("a.weight")->data == std::vector<float>{1, 2, 3, 4, 5, 6});
+  CHECK(g.find("b")->data == std::vector<float>{-7.5f});
+  CHECK(g.find("b")->shape.empty());
+  CHECK(g.find("empty")->data.empty());
+  REQUIRE(g.find_metadata("quote\"key") != nullptr);
+  CHECK(*g.find_metadata("quote\"key") == "line\nbreak");
+}
+
+TEST_CASE("safetensors: malformed files give located errors", "[safetensors]") {
+  const std::string dir = work_dir("safetensors_bad");
+  const std::string p = dir + "/bad.safetensors";
+  const std::string ok_entry = R"("t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
+
+  CHECK(
+      read_error(dir, "abc") ==
+      p + ": byte 0: error: file too short for a safetensors header length [detkit.model.weights]");
+  std::string lying = with_header("{}", "");
+  lying[1] = 3;  // claims 770 header bytes
+  CHECK(read_error(dir, lying) == p + ": byte 0: error: header length 770 does not fit the file "
+                                      "(10 bytes) [detkit.model.weights]");
+  // Missing closing brace: the error points at the end of the header (8 + its length).
+  const std::string open_header = "{" + ok_entry;
+  CHECK(read_error(dir, with_header(open_header, floats({1, 2}))) ==
+        p + ": byte " + std::to_string(8 + open_header.size()) +
+            ": error: expected '}' [detkit.json.syntax]");
+  CHECK(read_error(dir, with_header(R"({"t":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})",
+                                    floats({1}))) ==
+        p + ": byte 9: error: field 't': dtype F16 is not supported (only F32) "
+            "[detkit.model.weights]");
+  CHECK(read_error(dir, with_header(R"({"t":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})",
+                                    floats({1, 2}))) ==
+        p + ": byte 9: error: field 't': data_offsets span 8 bytes, the shape needs 12 "
+            "[detkit.model.shape]");
+  // A data error reports the absolute file offset of the tensor's data.
+  CHECK(read_error(dir, with_header("{" + ok_entry + "}", floats({1}))) ==
+        p + ": byte " + std::to_string(8 + open_header.size() + 1) +
+            ": error: field 't': tensor data runs past the end of the file [detkit.io.read]");
+  const std::string overlap =
+      R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"u":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})";
+  CHECK(read_error(dir, with_header(overlap, floats({1, 2})))
+            .find("field 'u': tensor data overlaps the previous tensor") != std::string::npos);
+  const std::string dup =
+      R"({"t":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"t":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})";
+  CHECK(read_error(dir, with_header(dup, floats({1, 2}))).find("tensor name appears twice") !=
+        std::string::npos);
+  CHECK(read_error(dir,
+                   with_header(R"({"t":{"dtype":"F32","shape":[1],"offsets":[0,4]}})", floats({1})))
+            .find("unknown member 'offsets' in tensor 't'") != std::string::npos);
+  CHECK(read_error(dir, with_header(R"({"t":{"dtype":"F32","shape":[1]}})", floats({1})))
+            .find("tensor lacks dtype, shape or data_offsets") != std::string::npos);
+  CHECK(read_error(dir, with_header("{" + ok_entry + "} x", floats({1, 2})))
+            .find("junk after the header object") != std::string::npos);
+  auto missing = dc::try_read_safetensors(dir + "/nope.safetensors");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == detkit::errc::io_open);
+  CHECK_THROWS_AS(dc::read_safetensors(dir + "/nope.safetensors"), detkit::parse_error);
+}
+
+TEST_CASE("weights: save and load by torchvision name, mismatch policies", "[safetensors][model]") {
+  const std::string dir = work_dir("weights");
+  dc::retinanet a = tiny_model(5);
+  a.init_parameters(3);
+  REQUIRE(dc::try_save_weights(a, dir + "/w.safetensors"));
+  const dc::safetensors_file f = dc::read_safetensors(dir + "/w.safetensors");
+  CHECK(f.find("backbone.body.layer4.0.downsample.1.running_var") != nullptr);
+  CHECK(f.find("head.classification_head.cls_logits.weight")->shape ==
+        std::vector<std::int64_t>{45, 16, 3, 3});
+
+  dc::retinanet b = tiny_model(5);
+  b.init_parameters(4);
+  auto rep = dc::try_load_weights(b, dir + "/w.safetensors");
+  REQUIRE(rep);
+  CHECK(rep->loaded == static_cast<int>(a.params().size()));
+  for (const dc::param_info& p : a.params()) CHECK(a.get_param(p.name) == b.get_param(p.name));
+  // The prior-probability bias: -log(99).
+  CHECK(a.get_param("head.classification_head.cls_logits.bias")[0] == Approx(-4.59512));
+
+  // Fine-tuning a 5-class checkpoint into a 3-class model: strict fails naming the tensor ...
+  dc::retinanet c = tiny_model(3);
+  auto strict = dc::try_load_weights(c, dir + "/w.safetensors");
+  REQUIRE_FALSE(strict);
+  CHECK(strict.error().to_string() ==
+        dir +
+            "/w.safetensors: error: field 'head.classification_head.cls_logits.weight': shape "
+            "45x16x3x3 in the file, the model has 27x16x3x3 [detkit.model.shape]");
+  // ... and skip loads everything else and lists what it left out.
+  dc::load_options o;
+  o.shape_mismatch = dc::mismatch_policy::skip;
+  auto lenient = dc::try_load_weights(c, dir + "/w.safetensors", o);
+  REQUIRE(lenient);
+  CHECK(lenient->skipped_shape ==
+        std::vector<std::string>{"head.classification_head.cls_logits.weight",
+                                 "head.classification_head.cls_logits.bias"});
+  CHECK(lenient->loaded + 2 == static_cast<int>(c.params().size()));
+
+  // A file lacking a parameter: error by default, listed with missing = skip.
+  dc::safetensors_file partial = f;
+  partial.tensors.erase(partial.tensors.begin());
+  REQUIRE(dc::try_write_safetensors(dir + "/partial.safetensors", partial));
+  auto miss = dc::try_load_weights(b, dir + "/partial.safetensors");
+  REQUIRE_FALSE(miss);
+  CHECK(miss.error().field == "backbone.body.conv1.weight");
+  dc::load_options skip_missing;
+  skip_missing.missing = dc::mismatch_policy::skip;
+  auto miss_ok = dc::try_load_weights(b, dir + "/partial.safetensors", skip_missing);
+  REQUIRE(miss_ok);
+  CHECK(miss_ok->missing == std::vector<std::string>{"backbone.body.conv1.weight"});
+}
+
+TEST_CASE("checkpoint: weights, momentum and step survive a round trip", "[safetensors][model]") {
+  const std::string dir = work_dir("checkpoint");
+  dc::retinanet a = tiny_model(5);
+  a.init_parameters(5);
+  std::vector<float> images(3 * 128 * 128, 0.25f);
+  std::vector<dc::image_targets> t(1);
+  t[0].boxes = {10, 10, 60, 70};
+  t[0].labels = {2};
+  (void)a.train_step(images.data(), t, dc::sgd_options{});
+  REQUIRE(dc::try_save_checkpoint(a, dir + "/c.safetensors", 1));
+  dc::retinanet b = tiny_model(5);
+  auto step = dc::try_load_checkpoint(b, dir + "/c.safetensors");
+  REQUIRE(step);
+  CHECK(*step == 1);
+  CHECK(a.get_momentum() == b.get_momentum());
+  // Plain weights are not a checkpoint.
+  REQUIRE(dc::try_save_weights(a, dir + "/w.safetensors"));
+  auto not_ckpt = dc::try_load_checkpoint(b, dir + "/w.safetensors");
+  REQUIRE_FALSE(not_ckpt);
+  CHECK(not_ckpt.error().message == "not a checkpoint: no optimizer.momentum or step");
+}
