@@ -24,3 +24,11 @@ if(TARGET simdjson::simdjson)
 endif()
 detkit_add_fuzz(fuzz_detection_files SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_detection_files.cpp
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/detection_files)
+
+# detkit-eval as a user runs it: help, exit codes, JSON vs the fixtures, text input, Open Images.
+if(TARGET detkit-eval AND DETKIT_PYTHON3)
+  detkit_add_script_test(detkit_eval_cli
+    COMMAND ${DETKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/detkit_eval_cli.py
+            $<TARGET_FILE:detkit-eval> ${DETKIT_FIXTURES_DIR} ${DETKIT_TEST_WORK_DIR}
+    LABELS eval TIMEOUT 120)
+endif()

@@ -350,3 +350,43 @@ TEST_CASE("coco_json: malformed files give located errors", "[coco_eval][coco_js
     CHECK(r.error().code == detkit::errc::io_open);
   }
 }
+
+TEST_CASE("coco_eval: per-image errors and detection status at IoU 0.5", "[coco_eval]") {
+  detkit::coco_ground_truth gt;
+  gt.images = {{1, 100, 100, "a.jpg"}, {2, 100, 100, "b.jpg"}};
+  gt.categories = {{1, "a"}};
+  gt.annotations = {{1, 1, 1, {0, 0, 10, 10}, 100, false},
+                    {2, 1, 1, {50, 50, 10, 10}, 100, false},
+                    {3, 2, 1, {0, 0, 10, 10}, 100, false},
+                    {4, 2, 1, {0, 0, 90, 90}, 8100, true}};  // crowd: ignored, never "missed"
+  std::vector<detkit::coco_detection> dt = {
+      {1, 1, {0, 0, 10, 10}, 0.9},    // TP on GT 1
+      {1, 1, {0, 0, 10, 10}, 0.8},    // duplicate: FP
+      {2, 1, {0, 0, 10, 10}, 0.3},    // TP on GT 3, below a 0.5 cutoff
+      {2, 1, {20, 20, 30, 30}, 0.7},  // inside the crowd region: ignored
+      {2, 7, {0, 0, 10, 10}, 0.9},    // undeclared category: not evaluated
+  };
+  const auto r = detkit::evaluate(gt, dt);
+  const auto all = detkit::image_errors(r.matches);
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].true_positives == 1);
+  CHECK(all[0].false_positives == 1);
+  CHECK(all[0].missed == 1);  // GT 2
+  CHECK(all[1].true_positives == 1);
+  CHECK(all[1].false_positives == 0);
+  CHECK(all[1].missed == 0);
+  const auto cut = detkit::image_errors(r.matches, 0.5);
+  CHECK(cut[1].true_positives == 0);
+  CHECK(cut[1].missed == 1);  // its match scored 0.3
+  const auto st = detkit::detection_status(r.matches, dt.size());
+  CHECK(st == std::vector<std::int8_t>{1, 0, 1, 2, -1});
+}
+
+TEST_CASE("coco_eval: default sweep cutoffs are the decimals 0.00 ... 0.95", "[coco_eval]") {
+  const auto c = detkit::default_score_cutoffs();
+  REQUIRE(c.size() == 20);
+  CHECK(c[0] == 0.0);
+  CHECK(c[1] == 0.05);
+  CHECK(c[10] == 0.5);
+  CHECK(c[19] == 0.95);
+}

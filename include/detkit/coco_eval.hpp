@@ -915,8 +915,14 @@ inline std::vector<coco_summary> sweep_score_cutoffs(const coco_matches& mt,
   return out;
 }
 
-/// The 20 cutoffs 0.00, 0.05, ... 0.95 (numpy.linspace(0, 0.95, 20)).
-inline std::vector<double> default_score_cutoffs() { return detail::linspace(0.0, 0.95, 20); }
+/// The 20 cutoffs 0.00, 0.05, ... 0.95, each the double nearest to its decimal (i*5/100 in exact
+/// integer arithmetic, so [10] == 0.5 exactly, as a user would type it; linspace would give
+/// 0.49999999999999994 there).
+inline std::vector<double> default_score_cutoffs() {
+  std::vector<double> c(20);
+  for (int i = 0; i < 20; ++i) c[static_cast<std::size_t>(i)] = static_cast<double>(i * 5) / 100.0;
+  return c;
+}
 
 /// Everything try_evaluate computes.
 struct coco_eval_result {
