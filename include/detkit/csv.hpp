@@ -22,6 +22,8 @@
 //         [&](const detkit::csv_record& r, detkit::row_error& e) { ...; return detkit::row_action::keep; });
 #pragma once
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -41,6 +43,11 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(DETKIT_NO_RUNTIME_DISPATCH)
+#include <immintrin.h>
+#define DETKIT_CSV_AVX2_DISPATCH 1
+#endif
 
 DETKIT_BEGIN_NAMESPACE
 
@@ -53,6 +60,11 @@ enum class quoting : std::uint8_t { rfc4180, none };
 /// strict: the first bad row stops the read with its location. lenient: bad rows are skipped and
 /// counted by reason in the read_report.
 enum class error_mode : std::uint8_t { strict, lenient };
+/// keep: mapped pages stay in the process once read. release: a scan of a mapped file drops the
+/// pages behind it (madvise MADV_DONTNEED; they stay in the page cache), so a 1 GB scan does not
+/// grow the process's RSS by 1 GB. Only for callers that keep no string_view into the file after
+/// the row callback returns.
+enum class page_release : std::uint8_t { keep, release };
 
 /// Reader options. The defaults are safe for untrusted input.
 struct csv_options {
@@ -64,6 +76,7 @@ struct csv_options {
   std::size_t max_record_bytes = std::size_t{1} << 20;  // longest record, line ends included
   std::size_t max_fields = 4096;                        // most fields per record
   unsigned threads = 1;                                 // chunks of try_scan_parallel
+  page_release pages = page_release::keep;              // see page_release
   std::size_t max_error_examples = 10;                  // located errors kept in a lenient report
   /// Optional progress hook: called from the scanning threads (so it must be thread-safe) with
   /// the bytes and records consumed since that thread's previous call, every 64Ki records.
@@ -124,6 +137,8 @@ class csv_file {
 
   std::string_view bytes() const noexcept { return bytes_; }
   const std::string& name() const noexcept { return name_; }
+  /// True when the bytes are a read-only mapping of a file (not borrowed memory).
+  bool is_mapped() const noexcept { return map_.size() > 0; }
 
  private:
   detail::mapped_file map_;
@@ -324,6 +339,66 @@ inline void scan_line(const char* p, const char* end, char delim, std::uint32_t 
   out.terminated = false;
 }
 
+#if defined(DETKIT_CSV_AVX2_DISPATCH)
+// The same loop as scan_line with 32-byte AVX2 compares, compiled for AVX2 only and chosen at run
+// time (cpu_has_avx2), so the default build stays portable. Kept a separate copy because
+// intrinsics cannot be inlined into a function compiled without their target.
+__attribute__((target("avx2,popcnt"))) inline void scan_line_avx2(const char* p, const char* end,
+                                                                  char delim, std::uint32_t want,
+                                                                  line_scan& out) noexcept {
+  out.has_quote = false;
+  out.delimiters = 0;
+  out.recorded = 0;
+  const std::size_t avail = static_cast<std::size_t>(end - p);
+  const __m256i vn = _mm256_set1_epi8('\n'), vd = _mm256_set1_epi8(delim),
+                vq = _mm256_set1_epi8('"');
+  std::size_t off = 0;
+  while (off < avail) {
+    std::uint32_t nl, dl, qt;
+    std::size_t n = 32;
+    if (avail - off >= 32) {
+      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + off));
+      nl = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, vn)));
+      dl = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, vd)));
+      qt = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, vq)));
+    } else {
+      n = avail - off;
+      masks32(p + off, n, delim, nl, dl, qt);
+    }
+    if (nl != 0) {
+      const std::uint32_t below = (nl & (~nl + 1)) - 1;
+      dl &= below;
+      qt &= below;
+    }
+    out.has_quote |= qt != 0;
+    out.delimiters += static_cast<std::uint32_t>(_mm_popcnt_u32(dl));
+    while (out.recorded < want && dl != 0) {
+      out.pos[out.recorded++] = static_cast<std::uint32_t>(off + ctz32(dl));
+      dl &= dl - 1;
+    }
+    if (nl != 0) {
+      out.len = off + ctz32(nl);
+      out.terminated = true;
+      return;
+    }
+    off += n;
+  }
+  out.len = avail;
+  out.terminated = false;
+}
+#endif
+
+/// True when the CPU runs the AVX2 line scanner (checked once per process).
+inline bool cpu_has_avx2() noexcept {
+#if defined(DETKIT_CSV_AVX2_DISPATCH)
+  // popcnt is part of every AVX2 CPU, but check it too since scan_line_avx2 uses it.
+  static const bool v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+  return v;
+#else
+  return false;
+#endif
+}
+
 inline std::uint64_t count_newlines(const char* p, const char* end) noexcept {
   std::uint64_t n = 0;
   while (p < end) {
@@ -373,7 +448,15 @@ class csv_cursor {
     const std::uint32_t want = col == csv_layout::npos
                                    ? 0u
                                    : static_cast<std::uint32_t>(std::min<std::size_t>(col + 1, 16));
+#if defined(DETKIT_CSV_AVX2_DISPATCH)
+    if (avx2_) {
+      detail::scan_line_avx2(p_, end_, opt_->delimiter, want, scan_);
+    } else {
+      detail::scan_line(p_, end_, opt_->delimiter, want, scan_);
+    }
+#else
     detail::scan_line(p_, end_, opt_->delimiter, want, scan_);
+#endif
     if (scan_.has_quote && opt_->quotes == quoting::rfc4180) return next_quoted(rec, pre);
 
     const char* const line_begin = p_;
@@ -616,6 +699,7 @@ class csv_cursor {
   std::size_t field_count_;
   std::uint64_t line_;
   bool allow_nl_in_quotes_;
+  bool avx2_ = detail::cpu_has_avx2();
   std::uint64_t blank_lines_ = 0;
   detail::line_scan scan_{};
   error error_;
@@ -725,6 +809,18 @@ void scan_chunk(const csv_file& file, const csv_layout& layout, const csv_option
   };
   const char* reported = b;
   std::uint64_t reported_rows = 0;
+  // Dropping pages of borrowed memory would zero it: only mapped files qualify.
+  const bool release = opt.pages == page_release::release && file.is_mapped();
+  const std::uintptr_t page = 4096;
+  std::uintptr_t released = (reinterpret_cast<std::uintptr_t>(b) + page - 1) & ~(page - 1);
+  auto release_to = [&](const char* upto) {
+    // Keep one page of slack behind the cursor: the current record may start there.
+    const std::uintptr_t to = (reinterpret_cast<std::uintptr_t>(upto) & ~(page - 1));
+    if (to < released + page + (std::uintptr_t{16} << 20)) return;
+    const std::uintptr_t end_at = to - page;
+    ::madvise(reinterpret_cast<void*>(released), end_at - released, MADV_DONTNEED);
+    released = end_at;
+  };
   std::uint32_t until_progress = 1u << 16;
   for (;;) {
     const auto st = cur.next(rec, pre);
@@ -738,6 +834,7 @@ void scan_chunk(const csv_file& file, const csv_layout& layout, const csv_option
         reported = cur.position();
         reported_rows = out.report.rows_seen;
       }
+      if (release) release_to(cur.position());
     }
     if (st == csv_cursor::step::filtered) {
       ++out.report.rows_filtered;

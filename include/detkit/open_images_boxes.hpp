@@ -162,6 +162,7 @@ inline void fill_absolute(image_record& rec, rounding_policy policy = rounding_p
   }
   csv_options copt = opt.csv;
   copt.header = header_mode::present;
+  copt.pages = page_release::release;  // rows are copied out, so scanned pages can go
   auto layout = try_read_layout(file, copt);
   if (!layout) return std::move(layout).error();
   detail::box_columns col;

@@ -86,12 +86,7 @@ class short_key_map {
     rebuild();
   }
   std::int32_t find(std::string_view key) const noexcept {
-    if (DETKIT_UNLIKELY(key.size() > 16)) {
-      for (const auto& e : entries_) {
-        if (e.key == key) return e.value;
-      }
-      return absent;
-    }
+    if (DETKIT_UNLIKELY(key.size() > 16)) return find_long(key);
     std::uint64_t a, b;
     pack(key, a, b);
     std::size_t i = slot_of(a, b);
@@ -105,6 +100,14 @@ class short_key_map {
   std::size_t size() const noexcept { return entries_.size(); }
 
  private:
+  // Keys over 16 bytes (no real MID is that long): a linear search, kept out of line so that
+  // find() stays small enough to inline into the scan loop.
+  DETKIT_NOINLINE std::int32_t find_long(std::string_view key) const noexcept {
+    for (const auto& e : entries_) {
+      if (e.key == key) return e.value;
+    }
+    return absent;
+  }
   struct entry {
     std::string key;
     std::int32_t value;
