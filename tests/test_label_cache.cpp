@@ -421,19 +421,33 @@ TEST_CASE("label_cache: inconsistent entries behind valid checksums are refused"
   const std::size_t box_cat = offsetof(detkit::cached_box, category_id);
   auto e = with([&](std::string& b) { put<std::int32_t>(b, boxes.offset + 44 + box_cat, 99); });
   CHECK(e.to_string() == bad + ": byte " + std::to_string(boxes.offset + 44) +
-                             ": error: box 1: category_id 99 (of 3 classes), a flag not -1/0/1, "
-                             "or a NaN/inf coordinate" +
-                             rebuild + " [detkit.cache.corrupt]");
+                             ": error: box 1: category_id 99 is outside the 3 classes" + rebuild +
+                             " [detkit.cache.corrupt]");
   e = with([&](std::string& b) {
     put<std::int8_t>(b, boxes.offset + 2 * 44 + offsetof(detkit::cached_box, group_of), 7);
   });
-  CHECK(e.code == errc::cache_corrupt);
+  CHECK(e.message == "box 2: flag 'group_of' is 7, expected -1, 0 or 1" + rebuild);
   CHECK(e.byte_offset == boxes.offset + 2 * 44);
+  e = with([&](std::string& b) { put<std::int32_t>(b, boxes.offset + box_cat, -1); });
+  CHECK(e.message == "box 0: category_id -1 is outside the 3 classes" + rebuild);
+  e = with([&](std::string& b) { put<std::uint8_t>(b, boxes.offset + 3 * 44 + 42, 1); });
+  CHECK(e.message == "box 3: non-zero padding bytes" + rebuild);
+  for (std::size_t byte = 36; byte < 41; ++byte) {  // every flag accepts -1, 0, 1 only
+    for (int v = -128; v < 128; ++v) {
+      std::string b = full;
+      put<std::int8_t>(b, boxes.offset + byte, static_cast<std::int8_t>(v));
+      reseal(b);
+      detkit_test::write_text(bad, b);
+      auto c = detkit::label_cache::try_open(bad);
+      INFO("flag byte " << byte << " = " << v);
+      CHECK(c.has_value() == (v >= -1 && v <= 1));
+      if (!c) CHECK(c.error().message.find("box 0: flag '") == 0);
+    }
+  }
   e = with([&](std::string& b) {
     put<float>(b, boxes.offset + 4 * 44 + 20, std::numeric_limits<float>::quiet_NaN());
   });
-  CHECK(e.code == errc::cache_corrupt);
-  CHECK(e.message.find("box 4:") == 0);
+  CHECK(e.message == "box 4: a coordinate is NaN or infinite" + rebuild);
   // An image whose id points past the string pool.
   e = with([&](std::string& b) {
     put<std::uint32_t>(b, images.offset + 48 + offsetof(detkit::cached_image, image_id),
