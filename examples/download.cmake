@@ -8,3 +8,9 @@ if(CURL_FOUND)
   target_link_libraries(detkit_curl_fetcher PUBLIC detkit::detkit CURL::libcurl
                         PRIVATE detkit_warnings)
 endif()
+if(CURL_FOUND)
+  detkit_add_example(detkit-download
+    SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/detkit-download.cpp
+            ${CMAKE_CURRENT_SOURCE_DIR}/download/selection.cpp
+    LIBS detkit_curl_fetcher)
+endif()

@@ -1,0 +1,436 @@
+#!/usr/bin/env python3
+"""Fault tests of detkit-download against a real HTTP server on loopback that this script starts
+(tests/download/fault_server.py, 127.0.0.1 on an ephemeral port; no other address is contacted).
+
+usage: run_fault_tests.py <detkit-download> <fixtures dir> <work dir> [--cache-dump BIN] [scenario ...]
+
+Payloads are the 8 real Open Images JPEGs in tests/fixtures/openimages/images (synthetic ImageIDs
+reuse them). Each scenario asserts: every good file arrives byte-identical, no .part or empty file
+remains, missing.csv lists exactly the 403/404s, and the server's request log shows the expected
+requests (how many, which Range offsets, how many bytes), so "zero bytes downloaded twice" is a
+count, not a hope.
+"""
+import atexit
+import glob
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BIN, FIXTURES, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
+REST = sys.argv[4:]
+CACHE_DUMP = None
+if REST[:1] == ["--cache-dump"]:
+    CACHE_DUMP, REST = REST[1], REST[2:]
+ONLY = set(REST)
+IMAGES = sorted(glob.glob(os.path.join(FIXTURES, "openimages", "images", "*.jpg")))
+REAL_IDS = [os.path.basename(p)[:-4] for p in IMAGES]
+SPLIT = "validation"
+FAILURES = []
+SERVERS = []
+
+
+@atexit.register
+def _stop_servers():  # an exception in a scenario must not leave a server running
+    for s in SERVERS:
+        if s.proc.poll() is None:
+            s.proc.kill()
+
+
+def check(cond, what):
+    if not cond:
+        FAILURES.append(what)
+        print("  FAIL:", what, flush=True)
+    return cond
+
+
+def fake_id(n):
+    return "f%015x" % n
+
+
+class Server:
+    def __init__(self, name, payloads, faults=None, range_ok=True, latency_ms=0, stall_s=5):
+        self.dir = os.path.join(WORK, name)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+        self.log = os.path.join(self.dir, "requests.jsonl")
+        cfg = {
+            "payloads": {"%s/%s.jpg" % (SPLIT, i): p for i, p in payloads.items()},
+            "faults": {"%s/%s.jpg" % (SPLIT, i): f for i, f in (faults or {}).items()},
+            "range": range_ok, "latency_ms": latency_ms, "stall_s": stall_s, "log": self.log,
+            "slow_chunk": 8192, "slow_delay_s": 0.03,
+        }
+        cfg_path = os.path.join(self.dir, "server.json")
+        with open(cfg_path, "w") as f:
+            json.dump(cfg, f)
+        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "fault_server.py"), cfg_path],
+                                     stdout=subprocess.PIPE, text=True)
+        SERVERS.append(self)
+        line = self.proc.stdout.readline()
+        assert line.startswith("PORT "), "server did not start: %r" % line
+        self.port = int(line.split()[1])
+        self.base_url = "http://127.0.0.1:%d/{split}/{image_id}.jpg" % self.port
+
+    def requests(self):
+        if not os.path.exists(self.log):
+            return []
+        with open(self.log) as f:
+            return [json.loads(l) for l in f if l.strip()]
+
+    def settled_requests(self):
+        """The log once no request has been logged for 0.3 s (a handler logs after its last write)."""
+        last, since = -1, time.time()
+        while time.time() - since < 0.3:
+            n = len(self.requests())
+            if n != last:
+                last, since = n, time.time()
+            time.sleep(0.05)
+        return self.requests()
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def run(server, out, ids, extra=(), wait=True, **popen):
+    lst = os.path.join(server.dir, "images.list")
+    with open(lst, "w") as f:
+        for i in ids:
+            f.write("%s/%s\n" % (SPLIT, i))
+    cmd = [BIN, "--image-list", lst, "--out", out, "--base-url", server.base_url,
+           "--retry-delay", "0.05", "--stall-timeout", "1", "--progress-every", "0.5"] + list(extra)
+    if not wait:
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                **popen)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    return p
+
+
+def md5(path):
+    with open(path, "rb") as f:
+        return hashlib.md5(f.read()).hexdigest()
+
+
+def assert_clean_and_identical(out, expected):
+    """expected: {ImageID: payload path}. Checks the split folder file by file."""
+    d = os.path.join(out, SPLIT)
+    names = sorted(os.listdir(d)) if os.path.isdir(d) else []
+    check(not [n for n in names if n.endswith(".part")], "no .part files remain: %s" %
+          [n for n in names if n.endswith(".part")])
+    check(not [n for n in names if ".tmp." in n], "no temp files remain")
+    empty = [n for n in names if os.path.getsize(os.path.join(d, n)) == 0]
+    check(not empty, "no empty files: %s" % empty)
+    for i, payload in expected.items():
+        p = os.path.join(d, i + ".jpg")
+        if check(os.path.exists(p), "%s downloaded" % i):
+            check(md5(p) == md5(payload), "%s byte-identical to its payload" % i)
+    jpgs = {n[:-4] for n in names if n.endswith(".jpg")}
+    check(jpgs == set(expected), "only the good files exist: extra %s" % sorted(jpgs - set(expected)))
+
+
+def read_missing(out):
+    p = os.path.join(out, SPLIT, "missing.csv")
+    if not os.path.exists(p):
+        return None
+    with open(p) as f:
+        lines = f.read().splitlines()
+    check(lines[0] == "ImageID,Split,HTTPStatus,URL", "missing.csv header")
+    return {l.split(",")[0]: int(l.split(",")[2]) for l in lines[1:]}
+
+
+def by_path(reqs):
+    out = {}
+    for r in reqs:
+        out.setdefault(r["path"].split("/")[-1][:-4], []).append(r)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+def scenario_faults(range_ok):
+    name = "faults_range_%s" % ("on" if range_ok else "off")
+    print("== %s" % name, flush=True)
+    payloads = {i: p for i, p in zip(REAL_IDS, IMAGES)}
+    for n in range(24):  # more good files, so 16 transfers really run at once
+        payloads[fake_id(n)] = IMAGES[n % len(IMAGES)]
+    r = REAL_IDS
+    faults = {r[0]: ["500", "ok"], r[1]: ["503", "ok"], r[2]: ["reset", "ok"],
+              r[3]: ["stall", "ok"], r[4]: ["truncate", "ok"], r[5]: ["slow"],
+              fake_id(100): ["403"], fake_id(1): ["500", "500", "ok"]}
+    missing = {fake_id(101): 404, fake_id(102): 404, fake_id(103): 404, fake_id(100): 403}
+    payloads[fake_id(100)] = IMAGES[0]  # exists, but the server says 403
+    srv = Server(name, payloads, faults, range_ok=range_ok, stall_s=4)
+    out = os.path.join(srv.dir, "out")
+    d = os.path.join(out, SPLIT)
+    os.makedirs(d)
+    # Leftovers of an earlier run: a complete file (skipped), a .part (resumed), a cut-short final
+    # file (another tool's partial download: fetched again and replaced).
+    shutil.copy(payloads[fake_id(2)], os.path.join(d, fake_id(2) + ".jpg"))
+    with open(payloads[fake_id(3)], "rb") as f:
+        data3 = f.read()
+    with open(os.path.join(d, fake_id(3) + ".jpg.part"), "wb") as f:
+        f.write(data3[:10000])
+    with open(os.path.join(d, fake_id(4) + ".jpg"), "wb") as f:
+        f.write(open(payloads[fake_id(4)], "rb").read()[:5000])
+    ids = list(payloads) + [fake_id(101), fake_id(102), fake_id(103)]
+    t0 = time.time()
+    p = run(srv, out, ids, ["--jobs", "16"])
+    dt = time.time() - t0
+    print(p.stdout.strip())
+    check(p.returncode == 0, "exit 0 (got %d): %s" % (p.returncode, p.stderr[-2000:]))
+    good = {i: pl for i, pl in payloads.items() if i not in missing}
+    assert_clean_and_identical(out, good)
+    check(read_missing(out) == missing, "missing.csv lists exactly the 403/404s: %s" % read_missing(out))
+    reqs = by_path(srv.requests())
+    check(fake_id(2) not in reqs, "a complete file is not requested again")
+    n = {i: len(v) for i, v in reqs.items()}
+    check(n.get(r[0]) == 2 and n.get(r[1]) == 2 and n.get(r[2]) == 2, "500/503/reset: one retry each: %s" %
+          [n.get(x) for x in r[:3]])
+    check(n.get(fake_id(1)) == 3, "500, 500, then 200: three requests")
+    check(n.get(r[3]) == 2, "stall: cut by the low-speed limit, one retry")
+    check(n.get(r[4]) == 2, "truncated body: one retry")
+    check(n.get(r[5]) == 1, "a slow but moving server is not cut")
+    for m in missing:
+        check(n.get(m) == 1, "missing %s asked once, never retried" % m)
+    if range_ok:
+        for i in (r[3], r[4]):
+            second = reqs[i][1]
+            check(second["range_start"] == reqs[i][0]["sent"] and second["status"] == 206,
+                  "%s: the retry resumes at the bytes already received (%s)" % (i, second))
+            check(sum(x["sent"] for x in reqs[i]) == os.path.getsize(payloads[i]),
+                  "%s: no byte sent twice" % i)
+        first3 = reqs[fake_id(3)][0]
+        check(first3["range_start"] == 10000 and first3["status"] == 206 and
+              first3["sent"] == len(data3) - 10000, "a leftover .part is resumed with Range")
+        check("resumed" in p.stdout, "summary mentions resumes")
+    else:
+        for i in (r[3], r[4], fake_id(3)):
+            last = reqs[i][-1]
+            check(last["status"] == 200 and last["sent"] == os.path.getsize(payloads[i]),
+                  "%s: server ignores Range, the file restarts from byte 0 (%s)" % (i, last))
+        check(reqs[fake_id(3)][0]["range_start"] == 10000, "it did ask for the range")
+    check(reqs[fake_id(4)][0]["range_start"] is None, "a cut-short final file is fetched whole")
+    check(dt < 30, "scenario took %.1f s" % dt)
+
+    # A rerun fetches nothing: all good files are complete, the missing ones are in missing.csv.
+    before = len(srv.requests())
+    p2 = run(srv, out, ids)
+    check(p2.returncode == 0, "rerun exit 0")
+    check(len(srv.requests()) == before, "rerun sends no request (%d new)" % (len(srv.requests()) - before))
+    check("%d skipped" % len(good) in p2.stdout, "rerun reports all good files skipped: " + p2.stdout)
+    check(read_missing(out) == missing, "missing.csv unchanged by the rerun")
+    # --retry-missing asks the server again, exactly for the missing ones.
+    p3 = run(srv, out, ids, ["--retry-missing"])
+    new = by_path(srv.requests()[before:])
+    check(set(new) == set(missing), "--retry-missing asks only for the missing ones: %s" % sorted(new))
+    check(p3.returncode == 0, "--retry-missing exit 0")
+    srv.stop()
+
+
+def scenario_kill_and_resume():
+    print("== kill_and_resume", flush=True)
+    payloads = {}
+    for n in range(16):
+        payloads[fake_id(200 + n)] = IMAGES[n % len(IMAGES)]
+    stalled = [fake_id(200 + n) for n in range(0, 16, 3)]  # 6 transfers hang mid-body
+    faults = {i: ["stall", "ok"] for i in stalled}
+    srv = Server("kill_and_resume", payloads, faults, stall_s=60)
+    out = os.path.join(srv.dir, "out")
+    d = os.path.join(out, SPLIT)
+    proc = run(srv, out, list(payloads), ["--jobs", "16", "--stall-timeout", "120"], wait=False)
+    half = {i: os.path.getsize(payloads[i]) // 2 for i in stalled}
+    done = [i for i in payloads if i not in stalled]
+    deadline = time.time() + 30
+    ready = False
+    while time.time() < deadline and not ready:
+        time.sleep(0.05)
+        ready = all(os.path.exists(os.path.join(d, i + ".jpg")) for i in done) and all(
+            os.path.exists(os.path.join(d, i + ".jpg.part")) and
+            os.path.getsize(os.path.join(d, i + ".jpg.part")) == half[i] for i in stalled)
+    check(ready, "first run reached the kill point (complete files + half-written .part files)")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    first = srv.settled_requests()
+    check(len(first) == 16, "first run: 16 requests (%d)" % len(first))
+    p = run(srv, out, list(payloads), ["--jobs", "16"])
+    check(p.returncode == 0, "rerun exit 0: " + p.stderr[-1500:])
+    second = by_path(srv.requests()[len(first):])
+    check(set(second) == set(stalled), "rerun asks only for the unfinished files: %s" % sorted(second))
+    for i in stalled:
+        reqs = second.get(i, [])
+        check(len(reqs) == 1 and reqs[0]["range_start"] == half[i] and reqs[0]["status"] == 206,
+              "%s resumed at byte %d with one Range request (%s)" % (i, half[i], reqs))
+    sent = {}
+    for rq in srv.requests():
+        key = rq["path"].split("/")[-1][:-4]
+        sent[key] = sent.get(key, 0) + rq["sent"]
+    twice = {i: sent.get(i, 0) - os.path.getsize(pl) for i, pl in payloads.items()
+             if sent.get(i, 0) != os.path.getsize(pl)}
+    check(not twice, "zero bytes downloaded twice over kill + rerun (extra bytes per file: %s)" % twice)
+    total = sum(sent.values())
+    print("  bytes served over both runs: %d = sum of file sizes %d" %
+          (total, sum(os.path.getsize(p) for p in payloads.values())))
+    assert_clean_and_identical(out, payloads)
+    srv.stop()
+
+
+def scenario_ctrl_c():
+    print("== ctrl_c", flush=True)
+    payloads = {fake_id(300 + n): IMAGES[n % len(IMAGES)] for n in range(40)}
+    faults = {i: ["slow"] for i in payloads}
+    srv = Server("ctrl_c", payloads, faults)
+    out = os.path.join(srv.dir, "out")
+    d = os.path.join(out, SPLIT)
+    proc = run(srv, out, list(payloads), ["--jobs", "4"], wait=False)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        if os.path.isdir(d) and any(n.endswith(".jpg") for n in os.listdir(d)):
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    so, se = proc.communicate(timeout=30)
+    check(proc.returncode == 130, "Ctrl-C exits 130 (got %d)" % proc.returncode)
+    check("stopping" in se, "Ctrl-C is acknowledged on stderr")
+    names = os.listdir(d)
+    got = [n[:-4] for n in names if n.endswith(".jpg")]
+    check(0 < len(got) < len(payloads), "stopped part-way (%d of %d)" % (len(got), len(payloads)))
+    check(not [n for n in names if n.endswith(".part")], "running transfers finished: no .part left")
+    for i in got:
+        check(md5(os.path.join(d, i + ".jpg")) == md5(payloads[i]), "%s whole after Ctrl-C" % i)
+    first = len(srv.settled_requests())
+    check(first == len(got), "no transfer was abandoned half-way (%d requests, %d files)" % (first, len(got)))
+    p = run(srv, out, list(payloads), ["--jobs", "16"])
+    check(p.returncode == 0, "rerun after Ctrl-C exit 0")
+    again = len(srv.settled_requests()) - first
+    check(again == len(payloads) - len(got), "rerun fetches only the rest (%d requests for %d files)" %
+          (again, len(payloads) - len(got)))
+    assert_clean_and_identical(out, payloads)
+    srv.stop()
+
+
+def scenario_disk_errors():
+    print("== disk_errors", flush=True)
+    payloads = {fake_id(400 + n): IMAGES[n % len(IMAGES)] for n in range(6)}
+    srv = Server("disk_errors", payloads)
+    out = os.path.join(srv.dir, "out")
+    d = os.path.join(out, SPLIT)
+    os.makedirs(d)
+    # A .part that is really /dev/full: the first write fails with ENOSPC, as on a full disk.
+    os.symlink("/dev/full", os.path.join(d, fake_id(400) + ".jpg.part"))
+    p = run(srv, out, list(payloads), ["--jobs", "1"])
+    check(p.returncode == 3, "disk full exits 3 (got %d)" % p.returncode)
+    check("No space left on device" in p.stderr and "disk is full" in p.stderr,
+          "disk full has a clear message: " + p.stderr[-600:])
+    os.unlink(os.path.join(d, fake_id(400) + ".jpg.part"))
+    for name in os.listdir(d):
+        check(os.path.getsize(os.path.join(d, name)) > 0, "no empty file after the fatal error")
+    p = run(srv, os.path.join("/dev/null", "out"), list(payloads))
+    check(p.returncode == 3 and "cannot create folder" in p.stderr,
+          "an unwritable --out exits 3 with a message: " + p.stderr)
+    p = run(srv, out, list(payloads))
+    check(p.returncode == 0, "after the disk is fixed, the rerun completes")
+    assert_clean_and_identical(out, payloads)
+    srv.stop()
+
+
+# Real sizes of the fixture JPEGs (tests/fixtures/openimages/SOURCES.md, read from the SOF marker).
+FIXTURE_SIZES = {"105433f9d808d18e": (1024, 1024), "41e2356b97f775c4": (1024, 1024),
+                 "53912158f0b7dfce": (683, 1024), "a6fa6e875d6ae7fd": (1024, 680),
+                 "52c33abf081b58ce": (731, 1024), "3b3a23644d0ba4b1": (1024, 640),
+                 "69974d01b659acfe": (688, 1024), "c9ebd63bc789073a": (1024, 768)}
+
+
+def scenario_csv_join_and_labels():
+    """--boxes/--classes/--target: the join picks the images, the label cache holds their boxes."""
+    print("== csv_join_and_labels", flush=True)
+    mids = {"Apple": "/m/014j1m", "Orange": "/m/0cyhj_"}
+    rows, boxes = [], {}
+    for cls in ("Apple", "Orange"):
+        with open(os.path.join(FIXTURES, "openimages", "images", cls + ".csv")) as f:
+            for line in f.read().splitlines()[1:]:
+                i, x0, x1, y0, y1 = line.split(",")
+                v = ["%.6f" % float(x) for x in (x0, x1, y0, y1)]
+                rows.append([i, "freeform", mids[cls], "1"] + v + ["0", "0", "0", "0", "0"])
+                boxes.setdefault(i, []).append((cls, [float(x) for x in v]))
+    gone = fake_id(500)  # in the CSV, not on the server: 404, no labels
+    rows.append([gone, "xclick", mids["Apple"], "1", "0.1", "0.5", "0.1", "0.5", "0", "0", "0", "0", "0"])
+    other = fake_id(501)  # a Bed image: not a target, never requested
+    rows.append([other, "xclick", "/m/03ssj5", "1", "0.1", "0.5", "0.1", "0.5", "0", "0", "0", "0", "0"])
+    rows.sort()
+    srv = Server("csv_join", {i: p for i, p in zip(REAL_IDS, IMAGES)} | {other: IMAGES[0]})
+    csv_path = os.path.join(srv.dir, "validation-annotations-bbox.csv")
+    with open(csv_path, "w") as f:
+        f.write("ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,"
+                "IsGroupOf,IsDepiction,IsInside\n")
+        for r in rows:
+            f.write(",".join(r) + "\n")
+    classes = os.path.join(FIXTURES, "openimages", "class-descriptions-boxable.v4.csv")
+    out = os.path.join(srv.dir, "out")
+    cmd = [BIN, "--boxes", csv_path, "--classes", classes, "--target", "Orange,Apple",
+           "--split", SPLIT, "--out", out, "--base-url", srv.base_url, "--retry-delay", "0.05"]
+    dry = subprocess.run(cmd + ["--dry-run"], capture_output=True, text=True, timeout=60)
+    check(dry.returncode == 0 and "9 images selected" in dry.stdout, "dry run selects 9 images: " + dry.stdout)
+    check(len(srv.requests()) == 0, "--dry-run sends no request")
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, "CSV run exit 0: " + p.stderr[-1500:])
+    asked = {r["path"].split("/")[-1][:-4] for r in srv.requests()}
+    check(asked == set(REAL_IDS) | {gone}, "only the joined images are requested: %s" % sorted(asked))
+    assert_clean_and_identical(out, {i: p for i, p in zip(REAL_IDS, IMAGES)})
+    check(read_missing(out) == {gone: 404}, "missing.csv has the 404")
+    cache = os.path.join(out, SPLIT, "labels.dkc")
+    if not check(os.path.exists(cache), "label cache written"):
+        return
+    if CACHE_DUMP:
+        d = subprocess.run([CACHE_DUMP, cache], capture_output=True, text=True)
+        check(d.returncode == 0, "cache opens: " + d.stderr)
+        lines = d.stdout.splitlines()
+        check(lines[:2] == ["class /m/0cyhj_ Orange", "class /m/014j1m Apple"],
+              "classes in --target order: %s" % lines[:2])
+        images, cur = {}, None
+        for l in lines[2:]:
+            f = l.split()
+            if f[0] == "image":
+                cur = f[1]
+                images[cur] = {"file": f[2], "size": (int(f[3]), int(f[4])), "boxes": []}
+            elif f[0] == "box":
+                images[cur]["boxes"].append((int(f[1]), [float(x) for x in f[2:]]))
+        check(set(images) == set(REAL_IDS), "labels for exactly the images on disk: %s" % sorted(images))
+        names = ["Orange", "Apple"]
+        for i, rec in images.items():
+            check(rec["file"] == i + ".jpg", "%s file_name" % i)
+            check(rec["size"] == FIXTURE_SIZES[i], "%s size from the JPEG header %s" % (i, rec["size"]))
+            # CSV order XMin,XMax,YMin,YMax -> XYXY
+            want = sorted((names.index(c), [v[0], v[2], v[1], v[3]]) for c, v in boxes[i])
+            got = sorted(rec["boxes"])
+            check(len(got) == len(want), "%s: %d boxes" % (i, len(want)))
+            w, h = rec["size"]
+            for (gc, gv), (wc, wv) in zip(got, want):
+                x0, y0, x1, y1 = rel = wv
+                check(gc == wc and all(abs(a - b) < 1e-6 for a, b in zip(gv[:4], rel)) and
+                      all(abs(a - b) < 1e-3 for a, b in zip(gv[4:], [x0 * w, y0 * h, x1 * w, y1 * h])),
+                      "%s box %s matches the CSV row %s" % (i, gv, wv))
+    srv.stop()
+
+
+SCENARIOS = {
+    "faults_range_on": lambda: scenario_faults(True),
+    "faults_range_off": lambda: scenario_faults(False),
+    "kill_and_resume": scenario_kill_and_resume,
+    "ctrl_c": scenario_ctrl_c,
+    "disk_errors": scenario_disk_errors,
+    "csv_join_and_labels": scenario_csv_join_and_labels,
+}
+
+if __name__ == "__main__":
+    os.makedirs(WORK, exist_ok=True)
+    t0 = time.time()
+    for name, fn in SCENARIOS.items():
+        if ONLY and name not in ONLY:
+            continue
+        fn()
+    print("fault tests: %d failure(s) in %.1f s" % (len(FAILURES), time.time() - t0))
+    sys.exit(1 if FAILURES else 0)
