@@ -8,3 +8,13 @@ if(TARGET detkit-prepare)
 endif()
 detkit_add_fuzz(fuzz_csv SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_csv.cpp
                 CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/csv)
+# The join vs an independent Python csv-module reference on a generated 300k-row train file.
+if(DETKIT_BUILD_BENCH)
+  find_program(DETKIT_PYTHON3 python3)
+  if(DETKIT_PYTHON3)
+    detkit_add_script_test(oi_join_differential
+      COMMAND ${DETKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/oi_join_differential.py
+              $<TARGET_FILE:bench_join> ${PROJECT_SOURCE_DIR} ${DETKIT_TEST_WORK_DIR}
+      LABELS dataset TIMEOUT 120)
+  endif()
+endif()
