@@ -695,7 +695,7 @@ TEST_CASE("label_cache: write the fuzz seed corpus", "[.corpus]") {
   detkit_test::write_text(dir + "/truncated_in_boxes.dkc", full.substr(0, full.size() - 300));
   detkit_test::write_text(dir + "/truncated_header.dkc", full.substr(0, 60));
   std::string b = full;
-  b[600] ^= 8;
+  b[section(parse(full), 3).offset + 10] ^= 8;  // in the boxes section
   detkit_test::write_text(dir + "/bitflip.dkc", b);
   b = full;
   put<std::uint32_t>(b, 8, 2);
@@ -705,4 +705,44 @@ TEST_CASE("label_cache: write the fuzz seed corpus", "[.corpus]") {
   put<std::uint32_t>(b, images.offset + 48 + offsetof(detkit::cached_image, box_count), 1000);
   reseal(b);
   detkit_test::write_text(dir + "/resealed_bad_box_count.dkc", b);
+}
+
+TEST_CASE("label_cache: format version 1 is stable", "[label_cache]") {
+  // Caches committed as fuzz seeds were written by this format version: they must keep opening
+  // and keep their content, or the version number must go up.
+  const std::string corpus = std::string(DETKIT_SOURCE_DIR) + "/tests/fuzz/corpus/label_cache";
+  auto c = detkit::label_cache::try_open(corpus + "/valid_sample.dkc");
+  REQUIRE(c.has_value());
+  check_equal(c->to_label_set(), sample());
+  CHECK(c->verify_sources(sample_fingerprint(sample())).has_value());
+  CHECK(detkit::label_cache::try_open(corpus + "/valid_empty.dkc").has_value());
+  CHECK(detkit::label_cache::try_open(corpus + "/valid_one_box.dkc").has_value());
+  CHECK(detkit::label_cache::try_open(corpus + "/bitflip.dkc").error().code ==
+        errc::cache_checksum);
+  CHECK(detkit::label_cache::try_open(corpus + "/truncated_in_boxes.dkc").error().code ==
+        errc::cache_truncated);
+  CHECK(detkit::label_cache::try_open(corpus + "/newer_version.dkc").error().code ==
+        errc::cache_version);
+  CHECK(detkit::label_cache::try_open(corpus + "/resealed_bad_box_count.dkc").error().code ==
+        errc::cache_corrupt);
+
+  // The checksum function is part of the format: pinned values (same on every platform).
+  CHECK(detkit::detail::hash64(std::string_view("")) == 0x3e7c0f0df2ea414fULL);
+  CHECK(detkit::detail::hash64(std::string_view("detkit")) == 0x6853f75de7c4af7ULL);
+  std::string big(1000, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7);
+  CHECK(detkit::detail::hash64(big.data(), big.size(), 5) == 0x89a188bdefae3841ULL);
+  // The SSE2 stripe and the portable scalar stripe compute the same thing.
+  detkit::detail::checksum_state a{}, b{};
+  for (std::size_t at = 0; at + 64 <= big.size(); at += 64) {
+    detkit::detail::checksum_stripe(a, reinterpret_cast<const unsigned char*>(big.data() + at));
+    detkit::detail::checksum_stripe_scalar(b,
+                                           reinterpret_cast<const unsigned char*>(big.data() + at));
+  }
+  CHECK(std::memcmp(a.acc, b.acc, sizeof a.acc) == 0);
+  // A long class list (the 601 boxable classes' size): hashes every name, reads nothing else.
+  std::vector<detkit::class_info> many;
+  for (int i = 0; i < 601; ++i) many.push_back({"/m/" + std::to_string(i), "class"});
+  CHECK(detkit::hash_class_list(many) == 0x559e0a0312b355bfULL);
+  CHECK(detkit::hash_class_list(sample().classes) == 0x725c77ea4baee3ebULL);
 }
