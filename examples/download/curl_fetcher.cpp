@@ -309,8 +309,10 @@ detkit::result<void> run_transfers(detkit::download_queue& q, const curl_fetch_o
     int still = 0;
     curl_multi_perform(multi.get(), &still);
     int left = 0;
+    bool finished_any = false;
     while (CURLMsg* msg = curl_multi_info_read(multi.get(), &left)) {
       if (msg->msg != CURLMSG_DONE) continue;
+      finished_any = true;
       transfer* t = nullptr;
       curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
       const CURLcode rc = msg->data.result;
@@ -327,6 +329,9 @@ detkit::result<void> run_transfers(detkit::download_queue& q, const curl_fetch_o
       last_tick = now;
     }
     if (q.settled()) break;
+    // A slot just freed: fill it now rather than after the next socket event (with every other
+    // transfer waiting on its server, that event can be a whole round trip away).
+    if (finished_any && static_cast<long>(running.size()) < jobs && q.has_ready(now)) continue;
     double wait = std::min(hooks.tick_s, q.next_ready_in(now));
     if (running.empty() && std::isinf(q.next_ready_in(now)) && q.stopped()) wait = 0;
     const int wait_ms = static_cast<int>(std::clamp(wait * 1000.0, 0.0, 1000.0));

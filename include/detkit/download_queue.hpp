@@ -181,6 +181,11 @@ class download_queue {
     return job_start{i, s.resume, s.attempts};
   }
 
+  /// True when next(now_s) would return a job.
+  bool has_ready(double now_s) const {
+    return !stopped_ && (!ready_.empty() || (!waiting_.empty() && waiting_.top().first <= now_s));
+  }
+
   /// Seconds until a waiting job becomes ready (for the poll timeout); +inf when none waits.
   double next_ready_in(double now_s) const {
     if (stopped_ || waiting_.empty()) return std::numeric_limits<double>::infinity();
