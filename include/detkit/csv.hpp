@@ -305,6 +305,19 @@ inline void masks32(const char* p, std::size_t n, char delim, std::uint32_t& nl,
   }
 }
 
+/// First delimiter, '\n' or '"' at or after p (or end): the end of an unquoted field.
+inline const char* find_special(const char* p, const char* end, char delim) noexcept {
+  while (p < end) {
+    const std::size_t n = std::min<std::size_t>(32, static_cast<std::size_t>(end - p));
+    std::uint32_t nl, dl, qt;
+    masks32(p, n, delim, nl, dl, qt);
+    const std::uint32_t any = nl | dl | qt;
+    if (any != 0) return p + ctz32(any);
+    p += n;
+  }
+  return end;
+}
+
 /// Scans one line, recording the offsets of its first `want` (<= 16) delimiters.
 inline void scan_line(const char* p, const char* end, char delim, std::uint32_t want,
                       line_scan& out) noexcept {
@@ -639,15 +652,12 @@ class csv_cursor {
         }
         if (q < end_ && *q == '\r') ++q;
       } else {
-        const char* f = q;
-        while (f < end_ && *f != d && *f != '\n') {
-          if (*f == '"') {
-            return fail_line(errc::csv_bad_quote, f, csv_layout::npos,
-                             "quote inside an unquoted field (quote the whole field and double "
-                             "the quote)",
-                             resume_after(f));
-          }
-          ++f;
+        const char* f = detail::find_special(q, end_, d);
+        if (f < end_ && *f == '"') {
+          return fail_line(errc::csv_bad_quote, f, csv_layout::npos,
+                           "quote inside an unquoted field (quote the whole field and double "
+                           "the quote)",
+                           resume_after(f));
         }
         if (static_cast<std::size_t>(f - p_) > opt_->max_record_bytes) {
           return fail_line(errc::csv_line_too_long, p_, csv_layout::npos,
