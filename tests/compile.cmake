@@ -25,6 +25,10 @@ file(CONFIGURE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/two_tu/b.cpp
 detkit_add_test(compile_two_tu NO_CATCH
   SOURCES ${CMAKE_CURRENT_BINARY_DIR}/two_tu/a.cpp ${CMAKE_CURRENT_BINARY_DIR}/two_tu/b.cpp
   LABELS compile)
+# coco_json.hpp includes simdjson.h, whose inline code needs the simdjson library at link time.
+if(TARGET simdjson::simdjson)
+  target_link_libraries(compile_two_tu PRIVATE simdjson::simdjson)
+endif()
 
 # Must-not-compile: each file in tests/compile/fail_*.cpp must be rejected by the compiler, and the
 # control file ok_*.cpp with the same name must compile (so a typo can't make the test pass).
