@@ -25,7 +25,22 @@ detkit_add_test(test_retinanet_reference NO_CATCH SOURCES ${_retina}/test_refere
                      ${PROJECT_SOURCE_DIR}/cuda/tools/convert_torchvision_weights.py tiny
                      ${DETKIT_TEST_WORK_DIR})
 set_tests_properties(test_retinanet_reference PROPERTIES SKIP_RETURN_CODE 77)
+# The same with torchvision's Bottleneck (ResNet-50's block) in every stage.
+detkit_add_test(test_retinanet_reference_bottleneck NO_CATCH SOURCES ${_retina}/test_reference.cpp
+                LIBS detkit_retinanet_cpu LABELS reference TIMEOUT 300
+                ARGS ${DETKIT_TORCH_PYTHON} ${_retina}/dump_reference.py
+                     ${PROJECT_SOURCE_DIR}/cuda/tools/convert_torchvision_weights.py tiny50
+                     ${DETKIT_TEST_WORK_DIR})
+set_tests_properties(test_retinanet_reference_bottleneck PROPERTIES SKIP_RETURN_CODE 77)
 
 # The safetensors reader as a fuzz target: its corpus replays under ASan/UBSan in CI.
 detkit_add_fuzz(fuzz_safetensors SOURCES ${_retina}/fuzz_safetensors.cpp
                 CORPUS ${_retina}/corpus/safetensors LIBS detkit_retinanet_cpu)
+
+# The same checks on ResNet-18 [2,2,2,2], FPN 64, 31 classes, 2 x 256 x 256 (label `slow`).
+detkit_add_test(test_retinanet_reference_r18 NO_CATCH SOURCES ${_retina}/test_reference.cpp
+                LIBS detkit_retinanet_cpu LABELS slow TIMEOUT 900
+                ARGS ${DETKIT_TORCH_PYTHON} ${_retina}/dump_reference.py
+                     ${PROJECT_SOURCE_DIR}/cuda/tools/convert_torchvision_weights.py r18
+                     ${DETKIT_TEST_WORK_DIR})
+set_tests_properties(test_retinanet_reference_r18 PROPERTIES SKIP_RETURN_CODE 77)

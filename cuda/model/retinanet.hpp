@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -203,6 +204,13 @@ class retinanet {
 
   /// images: (n, 3, h, w) normalised, host. Runs the forward pass.
   void forward(const float* images);
+  /// Host values that replace an activation right after the op computing it (nullptr: keep ours).
+  using activation_override = std::function<const float*(const activation_info&)>;
+  /// Forward with "teacher forcing": every activation the override supplies is replaced before the
+  /// next op reads it, so each op (and the backward's ReLU masks and max-pool winners) sees the
+  /// reference's inputs. Tests use it to check each op's backward in isolation: a value within
+  /// float noise of a ReLU kink otherwise flips a mask and moves a whole gradient element.
+  void forward(const float* images, const activation_override& override);
   /// Matches anchors to targets (torchvision Matcher), one entry per image: r matched indices.
   std::vector<std::vector<int>> match(const std::vector<image_targets>& targets) const;
   /// Losses of the last forward with gradients of the head outputs; then the backward pass fills

@@ -466,7 +466,9 @@ void retinanet::init_parameters(unsigned seed) {
 }
 
 // ---- forward / backward --------------------------------------------------------------------------
-void retinanet::forward(const float* images) {
+void retinanet::forward(const float* images) { forward(images, activation_override{}); }
+
+void retinanet::forward(const float* images, const activation_override& override) {
   be_->upload(act_ptr(input_), images,
               acts_[static_cast<std::size_t>(input_)].count() * sizeof(float));
   float* bn = reinterpret_cast<float*>(arena_ + off_bn_);
@@ -510,6 +512,13 @@ void retinanet::forward(const float* images) {
         break;
       }
     }
+    // The head outputs are written level by level: override them once the last level is in.
+    if (override && (o.kind != op_kind::to_anchor_major ||
+                     o.row0 + static_cast<int>(acts_[static_cast<std::size_t>(o.x)].h *
+                                               acts_[static_cast<std::size_t>(o.x)].w) *
+                                  o.a ==
+                         o.rows))
+      if (const float* v = override(y)) be_->upload(act_ptr(o.y), v, y.count() * sizeof(float));
   }
 }
 

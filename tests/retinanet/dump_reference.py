@@ -8,6 +8,7 @@ What it builds: torchvision's RetinaNet (tv/models/detection/retinanet.py) on a 
 FrozenBatchNorm2d (random frozen statistics), FPN P3-P7 with P6 from P5 (v1), torchvision's default
 anchors, matcher, box coder and losses. Configurations:
     tiny: BasicBlock [1,1,1,1], FPN 32 channels, 5 classes, 2 x 3 x 128 x 128 (label `reference`)
+    tiny50: the same with Bottleneck blocks (ResNet-50's block, stride on the 3x3) (`reference`)
     r18:  BasicBlock [2,2,2,2] (ResNet-18), FPN 64 channels, 31 classes, 2 x 3 x 256 x 256 (`slow`)
 
 What it writes (one binary file, little-endian, see write_tensors): every state_dict tensor, the
@@ -44,6 +45,7 @@ DTYPE_F32, DTYPE_I32 = 0, 1
 
 CONFIGS = {
     "tiny": dict(block="basic", layers=[1, 1, 1, 1], fpn=32, classes=5, size=128, batch=2),
+    "tiny50": dict(block="bottleneck", layers=[1, 1, 1, 1], fpn=32, classes=5, size=128, batch=2),
     "r18": dict(block="basic", layers=[2, 2, 2, 2], fpn=64, classes=31, size=256, batch=2),
 }
 SGD = dict(lr=0.01, momentum=0.9, weight_decay=1e-4, steps=5)
