@@ -125,6 +125,59 @@ p = run("--metric", "openimages", "--gt", os.path.join(oi, "validation-annotatio
         "--dt", os.path.join(fixtures, "eval", "bed-predictions.csv"))
 check(p.returncode == 2 and "--classes" in p.stderr, "openimages without --classes: exit 2")
 
+# Image-level labels: a Bed detection on an image where Bed is verified absent is a false positive;
+# without the label that image has no GT entry and the detection is dropped.
+bed_gt = os.path.join(oi, "validation-annotations-bbox.v5.bed.csv")
+classes = os.path.join(oi, "class-descriptions-boxable.v4.csv")
+pred = os.path.join(work, "pred.csv")
+with open(os.path.join(fixtures, "eval", "bed-predictions.csv")) as f:
+    base = f.read()
+with open(pred, "w") as f:
+    f.write(base + "00000000000000aa,/m/03ssj5,0.999,0.1,0.5,0.1,0.5\n")
+labels = os.path.join(work, "labels.csv")
+with open(labels, "w") as f:
+    f.write("ImageID,Source,LabelName,Confidence\n00000000000000aa,verification,/m/03ssj5,0\n")
+fp = {}
+for name, extra in (("without", []), ("with", ["--labels", labels])):
+    out = os.path.join(work, f"labels_{name}.json")
+    p = run("--metric", "openimages", "--gt", bed_gt, "--dt", pred, "--classes", classes, "--json", out, *extra)
+    check(p.returncode == 0, f"labels {name}: exit 0 ({p.stderr!r})")
+    if p.returncode == 0:
+        fp[name] = {c["mid"]: c for c in json.load(open(out))["per_class"]}["/m/03ssj5"]["false_positives"]
+check(fp.get("with") == fp.get("without", -10) + 1, f"verified-absent label adds one FP ({fp})")
+
+# Open Images metric from per-image text files (relative coordinates, display names or MIDs).
+tdir = os.path.join(work, "oi_text")
+os.makedirs(tdir, exist_ok=True)
+with open(os.path.join(fixtures, "eval", "bed-predictions.csv")) as f:
+    rows = [r.split(",") for r in f.read().split("\n")[1:] if r]
+per = {}
+for r in rows:
+    img, mid, score, x0, x1, y0, y1 = r
+    per.setdefault(img, []).append(f"{'Bed' if mid == '/m/03ssj5' else mid} {score} {x0} {y0} {x1} {y1}")
+for img, ls in per.items():
+    with open(os.path.join(tdir, img + ".txt"), "w") as f:
+        f.write("\n".join(ls) + "\n")
+maps = []
+for dt in (os.path.join(fixtures, "eval", "bed-predictions.csv"), tdir):
+    out = os.path.join(work, "oi_text.json")
+    p = run("--metric", "openimages", "--gt", bed_gt, "--dt", dt, "--classes", classes, "--json", out)
+    check(p.returncode == 0, f"oi {dt}: exit 0 ({p.stderr!r})")
+    if p.returncode == 0:
+        maps.append(json.load(open(out))["map"])
+check(len(maps) == 2 and maps[0] == maps[1], f"text files give the CSV's mAP ({maps})")
+
+# --worst with --images draws PNGs of the worst images.
+wdir = os.path.join(work, "worst")
+p = run("--gt", os.path.join(fixtures, "eval", "fruit.gt.json"), "--dt", os.path.join(fixtures, "eval", "fruit.dt.json"),
+        "--worst", "2", "--images", os.path.join(oi, "images"), "--worst-dir", wdir)
+check(p.returncode == 0, f"--worst: exit 0 ({p.stderr!r})")
+pngs = [f for f in os.listdir(wdir) if f.endswith(".png")] if os.path.isdir(wdir) else []
+check(len(pngs) == 2, f"--worst 2 draws 2 PNGs ({pngs})")
+for f in pngs:
+    with open(os.path.join(wdir, f), "rb") as fh:
+        check(fh.read(8) == b"\x89PNG\r\n\x1a\n", f"{f} is a PNG")
+
 print(f"detkit-eval CLI: {len(failures)} failures")
 for f in failures[:30]:
     print("  FAIL", f)
