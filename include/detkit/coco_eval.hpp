@@ -23,6 +23,14 @@
 // of the filtered set is the prefix of the full matching. Matching therefore runs once
 // (try_evaluate_images) and any number of cutoffs are accumulated from it (accumulate, sweep).
 //
+// Usage (the readers are in coco_json.hpp):
+//     auto gt = detkit::read_coco_ground_truth("instances_val2017.json");
+//     auto dt = detkit::read_coco_results("detections.json");
+//     detkit::coco_eval_result r = detkit::evaluate(gt, dt);  // params default to pycocotools'
+//     std::fputs(detkit::format_summary(r.summary).c_str(), stdout);  // the 12 familiar lines
+//     auto at_half = detkit::summarize(detkit::accumulate(r.matches, 0.5), r.matches);
+//     auto sweep = detkit::sweep_score_cutoffs(r.matches, detkit::default_score_cutoffs());
+//
 // Bit-exactness needs IEEE doubles without FMA contraction: build with -ffp-contract=off (detkit's
 // own targets do) or for a target without FMA.
 #pragma once
