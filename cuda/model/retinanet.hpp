@@ -101,6 +101,7 @@ struct detection {
 struct arena_report {
   std::size_t params = 0, grads = 0, momentum = 0, folded_bn = 0, activations = 0,
               activation_grads = 0, workspace = 0, loss = 0, total = 0;
+  std::size_t trainable_parameters = 0;  // a count, not bytes: torchvision's num_params
 };
 
 /// The operations the tape needs; one implementation per device. Pointers point into the arena.
@@ -162,6 +163,10 @@ std::unique_ptr<op_backend> make_cpu_backend();
 /// The CUDA backend (kernels + cuBLAS); defined in retinanet_cuda.cu.
 std::unique_ptr<op_backend> make_cuda_backend();
 #endif
+
+class retinanet;
+/// The arena a model would need, without allocating it (for sizing a GPU run on any machine).
+arena_report plan_arena(const retinanet_config& config, batch_shape batch);
 
 /// RetinaNet planned for one batch shape: every parameter, gradient, momentum buffer, activation,
 /// activation gradient and workspace lives in one arena allocated at construction; a training step

@@ -61,9 +61,11 @@ std::size_t align_bytes(std::size_t b) { return (b + kAlign - 1) / kAlign * kAli
 retinanet::retinanet(const retinanet_config& config, batch_shape batch,
                      std::unique_ptr<op_backend> backend)
     : config_(config), batch_(batch), be_(std::move(backend)) {
-  if (batch_.n <= 0 || batch_.h <= 0 || batch_.w <= 0 || batch_.h % 128 != 0 || batch_.w % 128 != 0)
+  // torchvision pads batches to multiples of 32 (size_divisible); P6/P7 then round up and anchor
+  // strides become padded size // feature size (800 -> P7 7x7, stride 114), as in torchvision.
+  if (batch_.n <= 0 || batch_.h <= 0 || batch_.w <= 0 || batch_.h % 32 != 0 || batch_.w % 32 != 0)
     throw std::invalid_argument(
-        "retinanet: the padded batch must have positive n and h, w multiples of 128 (P7 stride)");
+        "retinanet: the padded batch must have positive n and h, w multiples of 32");
   plan();
 }
 
@@ -314,6 +316,8 @@ void retinanet::plan() {
   off_cls_target_ = carve(nn * r * sizeof(int));
   off_target_deltas_ = carve(nn * r * 4 * sizeof(float));
   report_.total = at;
+  for (const param_info& info : params_)
+    if (info.role == param_role::trainable) report_.trainable_parameters += info.count;
   arena_ = static_cast<char*>(be_->allocate_arena(at));
   be_->zero(arena_, at);
   frozen_.assign(params_.size(), 0);
@@ -802,6 +806,72 @@ class cpu_backend final : public op_backend {
 }  // namespace
 
 std::unique_ptr<op_backend> make_cpu_backend() { return std::make_unique<cpu_backend>(); }
+
+namespace {
+// Plans only: hands out no memory and must never run an op.
+class sizing_backend final : public op_backend {
+  [[noreturn]] static void unused() {
+    throw std::logic_error("plan_arena: the sizing backend cannot run ops");
+  }
+
+ public:
+  void* allocate_arena(std::size_t) override { return nullptr; }
+  void upload(void*, const void*, std::size_t) override { unused(); }
+  void download(void*, const void*, std::size_t) override { unused(); }
+  void zero(void*, std::size_t) override {}
+  void conv_forward(const conv2d_shape&, const float*, const float*, const float*, float*,
+                    float*) override {
+    unused();
+  }
+  void conv_backward(const conv2d_shape&, const float*, const float*, const float*, float*, float*,
+                     float*, float*) override {
+    unused();
+  }
+  void bn_fold(int, const float*, const float*, const float*, const float*, float, float*,
+               float*) override {
+    unused();
+  }
+  void bn_forward(int, int, int, const float*, const float*, const float*, float*) override {
+    unused();
+  }
+  void bn_backward(int, int, int, const float*, const float*, float*) override { unused(); }
+  void relu_forward(long long, const float*, float*) override { unused(); }
+  void relu_backward(long long, const float*, const float*, float*) override { unused(); }
+  void add_forward(long long, const float*, const float*, float*) override { unused(); }
+  void accumulate(long long, const float*, float*) override { unused(); }
+  void max_pool_forward(const max_pool_shape&, const float*, float*, int*) override { unused(); }
+  void max_pool_backward(const max_pool_shape&, const float*, const int*, float*) override {
+    unused();
+  }
+  void upsample_add_forward(int, int, int, int, int, int, const float*, const float*,
+                            float*) override {
+    unused();
+  }
+  void upsample_add_backward(int, int, int, int, int, int, const float*, float*, float*) override {
+    unused();
+  }
+  void to_anchor_major(int, int, int, int, int, int, int, const float*, float*) override {
+    unused();
+  }
+  void to_anchor_major_backward(int, int, int, int, int, int, int, const float*, float*) override {
+    unused();
+  }
+  float focal_loss(int, int, int, const float*, const int*, const focal_options&, float, float*,
+                   float*) override {
+    unused();
+  }
+  float box_l1_loss(int, int, const float*, const float*, const int*, float, float*,
+                    float*) override {
+    unused();
+  }
+  void sgd_step(const sgd_options&, long long, const float*, float*, float*) override { unused(); }
+};
+}  // namespace
+
+arena_report plan_arena(const retinanet_config& config, batch_shape batch) {
+  const retinanet model(config, batch, std::make_unique<sizing_backend>());
+  return model.arena();
+}
 
 }  // namespace cuda
 DETKIT_END_NAMESPACE

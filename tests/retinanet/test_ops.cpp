@@ -3,11 +3,13 @@
 // L = sum(r * f(x)), evaluated in double. The `[gpu]` tests in tests/cuda/ reuse these cases.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <random>
 #include <vector>
 
 #include "model/permute_math.hpp"
+#include "model/retinanet.hpp"
 #include "model/transform.hpp"
 #include "ops/anchors/anchors.hpp"
 #include "ops/box_coder/box_coder.hpp"
@@ -435,4 +437,26 @@ TEST_CASE("transform: torchvision sizes and bilinear weights", "[retinanet][tran
   CHECK(b.image_sizes[0].h == 800);
   CHECK(b.h == 800);
   CHECK(b.w == 1216);  // 1200 padded to a multiple of 32
+}
+
+TEST_CASE("model wiring: parameter counts equal torchvision's", "[retinanet][model]") {
+  // torchvision's retinanet_resnet50_fpn COCO weights meta: num_params 34,014,999 (91 classes).
+  const dc::arena_report r50 =
+      dc::plan_arena(dc::retinanet_config::resnet50(91), dc::batch_shape{8, 800, 800});
+  CHECK(r50.trainable_parameters == 34014999);
+  // R18-FPN with P6 from C5 and 31 classes: 20,383,995 (counted with torchvision 0.14.1).
+  dc::retinanet_config r18 = dc::retinanet_config::resnet18(31);
+  r18.p6 = dc::p6_source::c5;
+  CHECK(dc::plan_arena(r18, dc::batch_shape{2, 512, 512}).trainable_parameters == 20383995);
+  // Parameters, gradients and momentum are one float each per parameter (plus alignment).
+  CHECK(r50.params >= 4 * r50.trainable_parameters);
+  CHECK(r50.grads == r50.params);
+  CHECK(r50.total == r50.params + r50.grads + r50.momentum + r50.folded_bn + r50.activations +
+                         r50.activation_grads + r50.workspace + r50.loss);
+  std::printf(
+      "arena for R50-FPN (91 classes), batch 8 x 800 x 800: %.2f GiB (activations %.2f GiB "
+      "+ their gradients, parameters %.1f MiB x 3, workspace %.1f MiB)\n",
+      static_cast<double>(r50.total) / 1073741824.0,
+      static_cast<double>(r50.activations) / 1073741824.0,
+      static_cast<double>(r50.params) / 1048576.0, static_cast<double>(r50.workspace) / 1048576.0);
 }
