@@ -22,3 +22,5 @@ if(Python3_Interpreter_FOUND)
   set_tests_properties(test_detectron2_json PROPERTIES FIXTURES_SETUP detectron2_json_file)
   set_tests_properties(detectron2_json_python PROPERTIES FIXTURES_REQUIRED detectron2_json_file)
 endif()
+detkit_add_fuzz(fuzz_image_header SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_image_header.cpp
+                CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/image_header)
