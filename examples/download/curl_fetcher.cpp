@@ -79,19 +79,18 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
     t->range_total = -1;
     t->retry_after = 0;
   } else if (iequals_prefix(line, "content-range:")) {
-    // bytes START-END/TOTAL  (TOTAL may be '*')
+    // "bytes START-END/TOTAL" (TOTAL may be '*'), or "bytes */TOTAL" on a 416
     std::string_view v = trim(line.substr(14));
     if (v.rfind("bytes ", 0) == 0) {
       v.remove_prefix(6);
       const auto dash = v.find('-'), slash = v.find('/');
-      if (dash != std::string_view::npos && slash != std::string_view::npos && dash < slash) {
-        std::uint64_t start = 0, total = 0;
-        if (parse_uint(v.substr(0, dash), start)) {
-          t->have_range = true;
-          t->range_start = start;
-          if (parse_uint(v.substr(slash + 1), total))
-            t->range_total = static_cast<std::int64_t>(total);
-        }
+      std::uint64_t start = 0, total = 0;
+      if (slash != std::string_view::npos && parse_uint(v.substr(slash + 1), total))
+        t->range_total = static_cast<std::int64_t>(total);
+      if (dash != std::string_view::npos && slash != std::string_view::npos && dash < slash &&
+          parse_uint(v.substr(0, dash), start)) {
+        t->have_range = true;
+        t->range_start = start;
       }
     }
   } else if (iequals_prefix(line, "retry-after:")) {
@@ -155,6 +154,11 @@ detkit::transfer_result finish_result(transfer* t, CURLcode rc, const detkit::do
     case CURLE_OK:
       if (t->http_code == 200 || t->http_code == 206) {
         q.publish(t->part, t->expected_total, r);
+      } else if (t->http_code == 416 && t->offset > 0 &&
+                 t->range_total == static_cast<std::int64_t>(t->offset) &&
+                 q.publish(t->part, t->range_total, r) == detkit::transfer_status::ok) {
+        // "bytes */N" with N = what the .part holds: it was whole already (a run killed between
+        // the last byte and the rename). Published without fetching a byte again.
       } else {
         r.status = detkit::transfer_status::http_error;
         r.detail = "HTTP " + std::to_string(t->http_code);
@@ -306,6 +310,12 @@ detkit::result<void> run_transfers(detkit::download_queue& q, const curl_fetch_o
       running.push_back(std::move(t));
     }
 
+    // Progress after the free slots were filled, so `active` shows the transfers really running.
+    if (hooks.on_tick && now_s() - last_tick >= hooks.tick_s) {
+      hooks.on_tick();
+      last_tick = now_s();
+    }
+
     int still = 0;
     curl_multi_perform(multi.get(), &still);
     int left = 0;
@@ -324,10 +334,6 @@ detkit::result<void> run_transfers(detkit::download_queue& q, const curl_fetch_o
     }
 
     const double now = now_s();
-    if (hooks.on_tick && now - last_tick >= hooks.tick_s) {
-      hooks.on_tick();
-      last_tick = now;
-    }
     if (q.settled()) break;
     // A slot just freed: fill it now rather than after the next socket event (with every other
     // transfer waiting on its server, that event can be a whole round trip away).
@@ -337,7 +343,6 @@ detkit::result<void> run_transfers(detkit::download_queue& q, const curl_fetch_o
     const int wait_ms = static_cast<int>(std::clamp(wait * 1000.0, 0.0, 1000.0));
     curl_multi_poll(multi.get(), nullptr, 0, wait_ms, nullptr);
   }
-  if (hooks.on_tick) hooks.on_tick();
   return {};
 }
 

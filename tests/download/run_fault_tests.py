@@ -54,14 +54,15 @@ def fake_id(n):
 
 
 class Server:
-    def __init__(self, name, payloads, faults=None, range_ok=True, latency_ms=0, stall_s=5):
+    def __init__(self, name, payloads, faults=None, range_ok=True, latency_ms=0, stall_s=5,
+                 raw_payloads=None, raw_faults=None):
         self.dir = os.path.join(WORK, name)
         shutil.rmtree(self.dir, ignore_errors=True)
         os.makedirs(self.dir)
         self.log = os.path.join(self.dir, "requests.jsonl")
         cfg = {
-            "payloads": {"%s/%s.jpg" % (SPLIT, i): p for i, p in payloads.items()},
-            "faults": {"%s/%s.jpg" % (SPLIT, i): f for i, f in (faults or {}).items()},
+            "payloads": {"%s/%s.jpg" % (SPLIT, i): p for i, p in payloads.items()} | (raw_payloads or {}),
+            "faults": {"%s/%s.jpg" % (SPLIT, i): f for i, f in (faults or {}).items()} | (raw_faults or {}),
             "range": range_ok, "latency_ms": latency_ms, "stall_s": stall_s, "log": self.log,
             "slow_chunk": 8192, "slow_delay_s": 0.03,
         }
@@ -176,6 +177,8 @@ def scenario_faults(range_ok):
         f.write(data3[:10000])
     with open(os.path.join(d, fake_id(4) + ".jpg"), "wb") as f:
         f.write(open(payloads[fake_id(4)], "rb").read()[:5000])
+    # A whole file still named .part (a run killed between its last byte and the rename).
+    shutil.copy(payloads[fake_id(5)], os.path.join(d, fake_id(5) + ".jpg.part"))
     ids = list(payloads) + [fake_id(101), fake_id(102), fake_id(103)]
     t0 = time.time()
     p = run(srv, out, ids, ["--jobs", "16"])
@@ -207,6 +210,9 @@ def scenario_faults(range_ok):
         check(first3["range_start"] == 10000 and first3["status"] == 206 and
               first3["sent"] == len(data3) - 10000, "a leftover .part is resumed with Range")
         check("resumed" in p.stdout, "summary mentions resumes")
+        r5 = reqs[fake_id(5)]
+        check(len(r5) == 1 and r5[0]["status"] == 416 and r5[0]["sent"] == 0,
+              "a whole .part is published after one 416, no byte fetched again (%s)" % r5)
     else:
         for i in (r[3], r[4], fake_id(3)):
             last = reqs[i][-1]
@@ -312,6 +318,41 @@ def scenario_ctrl_c():
     srv.stop()
 
 
+def scenario_ctrl_c_twice():
+    """Second Ctrl-C: running transfers stop at once; their .part files are resumed next run."""
+    print("== ctrl_c_twice", flush=True)
+    payloads = {fake_id(600 + n): IMAGES[n % len(IMAGES)] for n in range(24)}
+    srv = Server("ctrl_c_twice", payloads, {i: ["slow", "ok"] for i in payloads})
+    out = os.path.join(srv.dir, "out")
+    d = os.path.join(out, SPLIT)
+    proc = run(srv, out, list(payloads), ["--jobs", "8"], wait=False)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        if os.path.isdir(d) and sum(n.endswith(".part") for n in os.listdir(d)) >= 4:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    t = time.time()
+    so, se = proc.communicate(timeout=30)
+    check(proc.returncode == 130, "two Ctrl-C exit 130 (got %d)" % proc.returncode)
+    check(time.time() - t < 2, "the second Ctrl-C stops at once")
+    parts = {n[:-9]: os.path.getsize(os.path.join(d, n)) for n in os.listdir(d) if n.endswith(".jpg.part")}
+    check(len(parts) > 0, "in-flight transfers left .part files to resume (%d)" % len(parts))
+    srv.settled_requests()
+    first = len(srv.requests())
+    p = run(srv, out, list(payloads), ["--jobs", "16"])
+    check(p.returncode == 0, "rerun after two Ctrl-C exit 0")
+    again = by_path(srv.requests()[first:])
+    for i, size in parts.items():
+        rq = again.get(i, [])
+        check(len(rq) == 1 and rq[0]["range_start"] == size and rq[0]["status"] == 206,
+              "%s resumed at its .part size %d (%s)" % (i, size, rq))
+    assert_clean_and_identical(out, payloads)
+    srv.stop()
+
+
 def scenario_disk_errors():
     print("== disk_errors", flush=True)
     payloads = {fake_id(400 + n): IMAGES[n % len(IMAGES)] for n in range(6)}
@@ -361,23 +402,46 @@ def scenario_csv_join_and_labels():
     other = fake_id(501)  # a Bed image: not a target, never requested
     rows.append([other, "xclick", "/m/03ssj5", "1", "0.1", "0.5", "0.1", "0.5", "0", "0", "0", "0", "0"])
     rows.sort()
-    srv = Server("csv_join", {i: p for i, p in zip(REAL_IDS, IMAGES)} | {other: IMAGES[0]})
-    csv_path = os.path.join(srv.dir, "validation-annotations-bbox.csv")
+    srv_dir = os.path.join(WORK, "csv_join_input")
+    shutil.rmtree(srv_dir, ignore_errors=True)
+    os.makedirs(srv_dir)
+    csv_path = os.path.join(srv_dir, "validation-annotations-bbox.csv")
     with open(csv_path, "w") as f:
         f.write("ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,"
                 "IsGroupOf,IsDepiction,IsInside\n")
         for r in rows:
             f.write(",".join(r) + "\n")
     classes = os.path.join(FIXTURES, "openimages", "class-descriptions-boxable.v4.csv")
+    srv = Server("csv_join", {i: p for i, p in zip(REAL_IDS, IMAGES)} | {other: IMAGES[0]},
+                 raw_payloads={"csv/validation-annotations-bbox.csv": csv_path, "csv/classes.csv": classes},
+                 raw_faults={"csv/validation-annotations-bbox.csv": ["truncate", "ok"]})
     out = os.path.join(srv.dir, "out")
-    cmd = [BIN, "--boxes", csv_path, "--classes", classes, "--target", "Orange,Apple",
+    base = [BIN, "--classes", classes, "--target", "Orange,Apple", "--out", out]
+    for flags, want in ((["--max-per-class", "2"], ["4 images selected", "Orange                                2        5",
+                                                     "Apple                                 2        3"]),
+                        (["--limit", "3"], ["3 images selected"]),
+                        (["--require", "occluded=1"], ["0 images selected"]),
+                        (["--exclude", "truncated"], ["9 images selected"])):
+        dr = subprocess.run(base + ["--boxes", csv_path, "--dry-run"] + flags, capture_output=True, text=True)
+        check(dr.returncode == 0 and all(w in dr.stdout for w in want),
+              "dry run %s: %s in %s" % (flags, want, dr.stdout))
+    cmd = [BIN, "--boxes", "http://127.0.0.1:%d/csv/validation-annotations-bbox.csv" % srv.port,
+           "--classes", "http://127.0.0.1:%d/csv/classes.csv" % srv.port, "--target", "Orange,Apple",
            "--split", SPLIT, "--out", out, "--base-url", srv.base_url, "--retry-delay", "0.05"]
-    dry = subprocess.run(cmd + ["--dry-run"], capture_output=True, text=True, timeout=60)
+    dry = subprocess.run(base + ["--boxes", csv_path, "--dry-run"], capture_output=True, text=True, timeout=60)
     check(dry.returncode == 0 and "9 images selected" in dry.stdout, "dry run selects 9 images: " + dry.stdout)
+    dry_url = subprocess.run(cmd + ["--dry-run"], capture_output=True, text=True, timeout=60)
+    check(dry_url.returncode == 2 and "no network" in dry_url.stderr, "--dry-run refuses URLs")
     check(len(srv.requests()) == 0, "--dry-run sends no request")
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     check(p.returncode == 0, "CSV run exit 0: " + p.stderr[-1500:])
-    asked = {r["path"].split("/")[-1][:-4] for r in srv.requests()}
+    csv_reqs = [r for r in srv.requests() if r["path"] == "csv/validation-annotations-bbox.csv"]
+    check(len(csv_reqs) == 2 and csv_reqs[1]["range_start"] == csv_reqs[0]["sent"] and
+          sum(r["sent"] for r in csv_reqs) == os.path.getsize(csv_path),
+          "a CSV URL is fetched first and resumed after a cut (%s)" % csv_reqs)
+    local_csv = os.path.join(out, "csv", "validation-annotations-bbox.csv")
+    check(os.path.exists(local_csv) and md5(local_csv) == md5(csv_path), "the CSV arrives whole")
+    asked = {r["path"].split("/")[-1][:-4] for r in srv.requests() if r["path"].startswith(SPLIT)}
     check(asked == set(REAL_IDS) | {gone}, "only the joined images are requested: %s" % sorted(asked))
     assert_clean_and_identical(out, {i: p for i, p in zip(REAL_IDS, IMAGES)})
     check(read_missing(out) == {gone: 404}, "missing.csv has the 404")
@@ -421,6 +485,7 @@ SCENARIOS = {
     "faults_range_off": lambda: scenario_faults(False),
     "kill_and_resume": scenario_kill_and_resume,
     "ctrl_c": scenario_ctrl_c,
+    "ctrl_c_twice": scenario_ctrl_c_twice,
     "disk_errors": scenario_disk_errors,
     "csv_join_and_labels": scenario_csv_join_and_labels,
 }
