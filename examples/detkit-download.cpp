@@ -400,6 +400,28 @@ void write_missing(const std::string& path, const std::string& split, const miss
   if (auto r = detkit::try_write_file_atomically(path, text); !r) die(3, r.error().to_string());
 }
 
+// failed.csv: the files given up on in this run and why (removed when there are none), so a
+// count in the summary can always be traced to names.
+void write_failed(const std::string& path, const detkit::download_queue& q) {
+  std::string text = "ImageID,Attempts,Reason,HTTPStatus,Detail\n";
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < q.size(); ++i) {
+    if (q.state(i) != detkit::job_state::failed) continue;
+    const auto& r = q.last_result(i);
+    std::string detail = r.detail;
+    for (char& c : detail)
+      if (c == ',' || c == '\n' || c == '"') c = ' ';
+    text += q.job(i).key + "," + std::to_string(q.attempts(i)) + "," + detkit::to_string(r.status) +
+            "," + std::to_string(r.http_code) + "," + detail + "\n";
+    ++n;
+  }
+  if (n == 0) {
+    ::unlink(path.c_str());
+    return;
+  }
+  if (auto r = detkit::try_write_file_atomically(path, text); !r) die(3, r.error().to_string());
+}
+
 // ---- CSVs given as URLs ----------------------------------------------------------------------
 
 // Downloads a CSV (resumably: .part + Range) into `dir` and returns the local path.
@@ -477,11 +499,16 @@ split_totals download_split(split_selection& sel, const options& o) {
     }
     prog.tick(q, false);
   };
+  std::size_t failures_shown = 0;
   hooks.on_finish = [&](std::size_t i, detkit::transfer_outcome out,
                         const detkit::transfer_result& r) {
-    if (out == detkit::transfer_outcome::failed)
+    if (out != detkit::transfer_outcome::failed) return;
+    // The first few by name; all of them are in failed.csv (a dead network must not flood).
+    if (++failures_shown <= 10)
       prog.note("failed: " + q.job(i).key + " after " + std::to_string(q.attempts(i)) +
                 " attempt(s): " + detkit::to_string(r.status) + ": " + r.detail);
+    else if (failures_shown == 11)
+      prog.note("more failures: see " + dir + "/failed.csv at the end");
   };
   q.begin(now_s());
   if (auto r = detkit_download::run_transfers(q, fo, g_stop, hooks); !r)
@@ -500,6 +527,7 @@ split_totals download_split(split_selection& sel, const options& o) {
   }
   if (!rows.empty() || detkit::file_size_or_neg(missing_path) >= 0)
     write_missing(missing_path, sel.split, rows);
+  write_failed(dir + "/failed.csv", q);
 
   split_totals t;
   t.sum = q.summary(now_s());

@@ -8,7 +8,7 @@ Config (JSON file, argument 1):
               to that path; the last entry repeats. Behaviours:
                 ok        200 (or 206 for a Range request when ranges are on)
                 404 403   that status with an S3-like XML body
-                500 503   that status (503 carries Retry-After: 1)
+                400 500 503  that status (503 carries Retry-After: 1)
                 reset     read the request, then reset the connection (RST) without answering
                 stall     send the headers and the first half of the body, then go silent for
                           stall_s seconds and close
@@ -112,7 +112,7 @@ class Handler(BaseHTTPRequestHandler):
         if behaviour in ("404", "403") or path is None:
             self._send_error(404 if path is None else int(behaviour), key, behaviour, range_start)
             return
-        if behaviour in ("500", "503"):
+        if behaviour in ("400", "500", "503"):
             self._send_error(int(behaviour), key, behaviour, range_start)
             return
         data = CFG.cache[path]

@@ -353,6 +353,29 @@ def scenario_ctrl_c_twice():
     srv.stop()
 
 
+def scenario_give_up():
+    """A file that keeps failing is given up after --retries attempts, named in failed.csv."""
+    print("== give_up", flush=True)
+    payloads = {fake_id(700 + n): IMAGES[n % len(IMAGES)] for n in range(6)}
+    bad5, bad4 = fake_id(700), fake_id(701)
+    srv = Server("give_up", payloads, {bad5: ["500"], bad4: ["400"]})
+    out = os.path.join(srv.dir, "out")
+    p = run(srv, out, list(payloads), ["--retries", "3"])
+    check(p.returncode == 1, "failures exit 1 (got %d)" % p.returncode)
+    n = {k: len(v) for k, v in by_path(srv.requests()).items()}
+    check(n.get(bad5) == 3, "a 500 is tried --retries times (%s)" % n.get(bad5))
+    check(n.get(bad4) == 1, "a 400 is not retried (%s)" % n.get(bad4))
+    with open(os.path.join(out, SPLIT, "failed.csv")) as f:
+        rows = [l.split(",") for l in f.read().splitlines()]
+    check(rows[0] == ["ImageID", "Attempts", "Reason", "HTTPStatus", "Detail"], "failed.csv header")
+    check(sorted((r[0], r[1], r[2], r[3]) for r in rows[1:]) ==
+          sorted([(bad5, "3", "http", "500"), (bad4, "1", "http", "400")]), "failed.csv rows: %s" % rows)
+    check("2 failed" in p.stdout, "summary counts the failures: " + p.stdout)
+    good = {i: pl for i, pl in payloads.items() if i not in (bad5, bad4)}
+    assert_clean_and_identical(out, good)
+    srv.stop()
+
+
 def scenario_disk_errors():
     print("== disk_errors", flush=True)
     payloads = {fake_id(400 + n): IMAGES[n % len(IMAGES)] for n in range(6)}
@@ -486,6 +509,7 @@ SCENARIOS = {
     "kill_and_resume": scenario_kill_and_resume,
     "ctrl_c": scenario_ctrl_c,
     "ctrl_c_twice": scenario_ctrl_c_twice,
+    "give_up": scenario_give_up,
     "disk_errors": scenario_disk_errors,
     "csv_join_and_labels": scenario_csv_join_and_labels,
 }
