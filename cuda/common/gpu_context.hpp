@@ -11,10 +11,6 @@
 DETKIT_BEGIN_NAMESPACE
 namespace cuda {
 
-/// TF32 tensor cores change GEMM results (10-bit mantissa inputs); FP32 is the default so the GPU
-/// agrees with the CPU twin to the same tolerances.
-enum class gemm_math { fp32, tf32 };
-
 struct gpu_context {
   cudaStream_t stream = nullptr;
   cublasHandle_t cublas = nullptr;
@@ -23,7 +19,7 @@ struct gpu_context {
     DETKIT_CUBLAS_CHECK(cublasCreate(&cublas));
     DETKIT_CUBLAS_CHECK(cublasSetStream(cublas, stream));
     DETKIT_CUBLAS_CHECK(cublasSetMathMode(
-        cublas, math == gemm_math::tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
+        cublas, math == gemm_math::tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
   }
   gpu_context(const gpu_context&) = delete;
   gpu_context& operator=(const gpu_context&) = delete;

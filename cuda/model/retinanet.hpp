@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/gemm.hpp"
 #include "ops/anchors/anchors.hpp"
 #include "ops/conv2d/conv2d.hpp"
 #include "ops/focal_loss/focal_loss.hpp"
@@ -161,7 +162,7 @@ std::vector<detection> postprocess_detections_cpu(const retinanet_config& config
 std::unique_ptr<op_backend> make_cpu_backend();
 #if defined(DETKIT_CUDA)
 /// The CUDA backend (kernels + cuBLAS); defined in retinanet_cuda.cu.
-std::unique_ptr<op_backend> make_cuda_backend();
+std::unique_ptr<op_backend> make_cuda_backend(gemm_math math = gemm_math::fp32);
 #endif
 
 class retinanet;

@@ -33,6 +33,7 @@ __global__ void to_anchor_major_backward_kernel(long long total, int a, int k, i
 
 class cuda_backend final : public op_backend {
  public:
+  explicit cuda_backend(gemm_math math) : ctx_(math) {}
   void* allocate_arena(std::size_t bytes) override {
     arena_ = device_buffer<char>(bytes);
     return arena_.data();
@@ -127,7 +128,9 @@ class cuda_backend final : public op_backend {
 };
 }  // namespace
 
-std::unique_ptr<op_backend> make_cuda_backend() { return std::make_unique<cuda_backend>(); }
+std::unique_ptr<op_backend> make_cuda_backend(gemm_math math) {
+  return std::make_unique<cuda_backend>(math);
+}
 
 }  // namespace cuda
 DETKIT_END_NAMESPACE
