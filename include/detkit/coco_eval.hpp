@@ -410,7 +410,7 @@ inline void evaluate_image(const coco_annotation* const* gts, std::size_t G,
       for (std::size_t d = 0; d < D; ++d) {
         double best = start;
         std::ptrdiff_t m = -1;
-        const double* row = &s.iou[d * G];
+        const double* row = s.iou.data() + d * G;
         // No GT reaches the start value: the walk below would match nothing.
         const std::size_t walk = s.row_max[d] < start ? 0 : G;
         for (std::size_t j = 0; j < walk; ++j) {
