@@ -165,7 +165,11 @@ options parse_args(int argc, char** argv) {
     } else if (a == "--classes") {
       o.classes = value();
     } else if (a == "--split") {
-      for (auto& s : split_list(value())) o.splits.push_back(s);
+      for (auto& s : split_list(value())) {
+        if (!detkit_download::is_split_name(s))
+          die(2, "--split: '" + s + "' is not a plain folder name ([A-Za-z0-9_-]+)");
+        o.splits.push_back(s);
+      }
     } else if (a == "--target") {
       o.target = value();
     } else if (a == "--image-list") {

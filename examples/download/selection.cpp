@@ -24,6 +24,15 @@ bool is_image_id(const std::string& s) {
   return true;
 }
 
+bool is_split_name(const std::string& s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '-'))
+      return false;
+  return true;
+}
+
 namespace {
 
 detkit::error located(detkit::errc code, const std::string& file, std::uint64_t line,
@@ -46,7 +55,7 @@ detkit::result<std::vector<split_selection>> read_image_list(const selection_req
     ++n;
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
     if (line.empty()) continue;
-    const auto slash = line.find('/');
+    const auto slash = line.rfind('/');
     if (slash == std::string::npos || slash == 0)
       return located(
           detkit::errc::usage, req.image_list, n,
@@ -58,7 +67,11 @@ detkit::result<std::vector<split_selection>> read_image_list(const selection_req
                      "expected 16 hex digits, got '" + id + "'", "ImageID");
     std::transform(id.begin(), id.end(), id.begin(),
                    [](char c) { return c >= 'A' && c <= 'F' ? static_cast<char>(c + 32) : c; });
-    by_split[line.substr(0, slash)].insert(id);
+    const std::string split = line.substr(0, slash);
+    if (!is_split_name(split))
+      return located(detkit::errc::usage, req.image_list, n,
+                     "split name '" + split + "' is not a plain folder name ([A-Za-z0-9_-]+)");
+    by_split[split].insert(id);
   }
   std::vector<split_selection> out;
   for (auto& [split, ids] : by_split) {

@@ -50,6 +50,10 @@ struct split_selection {
 /// True for 16 hex digits (an Open Images ImageID).
 bool is_image_id(const std::string& s);
 
+/// True for a split name that is safe as a folder name: [A-Za-z0-9_-]+ (train, validation,
+/// test, challenge2018, ...), so a list line can never write outside --out.
+bool is_split_name(const std::string& s);
+
 /// Resolves targets, joins the CSVs (the library's exact-MID join) or reads the list, applies
 /// --max-per-class and --limit. Errors are located (file:line) and never partial.
 [[nodiscard]] detkit::result<std::vector<split_selection>> select_images(
