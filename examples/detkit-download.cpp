@@ -471,7 +471,9 @@ split_totals download_split(split_selection& sel, const options& o) {
   const std::string dir = o.out + "/" + sel.split;
   ensure_writable_dir(dir);
   const std::string missing_path = dir + "/missing.csv";
-  const missing_rows known_missing = o.retry_missing ? missing_rows{} : read_missing(missing_path);
+  // Earlier rows are kept for images this run does not ask about (another --limit, say).
+  missing_rows rows = read_missing(missing_path);
+  const missing_rows known_missing = o.retry_missing ? missing_rows{} : rows;
 
   std::vector<detkit::download_job> jobs;
   jobs.reserve(sel.image_ids.size());
@@ -520,14 +522,11 @@ split_totals download_split(split_selection& sel, const options& o) {
   prog.tick(q, true);
 
   // missing.csv: this run's 403/404s plus the earlier ones that are still wanted.
-  missing_rows rows;
   for (std::size_t i = 0; i < q.size(); ++i) {
-    if (q.state(i) != detkit::job_state::missing) continue;
-    const auto known = known_missing.find(q.job(i).key);
-    if (known != known_missing.end() && q.attempts(i) == 0)
-      rows[q.job(i).key] = known->second;
-    else
-      rows[q.job(i).key] = {q.last_result(i).http_code, q.job(i).url};
+    const auto st = q.state(i);
+    if (st == detkit::job_state::done || st == detkit::job_state::skipped) rows.erase(q.job(i).key);
+    if (st != detkit::job_state::missing || q.attempts(i) == 0) continue;  // 0: known, row kept
+    rows[q.job(i).key] = {q.last_result(i).http_code, q.job(i).url};
   }
   if (!rows.empty() || detkit::file_size_or_neg(missing_path) >= 0)
     write_missing(missing_path, sel.split, rows);

@@ -229,6 +229,9 @@ def scenario_faults(range_ok):
     check(len(srv.requests()) == before, "rerun sends no request (%d new)" % (len(srv.requests()) - before))
     check("%d skipped" % len(good) in p2.stdout, "rerun reports all good files skipped: " + p2.stdout)
     check(read_missing(out) == missing, "missing.csv unchanged by the rerun")
+    p_sub = run(srv, out, ids[:3])
+    check(p_sub.returncode == 0 and read_missing(out) == missing,
+          "a run over a subset keeps the other rows of missing.csv: %s" % read_missing(out))
     # --retry-missing asks the server again, exactly for the missing ones.
     p3 = run(srv, out, ids, ["--retry-missing"])
     new = by_path(srv.requests()[before:])
