@@ -16,6 +16,7 @@
 
 #include "common/gemm.hpp"
 #include "ops/anchors/anchors.hpp"
+#include "ops/box_loss/box_loss.hpp"
 #include "ops/conv2d/conv2d.hpp"
 #include "ops/focal_loss/focal_loss.hpp"
 #include "ops/matcher/matcher.hpp"
@@ -43,6 +44,7 @@ struct retinanet_config {
   anchor_options anchors = anchor_options::retinanet_default();
   matcher_options matcher;
   focal_options focal;
+  box_loss_options box_loss;  // L1 (torchvision v1) or smooth L1
   // Inference (postprocess_detections).
   float score_threshold = 0.05f;
   int topk_candidates = 1000;
@@ -143,9 +145,9 @@ class op_backend {
   virtual float focal_loss(int n, int r, int k, const float* logits, const int* cls_target,
                            const focal_options& o, float grad_scale, float* dlogits,
                            float* work) = 0;
-  virtual float box_l1_loss(int n, int r, const float* deltas, const float* target_deltas,
-                            const int* cls_target, float grad_scale, float* ddeltas,
-                            float* work) = 0;
+  virtual float box_loss(int n, int r, const box_loss_options& o, const float* deltas,
+                         const float* target_deltas, const int* cls_target, float grad_scale,
+                         float* ddeltas, float* work) = 0;
   virtual void sgd_step(const sgd_options& o, long long count, const float* grad, float* param,
                         float* momentum_buf) = 0;
 };

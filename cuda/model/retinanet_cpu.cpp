@@ -287,7 +287,7 @@ void retinanet::plan() {
   const std::size_t r = static_cast<std::size_t>(num_anchors_), nn = static_cast<std::size_t>(n);
   const std::size_t loss_work =
       std::max(static_cast<std::size_t>(focal_loss_work_floats(n, num_anchors_, k)),
-               static_cast<std::size_t>(box_l1_loss_work_floats(n, num_anchors_)));
+               static_cast<std::size_t>(box_loss_work_floats(n, num_anchors_)));
   report_.params = align_bytes(param_floats_ * sizeof(float));
   report_.grads = report_.params;
   report_.momentum = report_.params;
@@ -587,8 +587,8 @@ loss_values retinanet::loss_and_backward(const std::vector<image_targets>& targe
   loss_values lv;
   lv.classification = be_->focal_loss(n, r, k, act_ptr(logits_), d_cls_target, config_.focal, 1.0f,
                                       grad_ptr(logits_), work);
-  lv.box_regression = be_->box_l1_loss(n, r, act_ptr(deltas_), d_target_deltas, d_cls_target, 1.0f,
-                                       grad_ptr(deltas_), work);
+  lv.box_regression = be_->box_loss(n, r, config_.box_loss, act_ptr(deltas_), d_target_deltas,
+                                    d_cls_target, 1.0f, grad_ptr(deltas_), work);
 
   const float* bn = reinterpret_cast<const float*>(arena_ + off_bn_);
   float* col = reinterpret_cast<float*>(arena_ + off_col_);
@@ -791,9 +791,10 @@ class cpu_backend final : public op_backend {
                    const focal_options& o, float grad_scale, float* dlogits, float*) override {
     return focal_loss_cpu(n, r, k, logits, cls_target, o, grad_scale, dlogits);
   }
-  float box_l1_loss(int n, int r, const float* deltas, const float* target_deltas,
-                    const int* cls_target, float grad_scale, float* ddeltas, float*) override {
-    return box_l1_loss_cpu(n, r, deltas, target_deltas, cls_target, grad_scale, ddeltas);
+  float box_loss(int n, int r, const box_loss_options& o, const float* deltas,
+                 const float* target_deltas, const int* cls_target, float grad_scale,
+                 float* ddeltas, float*) override {
+    return box_loss_cpu(n, r, o, deltas, target_deltas, cls_target, grad_scale, ddeltas);
   }
   void sgd_step(const sgd_options& o, long long count, const float* grad, float* param,
                 float* momentum_buf) override {
@@ -860,8 +861,8 @@ class sizing_backend final : public op_backend {
                    float*) override {
     unused();
   }
-  float box_l1_loss(int, int, const float*, const float*, const int*, float, float*,
-                    float*) override {
+  float box_loss(int, int, const box_loss_options&, const float*, const float*, const int*, float,
+                 float*, float*) override {
     unused();
   }
   void sgd_step(const sgd_options&, long long, const float*, float*, float*) override { unused(); }

@@ -287,9 +287,35 @@ TEST_CASE("box L1 loss: value and gradient sign", "[retinanet][box_loss]") {
   const std::vector<int> cls{1, -1};  // anchor 0 foreground, anchor 1 background
   std::vector<float> g(8);
   const float loss =
-      dc::box_l1_loss_cpu(1, 2, deltas.data(), targets.data(), cls.data(), 1.0f, g.data());
+      dc::box_loss_cpu(1, 2, {}, deltas.data(), targets.data(), cls.data(), 1.0f, g.data());
   CHECK(loss == 3.0f);  // |1| + 0 + |-2| + 0, one foreground
   CHECK(g == std::vector<float>{1, 0, -1, 0, 0, 0, 0, 0});
+}
+
+TEST_CASE("box smooth-L1 loss: F.smooth_l1_loss values and gradient", "[retinanet][box_loss]") {
+  dc::box_loss_options o;
+  o.kind = dc::box_loss_kind::smooth_l1;
+  o.beta = 1.0f;
+  float g = 0.0f;
+  CHECK(dc::box_loss_term(o, 0.5f, 0.0f, &g) == 0.125f);  // 0.5 * 0.25 / 1
+  CHECK(g == 0.5f);
+  CHECK(dc::box_loss_term(o, -2.0f, 0.0f, &g) == 1.5f);  // 2 - 0.5
+  CHECK(g == -1.0f);
+  o.beta = 0.0f;  // beta 0 is L1 (Detectron2's RetinaNet setting)
+  CHECK(dc::box_loss_term(o, 0.25f, 0.0f, &g) == 0.25f);
+  CHECK(g == 1.0f);
+  o.beta = 1.0f / 9.0f;
+  std::vector<float> deltas = random_vec(3 * 4, 30, -0.5f, 0.5f);
+  const std::vector<float> targets = random_vec(3 * 4, 31, -0.5f, 0.5f);
+  const std::vector<int> cls{0, -1, 4};
+  std::vector<float> grad(deltas.size());
+  (void)dc::box_loss_cpu(1, 3, o, deltas.data(), targets.data(), cls.data(), 1.0f, grad.data());
+  auto total = [&]() {
+    std::vector<float> gg(deltas.size());
+    return static_cast<double>(
+        dc::box_loss_cpu(1, 3, o, deltas.data(), targets.data(), cls.data(), 1.0f, gg.data()));
+  };
+  require_close(grad, numeric_grad(deltas, total, 1e-3f), 2e-2);
 }
 
 TEST_CASE("anchors: torchvision's cell anchors, order and count", "[retinanet][anchors]") {
@@ -432,6 +458,11 @@ TEST_CASE("transform: torchvision sizes and bilinear weights", "[retinanet][tran
   std::vector<float> out(12);
   dc::normalize_and_resize(id, img.data(), 1, 2, {1, 4}, out.data());
   CHECK(std::vector<float>(out.begin(), out.begin() + 4) == std::vector<float>{0, 0.25f, 0.75f, 1});
+  // Boxes follow the image: float32 ratios new / old per axis (torchvision resize_boxes).
+  float box[4] = {10, 20, 30, 40};
+  dc::resize_boxes(box, 1, 480, 640, 800, 1066);
+  CHECK(box[0] == 10.0f * (1066.0f / 640.0f));
+  CHECK(box[1] == 20.0f * (800.0f / 480.0f));
   const std::vector<float> one(3 * 4 * 6, 0.5f);
   const dc::image_batch b = dc::make_batch(o, {{one.data(), 4, 6}});
   CHECK(b.image_sizes[0].h == 800);

@@ -198,3 +198,28 @@ TEST_CASE("checkpoint: weights, momentum and step survive a round trip", "[safet
   REQUIRE_FALSE(not_ckpt);
   CHECK(not_ckpt.error().message == "not a checkpoint: no optimizer.momentum or step");
 }
+
+TEST_CASE("freeze_prefix: frozen layers get no gradient and no SGD update", "[model]") {
+  dc::retinanet m = tiny_model(5);
+  m.init_parameters(6);
+  // torchvision trainable_backbone_layers=3 freezes conv1 (bn1 is frozen anyway) and layer1.
+  m.freeze_prefix("backbone.body.conv1.");
+  m.freeze_prefix("backbone.body.layer1.");
+  const std::vector<float> conv1 = m.get_param("backbone.body.conv1.weight");
+  const std::vector<float> l2 = m.get_param("backbone.body.layer2.0.conv1.weight");
+  std::vector<float> images(3 * 128 * 128);
+  for (std::size_t i = 0; i < images.size(); ++i)
+    images[i] = static_cast<float>(i % 17) / 8.0f - 1.0f;
+  std::vector<dc::image_targets> t(1);
+  t[0].boxes = {20, 20, 90, 100};
+  t[0].labels = {1};
+  (void)m.train_step(images.data(), t, dc::sgd_options{});
+  CHECK(m.get_param("backbone.body.conv1.weight") == conv1);
+  for (float g : m.get_param_grad("backbone.body.layer1.0.conv2.weight")) CHECK(g == 0.0f);
+  CHECK(m.get_param("backbone.body.layer2.0.conv1.weight") != l2);
+  // Gradients still flow through frozen layers to what is before them? Nothing is before conv1,
+  // but layer1's input gradient must still reach the stem activations.
+  bool any = false;
+  for (float g : m.get_activation_grad("backbone.body.maxpool#0")) any = any || g != 0.0f;
+  CHECK(any);
+}

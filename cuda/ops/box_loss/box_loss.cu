@@ -21,9 +21,9 @@ __global__ void count_fg_kernel(int r, const int* cls_target, float* norm) {
 }
 
 // One thread per anchor: its 4 terms summed in a fixed order.
-__global__ void term_kernel(int n, int r, const float* deltas, const float* target_deltas,
-                            const int* cls_target, float grad_scale, const float* norm,
-                            float* ddeltas, float* terms) {
+__global__ void term_kernel(int n, int r, box_loss_options o, const float* deltas,
+                            const float* target_deltas, const int* cls_target, float grad_scale,
+                            const float* norm, float* ddeltas, float* terms) {
   const long long a = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (a >= static_cast<long long>(n) * r) return;
   const int img = static_cast<int>(a / r);
@@ -35,7 +35,7 @@ __global__ void term_kernel(int n, int r, const float* deltas, const float* targ
       continue;
     }
     float g = 0.0f;
-    sum += l1_term(deltas[4 * a + j], target_deltas[4 * a + j], &g);
+    sum += box_loss_term(o, deltas[4 * a + j], target_deltas[4 * a + j], &g);
     ddeltas[4 * a + j] = g * w;
   }
   terms[a] = sum;
@@ -61,15 +61,16 @@ __global__ void reduce_kernel(int n, int r, const float* terms, const float* nor
 }
 }  // namespace
 
-float box_l1_loss(gpu_context& ctx, int n, int r, const float* deltas, const float* target_deltas,
-                  const int* cls_target, float grad_scale, float* ddeltas, float* work) {
+float box_loss(gpu_context& ctx, int n, int r, const box_loss_options& o, const float* deltas,
+               const float* target_deltas, const int* cls_target, float grad_scale, float* ddeltas,
+               float* work) {
   float* terms = work;
   float* norm = work + static_cast<long long>(n) * r;
   float* result = norm + n;
   count_fg_kernel<<<static_cast<unsigned>(n), 256, 0, ctx.stream>>>(r, cls_target, norm);
   DETKIT_CUDA_CHECK_LAUNCH();
   term_kernel<<<blocks_for(static_cast<long long>(n) * r), 256, 0, ctx.stream>>>(
-      n, r, deltas, target_deltas, cls_target, grad_scale, norm, ddeltas, terms);
+      n, r, o, deltas, target_deltas, cls_target, grad_scale, norm, ddeltas, terms);
   DETKIT_CUDA_CHECK_LAUNCH();
   reduce_kernel<<<1, 256, 0, ctx.stream>>>(n, r, terms, norm, result);
   DETKIT_CUDA_CHECK_LAUNCH();

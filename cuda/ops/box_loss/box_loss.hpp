@@ -1,5 +1,5 @@
-// cuda/ops/box_loss/box_loss.hpp — RetinaNet's box loss: L1 over foreground anchors' encoded
-// deltas, / max(1, foreground) per image, mean over images (tv RetinaNetRegressionHead).
+// cuda/ops/box_loss/box_loss.hpp — RetinaNet's box loss: L1 (or smooth L1) over foreground anchors'
+// encoded deltas, / max(1, foreground) per image, mean over images (tv RetinaNetRegressionHead).
 #pragma once
 
 #include "box_loss_math.hpp"
@@ -11,14 +11,16 @@ struct gpu_context;
 
 /// deltas, target_deltas: (n, r, 4); cls_target: (n, r), foreground where >= 0 (target_deltas are
 /// only read there). Returns the loss; writes ddeltas = grad_scale * d loss / d deltas.
-float box_l1_loss_cpu(int n, int r, const float* deltas, const float* target_deltas,
-                      const int* cls_target, float grad_scale, float* ddeltas);
+float box_loss_cpu(int n, int r, const box_loss_options& o, const float* deltas,
+                   const float* target_deltas, const int* cls_target, float grad_scale,
+                   float* ddeltas);
 
-inline long long box_l1_loss_work_floats(int n, int r) {
+inline long long box_loss_work_floats(int n, int r) {
   return static_cast<long long>(n) * r + n + 1;
 }
-float box_l1_loss(gpu_context& ctx, int n, int r, const float* deltas, const float* target_deltas,
-                  const int* cls_target, float grad_scale, float* ddeltas, float* work);
+float box_loss(gpu_context& ctx, int n, int r, const box_loss_options& o, const float* deltas,
+               const float* target_deltas, const int* cls_target, float grad_scale, float* ddeltas,
+               float* work);
 
 }  // namespace cuda
 DETKIT_END_NAMESPACE

@@ -4,8 +4,9 @@
 DETKIT_BEGIN_NAMESPACE
 namespace cuda {
 
-float box_l1_loss_cpu(int n, int r, const float* deltas, const float* target_deltas,
-                      const int* cls_target, float grad_scale, float* ddeltas) {
+float box_loss_cpu(int n, int r, const box_loss_options& o, const float* deltas,
+                   const float* target_deltas, const int* cls_target, float grad_scale,
+                   float* ddeltas) {
   double total = 0.0;
   for (int img = 0; img < n; ++img) {
     const int* t = cls_target + static_cast<long long>(img) * r;
@@ -22,7 +23,7 @@ float box_l1_loss_cpu(int n, int r, const float* deltas, const float* target_del
           continue;
         }
         float g = 0.0f;
-        sum += static_cast<double>(l1_term(deltas[base + j], target_deltas[base + j], &g));
+        sum += static_cast<double>(box_loss_term(o, deltas[base + j], target_deltas[base + j], &g));
         ddeltas[base + j] = g * w;
       }
     }
