@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "detkit/label_cache.hpp"
+#include "detkit/split.hpp"
 #include "test_support.hpp"
 
 using detkit::errc;
@@ -745,4 +746,40 @@ TEST_CASE("label_cache: format version 1 is stable", "[label_cache]") {
   for (int i = 0; i < 601; ++i) many.push_back({"/m/" + std::to_string(i), "class"});
   CHECK(detkit::hash_class_list(many) == 0x559e0a0312b355bfULL);
   CHECK(detkit::hash_class_list(sample().classes) == 0x725c77ea4baee3ebULL);
+}
+
+TEST_CASE("label_cache: SIMD box checks agree with the scalar reference", "[label_cache]") {
+  // Random boxes, half of them with one random byte or category damaged, in runs of 1..40 so
+  // that the AVX2 (8 boxes), SSE2 (4 boxes) and scalar tails all get work.
+  detkit::detail::split_rng rng(5);
+  int flagged = 0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    const std::size_t n = 1 + static_cast<std::size_t>(rng.below(40));
+    std::vector<detkit::cached_box> v(n);
+    for (auto& b : v) {
+      b = detkit::cached_box{};
+      b.category_id = static_cast<std::int32_t>(rng.below(30));
+      b.rel = {0.1f, 0.2f, 0.3f, 0.4f};
+      b.abs = {1, 2, 3, 4};
+      for (tri_flag* f : {&b.occluded, &b.truncated, &b.group_of, &b.depiction, &b.inside}) {
+        *f = static_cast<tri_flag>(static_cast<int>(rng.below(3)) - 1);
+      }
+    }
+    if (rng.below(2)) {
+      auto* p = reinterpret_cast<unsigned char*>(v.data());
+      p[rng.below(n * sizeof(detkit::cached_box))] = static_cast<unsigned char>(rng.next());
+    }
+    if (rng.below(4) == 0) {
+      v[rng.below(n)].category_id = static_cast<std::int32_t>(rng.next());
+    }
+    const auto classes = static_cast<std::uint32_t>(1 + rng.below(40));
+    const bool want = detkit::detail::boxes_bad_scalar(v.data(), n, classes) != 0;
+    INFO("trial " << trial);
+    REQUIRE((detkit::detail::boxes_bad(v.data(), n, classes) != 0) == want);
+#ifdef DETKIT_CHECKSUM_SSE2
+    REQUIRE((detkit::detail::boxes_bad_sse2(v.data(), n, classes) != 0) == want);
+#endif
+    flagged += want;
+  }
+  CHECK(flagged > 5000);
 }

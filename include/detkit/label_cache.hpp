@@ -445,7 +445,66 @@ struct boxes_bad_consts {
     }
   }
 };
+inline std::uint32_t boxes_bad_sse2(const cached_box* b, std::size_t n, std::uint32_t class_count);
+#ifdef DETKIT_CHECKSUM_AVX2
+// The same with AVX2: 8 boxes (352 bytes = 11 registers) per step, used when the CPU has it.
+struct boxes_bad_consts8 {
+  alignas(32) std::uint32_t fmask[11][8], cmask[11][8];
+  alignas(32) std::uint8_t add[11][32], sub[11][32];
+  boxes_bad_consts8() {
+    for (int w = 0; w < 88; ++w) {
+      const int j = w / 8, l = w % 8, kind = w % 11;
+      fmask[j][l] = kind < 8 ? 0x80000000u : 0;
+      cmask[j][l] = kind == 8 ? 0x80000000u : 0;
+      for (int byte = 0; byte < 4; ++byte) {
+        const bool flag = kind == 9 || (kind == 10 && byte == 0);
+        const bool pad = kind == 10 && byte > 0;
+        add[j][4 * l + byte] = flag ? 1 : 0;
+        sub[j][4 * l + byte] = flag ? 2 : (pad ? 0 : 0xff);
+      }
+    }
+  }
+};
+__attribute__((target("avx2"))) inline std::uint32_t boxes_bad_avx2(const unsigned char* p,
+                                                                    std::size_t groups,
+                                                                    std::uint32_t class_count) {
+  static const boxes_bad_consts8 k;
+  using v256 = __m256i;
+  const v256 e = _mm256_set1_epi32(0x7f800000), m = _mm256_set1_epi32(0x00800000);
+  const v256 cc = _mm256_set1_epi32(static_cast<int>(class_count));
+  const v256 ones = _mm256_set1_epi32(-1);
+  v256 acc = _mm256_setzero_si256();
+  for (std::size_t g = 0; g < groups; ++g, p += 8 * sizeof(cached_box)) {
+    for (int j = 0; j < 11; ++j) {
+      const v256 v = _mm256_loadu_si256(reinterpret_cast<const v256*>(p + 32 * j));
+      const v256 f = _mm256_add_epi32(_mm256_and_si256(v, e), m);
+      const v256 c = _mm256_or_si256(v, _mm256_xor_si256(_mm256_sub_epi32(v, cc), ones));
+      const v256 bytes = _mm256_subs_epu8(
+          _mm256_add_epi8(v, _mm256_load_si256(reinterpret_cast<const v256*>(k.add[j]))),
+          _mm256_load_si256(reinterpret_cast<const v256*>(k.sub[j])));
+      acc = _mm256_or_si256(
+          acc, _mm256_and_si256(f, _mm256_load_si256(reinterpret_cast<const v256*>(k.fmask[j]))));
+      acc = _mm256_or_si256(
+          acc, _mm256_and_si256(c, _mm256_load_si256(reinterpret_cast<const v256*>(k.cmask[j]))));
+      acc = _mm256_or_si256(acc, bytes);
+    }
+  }
+  return _mm256_testz_si256(acc, acc) ? 0u : 1u;
+}
+#endif
+
 inline std::uint32_t boxes_bad(const cached_box* b, std::size_t n, std::uint32_t class_count) {
+#ifdef DETKIT_CHECKSUM_AVX2
+  if (n >= 8 && cpu_has_avx2()) {
+    const std::size_t groups = n / 8;
+    const std::uint32_t bad =
+        boxes_bad_avx2(reinterpret_cast<const unsigned char*>(b), groups, class_count);
+    return bad | boxes_bad_sse2(b + 8 * groups, n - 8 * groups, class_count);
+  }
+#endif
+  return boxes_bad_sse2(b, n, class_count);
+}
+inline std::uint32_t boxes_bad_sse2(const cached_box* b, std::size_t n, std::uint32_t class_count) {
   static const boxes_bad_consts k;
   const auto* p = reinterpret_cast<const unsigned char*>(b);
   const __m128i e = _mm_set1_epi32(0x7f800000), m = _mm_set1_epi32(0x00800000);

@@ -20,6 +20,12 @@
 #if defined(__SSE2__) && !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
 #include <emmintrin.h>
 #define DETKIT_CHECKSUM_SSE2 1
+// AVX2 is used when the CPU has it (checked at run time), without any -m flag: the functions
+// that use it carry __attribute__((target("avx2"))). DETKIT_NO_AVX2 turns this off.
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !defined(DETKIT_NO_AVX2)
+#include <immintrin.h>
+#define DETKIT_CHECKSUM_AVX2 1
+#endif
 #endif
 
 DETKIT_BEGIN_NAMESPACE
@@ -86,12 +92,49 @@ inline void checksum_stripe(checksum_state& s, const unsigned char* p) noexcept 
 #endif
 }
 
+#ifdef DETKIT_CHECKSUM_AVX2
+inline bool cpu_has_avx2() noexcept {
+  static const bool yes = __builtin_cpu_supports("avx2");
+  return yes;
+}
+
+// checksum_stripe for many stripes, four lanes per register; identical results.
+__attribute__((target("avx2"))) inline void checksum_stripes_avx2(checksum_state& s,
+                                                                  const unsigned char* p,
+                                                                  std::size_t stripes) noexcept {
+  using v256 = __m256i;
+  v256 a0 = _mm256_loadu_si256(reinterpret_cast<const v256*>(&s.acc[0]));
+  v256 a1 = _mm256_loadu_si256(reinterpret_cast<const v256*>(&s.acc[4]));
+  const v256 k0 = _mm256_loadu_si256(reinterpret_cast<const v256*>(&checksum_keys::lane[0]));
+  const v256 k1 = _mm256_loadu_si256(reinterpret_cast<const v256*>(&checksum_keys::lane[4]));
+  for (std::size_t i = 0; i < stripes; ++i, p += 64) {
+    const v256 v0 = _mm256_loadu_si256(reinterpret_cast<const v256*>(p));
+    const v256 v1 = _mm256_loadu_si256(reinterpret_cast<const v256*>(p + 32));
+    const __m256i x0 = _mm256_xor_si256(v0, k0), x1 = _mm256_xor_si256(v1, k1);
+    const __m256i m0 = _mm256_mul_epu32(x0, _mm256_srli_epi64(x0, 32));
+    const __m256i m1 = _mm256_mul_epu32(x1, _mm256_srli_epi64(x1, 32));
+    a0 = _mm256_add_epi64(a0, _mm256_add_epi64(_mm256_shuffle_epi32(v0, 0x4e), m0));
+    a1 = _mm256_add_epi64(a1, _mm256_add_epi64(_mm256_shuffle_epi32(v1, 0x4e), m1));
+  }
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(&s.acc[0]), a0);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(&s.acc[4]), a1);
+}
+#endif
+
 /// 64-bit hash of `n` bytes. Equal inputs and seeds give equal hashes on every platform.
 inline std::uint64_t hash64(const void* data, std::size_t n, std::uint64_t seed = 0) noexcept {
   checksum_state s;
   for (int i = 0; i < 8; ++i) s.acc[i] = checksum_keys::lane[i] ^ (seed * checksum_keys::golden);
   const unsigned char* p = static_cast<const unsigned char*>(data);
   std::size_t left = n;
+#ifdef DETKIT_CHECKSUM_AVX2
+  if (left >= 4096 && cpu_has_avx2()) {
+    const std::size_t stripes = left / 64;
+    checksum_stripes_avx2(s, p, stripes);
+    p += 64 * stripes;
+    left -= 64 * stripes;
+  }
+#endif
   while (left >= 64) {
     checksum_stripe(s, p);
     p += 64;
