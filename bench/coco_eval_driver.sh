@@ -43,22 +43,23 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo
 echo "== detkit end to end, fresh processes (JSON in -> stats out), 3 runs each"
 for what in "detkit-eval" "bench_coco_eval --once"; do
-  walls=(); rss=()
+  walls=(); rss=(); cpus=()
   for i in 1 2 3; do
     if [ "$what" = "detkit-eval" ]; then
       cmd=("$build/bin/detkit-eval" --gt "$gt" --dt "$dt" --threads 2)
     else
       cmd=("$build/bench/bench_coco_eval" "$gt" "$dt" "$exp" --once --threads 2)
     fi
-    /usr/bin/time -f "%e %M" -o /tmp/detkit_coco_time.$$ "${cmd[@]}" >/dev/null
-    read -r w m < /tmp/detkit_coco_time.$$
-    walls+=("$w"); rss+=("$m")
+    /usr/bin/time -f "%e %M %U %S" -o /tmp/detkit_coco_time.$$ "${cmd[@]}" >/dev/null
+    read -r w m u s < /tmp/detkit_coco_time.$$
+    walls+=("$w"); rss+=("$m"); cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}')")
   done
   rm -f /tmp/detkit_coco_time.$$
   w=$(printf '%s\n' "${walls[@]}" | median)
   m=$(printf '%s\n' "${rss[@]}" | median)
-  echo "$what --threads 2: wall ${walls[*]} s (median $w s), peak RSS median $((m / 1024)) MB"
-  [ "$what" = "detkit-eval" ] && detkit_wall=$w && detkit_rss=$m
+  c=$(printf '%s\n' "${cpus[@]}" | median)
+  echo "$what --threads 2: wall ${walls[*]} s (median $w s), CPU (user+sys) median $c s, peak RSS median $((m / 1024)) MB"
+  if [ "$what" = "detkit-eval" ]; then detkit_wall=$w; detkit_rss=$m; detkit_cpu=$c; fi
 done
 
 echo
@@ -67,9 +68,10 @@ for tool in pycocotools faster_coco_eval; do
   for i in $(seq "$peer_runs"); do
     "$py" bench/tools/coco_peers.py "$tool" "$gt" "$dt" | tee /tmp/detkit_peer_$tool.$$.json
   done
-  "$py" - "$tool" /tmp/detkit_peer_$tool.$$.json "$exp" "$detkit_wall" "$detkit_rss" <<'PY'
+  "$py" - "$tool" /tmp/detkit_peer_$tool.$$.json "$exp" "$detkit_wall" "$detkit_rss" "$detkit_cpu" <<'PY'
 import json, statistics, sys
 tool, path, exp, dwall, drss = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5]) / 1024
+dcpu = float(sys.argv[6])
 runs = [json.loads(l) for l in open(path) if l.strip()]
 want = json.load(open(exp))["stats"]
 total = statistics.median(r["total"] for r in runs)
@@ -77,7 +79,8 @@ cpu = statistics.median(r["cpu_total"] for r in runs)
 rss = statistics.median(r["peak_rss_mb"] for r in runs)
 exact = sum(a == b for a, b in zip(runs[0]["stats"], want))
 print(f"{tool}: wall {total:.2f} s, CPU {cpu:.2f} s, peak RSS {rss:.0f} MB; {exact}/12 stats bit-identical "
-      f"to the expected file; detkit-eval is {total / dwall:.0f}x faster (wall) with {rss / drss:.1f}x less memory")
+      f"to the expected file; detkit-eval is {total / dwall:.0f}x faster (wall), {cpu / dcpu:.0f}x less CPU, "
+      f"{rss / drss:.1f}x less memory")
 PY
   rm -f /tmp/detkit_peer_$tool.$$.json
 done
