@@ -44,7 +44,7 @@ struct retinanet_config {
   anchor_options anchors = anchor_options::retinanet_default();
   matcher_options matcher;
   focal_options focal;
-  box_loss_options box_loss;  // L1 (torchvision v1) or smooth L1
+  box_loss_options box_loss;  // L1 (torchvision v1), smooth L1, or GIoU (torchvision v2)
   // Inference (postprocess_detections).
   float score_threshold = 0.05f;
   int topk_candidates = 1000;
@@ -146,8 +146,8 @@ class op_backend {
                            const focal_options& o, float grad_scale, float* dlogits,
                            float* work) = 0;
   virtual float box_loss(int n, int r, const box_loss_options& o, const float* deltas,
-                         const float* target_deltas, const int* cls_target, float grad_scale,
-                         float* ddeltas, float* work) = 0;
+                         const float* targets, const float* anchors, const int* cls_target,
+                         float grad_scale, float* ddeltas, float* work) = 0;
   virtual void sgd_step(const sgd_options& o, long long count, const float* grad, float* param,
                         float* momentum_buf) = 0;
 };
@@ -266,7 +266,7 @@ class retinanet {
   char* arena_ = nullptr;
   std::size_t off_params_ = 0, off_grads_ = 0, off_momentum_ = 0, off_bn_ = 0, off_acts_ = 0,
               off_act_grads_ = 0, off_col_ = 0, off_ints_ = 0, off_loss_ = 0, off_cls_target_ = 0,
-              off_target_deltas_ = 0;
+              off_target_deltas_ = 0, off_anchors_ = 0;
 };
 
 }  // namespace cuda

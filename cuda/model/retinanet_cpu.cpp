@@ -297,7 +297,7 @@ void retinanet::plan() {
   report_.workspace =
       align_bytes(col_floats_ * sizeof(float)) + align_bytes(int_slots_ * sizeof(int));
   report_.loss = align_bytes(loss_work * sizeof(float)) + align_bytes(nn * r * sizeof(int)) +
-                 align_bytes(nn * r * 4 * sizeof(float));
+                 align_bytes(nn * r * 4 * sizeof(float)) + align_bytes(r * 4 * sizeof(float));
   std::size_t at = 0;
   auto carve = [&at](std::size_t bytes) {
     const std::size_t here = at;
@@ -315,11 +315,14 @@ void retinanet::plan() {
   off_loss_ = carve(loss_work * sizeof(float));
   off_cls_target_ = carve(nn * r * sizeof(int));
   off_target_deltas_ = carve(nn * r * 4 * sizeof(float));
+  off_anchors_ = carve(r * 4 * sizeof(float));
   report_.total = at;
   for (const param_info& info : params_)
     if (info.role == param_role::trainable) report_.trainable_parameters += info.count;
   arena_ = static_cast<char*>(be_->allocate_arena(at));
   be_->zero(arena_, at);
+  if (arena_ != nullptr)  // the sizing backend plans only
+    be_->upload(arena_ + off_anchors_, anchors_.data(), anchors_.size() * sizeof(float));
   frozen_.assign(params_.size(), 0);
 }
 
@@ -569,8 +572,12 @@ loss_values retinanet::loss_and_backward(const std::vector<image_targets>& targe
           throw std::invalid_argument("retinanet: label " + std::to_string(label) +
                                       " outside [0, num_classes)");
         cls_target[at] = label;
-        box_encode(&t.boxes[4 * static_cast<std::size_t>(g)],
-                   &anchors_[4 * static_cast<std::size_t>(a)], &target_deltas[4 * at]);
+        const float* gt = &t.boxes[4 * static_cast<std::size_t>(g)];
+        // GIoU compares decoded boxes with the ground truth itself; the others encoded targets.
+        if (config_.box_loss.kind == box_loss_kind::giou)
+          std::copy(gt, gt + 4, &target_deltas[4 * at]);
+        else
+          box_encode(gt, &anchors_[4 * static_cast<std::size_t>(a)], &target_deltas[4 * at]);
       } else {
         cls_target[at] = g == -2 ? anchor_ignored : anchor_background;
       }
@@ -588,6 +595,7 @@ loss_values retinanet::loss_and_backward(const std::vector<image_targets>& targe
   lv.classification = be_->focal_loss(n, r, k, act_ptr(logits_), d_cls_target, config_.focal, 1.0f,
                                       grad_ptr(logits_), work);
   lv.box_regression = be_->box_loss(n, r, config_.box_loss, act_ptr(deltas_), d_target_deltas,
+                                    reinterpret_cast<const float*>(arena_ + off_anchors_),
                                     d_cls_target, 1.0f, grad_ptr(deltas_), work);
 
   const float* bn = reinterpret_cast<const float*>(arena_ + off_bn_);
@@ -791,10 +799,10 @@ class cpu_backend final : public op_backend {
                    const focal_options& o, float grad_scale, float* dlogits, float*) override {
     return focal_loss_cpu(n, r, k, logits, cls_target, o, grad_scale, dlogits);
   }
-  float box_loss(int n, int r, const box_loss_options& o, const float* deltas,
-                 const float* target_deltas, const int* cls_target, float grad_scale,
-                 float* ddeltas, float*) override {
-    return box_loss_cpu(n, r, o, deltas, target_deltas, cls_target, grad_scale, ddeltas);
+  float box_loss(int n, int r, const box_loss_options& o, const float* deltas, const float* targets,
+                 const float* anchors, const int* cls_target, float grad_scale, float* ddeltas,
+                 float*) override {
+    return box_loss_cpu(n, r, o, deltas, targets, anchors, cls_target, grad_scale, ddeltas);
   }
   void sgd_step(const sgd_options& o, long long count, const float* grad, float* param,
                 float* momentum_buf) override {
@@ -861,8 +869,8 @@ class sizing_backend final : public op_backend {
                    float*) override {
     unused();
   }
-  float box_loss(int, int, const box_loss_options&, const float*, const float*, const int*, float,
-                 float*, float*) override {
+  float box_loss(int, int, const box_loss_options&, const float*, const float*, const float*,
+                 const int*, float, float*, float*) override {
     unused();
   }
   void sgd_step(const sgd_options&, long long, const float*, float*, float*) override { unused(); }

@@ -112,10 +112,10 @@ class cuda_backend final : public op_backend {
                    const focal_options& o, float grad_scale, float* dlogits, float* work) override {
     return cuda::focal_loss(ctx_, n, r, k, logits, cls_target, o, grad_scale, dlogits, work);
   }
-  float box_loss(int n, int r, const box_loss_options& o, const float* deltas,
-                 const float* target_deltas, const int* cls_target, float grad_scale,
-                 float* ddeltas, float* work) override {
-    return cuda::box_loss(ctx_, n, r, o, deltas, target_deltas, cls_target, grad_scale, ddeltas,
+  float box_loss(int n, int r, const box_loss_options& o, const float* deltas, const float* targets,
+                 const float* anchors, const int* cls_target, float grad_scale, float* ddeltas,
+                 float* work) override {
+    return cuda::box_loss(ctx_, n, r, o, deltas, targets, anchors, cls_target, grad_scale, ddeltas,
                           work);
   }
   void sgd_step(const sgd_options& o, long long count, const float* grad, float* param,

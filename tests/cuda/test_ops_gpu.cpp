@@ -206,11 +206,11 @@ TEST_CASE("gpu losses, anchors, matcher, coder, top-k and NMS match the CPU twin
   const auto deltas = random_vec(static_cast<std::size_t>(n * r * 4), 21),
              tdeltas = random_vec(deltas.size(), 22);
   std::vector<float> dd(deltas.size());
-  const float bl =
-      dc::box_loss_cpu(n, r, {}, deltas.data(), tdeltas.data(), target.data(), 1.0f, dd.data());
+  const float bl = dc::box_loss_cpu(n, r, {}, deltas.data(), tdeltas.data(), nullptr, target.data(),
+                                    1.0f, dd.data());
   auto gd = to_device(deltas), gtd = to_device(tdeltas);
   dbuf<float> gdd(dd.size()), gbw(static_cast<std::size_t>(dc::box_loss_work_floats(n, r)));
-  const float gbl = dc::box_loss(ctx(), n, r, {}, gd.data(), gtd.data(), gtar.data(), 1.0f,
+  const float gbl = dc::box_loss(ctx(), n, r, {}, gd.data(), gtd.data(), nullptr, gtar.data(), 1.0f,
                                  gdd.data(), gbw.data());
   check("box l1 loss", {gbl}, {bl}, 0.0, 1e-5);
   check("box l1 ddeltas", gdd.download(), dd, 0.0, 1e-6);

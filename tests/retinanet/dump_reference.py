@@ -214,6 +214,16 @@ def main():
     for k, p in model.named_parameters():
         out["grad_param." + k] = p.grad.clone()
 
+    # torchvision v2's GIoU box loss on the same head outputs and matches, with its gradient.
+    matched = [out["matched_idxs.%d" % i].long() for i in range(n)]
+    reg = head["bbox_regression"].detach().clone().requires_grad_()
+    model.head.regression_head._loss_type = "giou"
+    giou = model.head.regression_head.compute_loss(targets, {"bbox_regression": reg}, anchors, matched)
+    giou.backward()
+    model.head.regression_head._loss_type = "l1"
+    out["giou.loss"] = giou.detach().reshape(1)
+    out["giou.grad"] = reg.grad
+
     # 5 SGD steps on the same batch; loss i is measured before update i.
     opt = torch.optim.SGD(model.parameters(), lr=SGD["lr"], momentum=SGD["momentum"],
                           weight_decay=SGD["weight_decay"])

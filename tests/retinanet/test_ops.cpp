@@ -286,8 +286,8 @@ TEST_CASE("box L1 loss: value and gradient sign", "[retinanet][box_loss]") {
   const std::vector<float> deltas{1, 2, 3, 4, 9, 9, 9, 9}, targets{0, 2, 5, 4, 0, 0, 0, 0};
   const std::vector<int> cls{1, -1};  // anchor 0 foreground, anchor 1 background
   std::vector<float> g(8);
-  const float loss =
-      dc::box_loss_cpu(1, 2, {}, deltas.data(), targets.data(), cls.data(), 1.0f, g.data());
+  const float loss = dc::box_loss_cpu(1, 2, {}, deltas.data(), targets.data(), nullptr, cls.data(),
+                                      1.0f, g.data());
   CHECK(loss == 3.0f);  // |1| + 0 + |-2| + 0, one foreground
   CHECK(g == std::vector<float>{1, 0, -1, 0, 0, 0, 0, 0});
 }
@@ -309,13 +309,50 @@ TEST_CASE("box smooth-L1 loss: F.smooth_l1_loss values and gradient", "[retinane
   const std::vector<float> targets = random_vec(3 * 4, 31, -0.5f, 0.5f);
   const std::vector<int> cls{0, -1, 4};
   std::vector<float> grad(deltas.size());
-  (void)dc::box_loss_cpu(1, 3, o, deltas.data(), targets.data(), cls.data(), 1.0f, grad.data());
+  (void)dc::box_loss_cpu(1, 3, o, deltas.data(), targets.data(), nullptr, cls.data(), 1.0f,
+                         grad.data());
   auto total = [&]() {
     std::vector<float> gg(deltas.size());
-    return static_cast<double>(
-        dc::box_loss_cpu(1, 3, o, deltas.data(), targets.data(), cls.data(), 1.0f, gg.data()));
+    return static_cast<double>(dc::box_loss_cpu(1, 3, o, deltas.data(), targets.data(), nullptr,
+                                                cls.data(), 1.0f, gg.data()));
   };
   require_close(grad, numeric_grad(deltas, total, 1e-3f), 2e-2);
+}
+
+TEST_CASE("box GIoU loss: torchvision values and gradient through the decode",
+          "[retinanet][box_loss]") {
+  dc::box_loss_options o;
+  o.kind = dc::box_loss_kind::giou;
+  const float anchor[4] = {0, 0, 10, 10}, zero[4] = {0, 0, 0, 0};
+  float g[4];
+  // Decoded box equals the ground truth: IoU 1, enclosing box = union, loss 0 (up to eps).
+  const float same[4] = {0, 0, 10, 10};
+  CHECK(dc::giou_term(zero, anchor, same, o.eps, g) == Approx(0.0).margin(1e-6));
+  // Disjoint: [0,10]^2 vs [20,30]x[0,10]: IoU 0, C = 30*10, U = 200 -> 1 + 100/300.
+  const float apart[4] = {20, 0, 30, 10};
+  CHECK(dc::giou_term(zero, anchor, apart, o.eps, g) == Approx(1.0 + 100.0 / 300.0));
+  // Half overlap: [0,10]^2 vs [5,15]x[0,10]: I 50, U 150, C 150 -> 1 - 1/3.
+  const float half[4] = {5, 0, 15, 10};
+  CHECK(dc::giou_term(zero, anchor, half, o.eps, g) == Approx(1.0 - 50.0 / 150.0));
+  CHECK(g[0] < 0.0f);  // moving the box right (towards the ground truth) lowers the loss
+
+  // Finite differences over overlapping, enclosing and disjoint cases, anchors of several shapes.
+  const int r = 6;
+  const std::vector<float> anchors{0,  0,  16, 16, 10, 5, 42, 21, 0,  0,  8,  32,
+                                   50, 50, 90, 70, 3,  3, 7,  11, 20, 20, 60, 60};
+  const std::vector<float> gts{2,  1,  18, 14, 12, 4, 30, 25, 30, 30, 40, 40,
+                               55, 52, 80, 75, 0,  0, 20, 20, 22, 21, 59, 58};
+  std::vector<float> deltas = random_vec(static_cast<std::size_t>(4 * r), 32, -0.3f, 0.3f);
+  const std::vector<int> cls{0, 1, 2, 3, 4, 0};
+  std::vector<float> grad(deltas.size());
+  (void)dc::box_loss_cpu(1, r, o, deltas.data(), gts.data(), anchors.data(), cls.data(), 1.0f,
+                         grad.data());
+  auto total = [&]() {
+    std::vector<float> gg(deltas.size());
+    return static_cast<double>(dc::box_loss_cpu(1, r, o, deltas.data(), gts.data(), anchors.data(),
+                                                cls.data(), 1.0f, gg.data()));
+  };
+  require_close(grad, numeric_grad(deltas, total, 1e-3f), 1e-2);
 }
 
 TEST_CASE("anchors: torchvision's cell anchors, order and count", "[retinanet][anchors]") {

@@ -8,7 +8,7 @@
 //      fp32-vs-fp64 errors <= 4.4e-6 of abs-max, so 1e-4 leaves 20x headroom), printing per tensor
 //      the worst error as a fraction of its tolerance;
 //   2. anchors and matched indices exactly (the dump keeps IoUs 1e-4 away from the thresholds);
-//   3. both losses within 1e-4 relative;
+//   3. both losses within 1e-4 relative (and torchvision v2's GIoU box loss and its gradient);
 //   4. 5 SGD steps (torch.optim.SGD, momentum, weight decay): losses within 1e-4 relative;
 //   5. checkpoint after 2 steps, restore into a fresh model, 3 more steps: losses bit-equal;
 //   6. the initial weights saved by torch.save, converted by cuda/tools/convert_torchvision_weights.py
@@ -241,6 +241,32 @@ int main(int argc, char** argv) {
   }
   std::printf("compared %d activations, %d activation gradients, %d parameter gradients\n", n_act,
               n_grad, n_pgrad);
+
+  // ---- GIoU box loss (torchvision v2) on the dumped head outputs and matches ----------------------
+  {
+    const std::size_t r = static_cast<std::size_t>(model->num_anchors());
+    std::vector<int> cls(static_cast<std::size_t>(n) * r);
+    std::vector<float> gt_boxes(cls.size() * 4, 0.0f);
+    for (int i = 0; i < n; ++i)
+      for (std::size_t j_a = 0; j_a < r; ++j_a) {
+        const int m = matched[static_cast<std::size_t>(i)][j_a];
+        const std::size_t at = static_cast<std::size_t>(i) * r + j_a;
+        cls[at] = m;
+        if (m >= 0)
+          for (int j = 0; j < 4; ++j)
+            gt_boxes[4 * at + static_cast<std::size_t>(j)] =
+                targets[static_cast<std::size_t>(i)]
+                    .boxes[4 * static_cast<std::size_t>(m) + static_cast<std::size_t>(j)];
+      }
+    dc::box_loss_options giou;
+    giou.kind = dc::box_loss_kind::giou;
+    std::vector<float> grad(gt_boxes.size());
+    const float loss = dc::box_loss_cpu(
+        n, static_cast<int>(r), giou, ref.at("act.head_outputs.bbox_regression").f.data(),
+        gt_boxes.data(), ref.at("anchors").f.data(), cls.data(), 1.0f, grad.data());
+    check_tensor("giou.loss", {loss}, ref.at("giou.loss").f);
+    check_tensor("giou.grad", grad, ref.at("giou.grad").f);
+  }
 
   // ---- post-processing on synthetic logits ------------------------------------------------------
   {

@@ -22,22 +22,18 @@ __global__ void count_fg_kernel(int r, const int* cls_target, float* norm) {
 
 // One thread per anchor: its 4 terms summed in a fixed order.
 __global__ void term_kernel(int n, int r, box_loss_options o, const float* deltas,
-                            const float* target_deltas, const int* cls_target, float grad_scale,
-                            const float* norm, float* ddeltas, float* terms) {
+                            const float* targets, const float* anchors, const int* cls_target,
+                            float grad_scale, const float* norm, float* ddeltas, float* terms) {
   const long long a = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (a >= static_cast<long long>(n) * r) return;
   const int img = static_cast<int>(a / r);
   const float w = grad_scale / (norm[img] * static_cast<float>(n));
+  float g[4] = {0.0f, 0.0f, 0.0f, 0.0f};
   float sum = 0.0f;
-  for (int j = 0; j < 4; ++j) {
-    if (cls_target[a] < 0) {
-      ddeltas[4 * a + j] = 0.0f;
-      continue;
-    }
-    float g = 0.0f;
-    sum += box_loss_term(o, deltas[4 * a + j], target_deltas[4 * a + j], &g);
-    ddeltas[4 * a + j] = g * w;
-  }
+  if (cls_target[a] >= 0)
+    sum = box_loss_anchor(o, deltas + 4 * a, targets + 4 * a,
+                          anchors == nullptr ? nullptr : anchors + 4 * (a % r), g);
+  for (int j = 0; j < 4; ++j) ddeltas[4 * a + j] = g[j] * w;
   terms[a] = sum;
 }
 
@@ -62,15 +58,15 @@ __global__ void reduce_kernel(int n, int r, const float* terms, const float* nor
 }  // namespace
 
 float box_loss(gpu_context& ctx, int n, int r, const box_loss_options& o, const float* deltas,
-               const float* target_deltas, const int* cls_target, float grad_scale, float* ddeltas,
-               float* work) {
+               const float* targets, const float* anchors, const int* cls_target, float grad_scale,
+               float* ddeltas, float* work) {
   float* terms = work;
   float* norm = work + static_cast<long long>(n) * r;
   float* result = norm + n;
   count_fg_kernel<<<static_cast<unsigned>(n), 256, 0, ctx.stream>>>(r, cls_target, norm);
   DETKIT_CUDA_CHECK_LAUNCH();
   term_kernel<<<blocks_for(static_cast<long long>(n) * r), 256, 0, ctx.stream>>>(
-      n, r, o, deltas, target_deltas, cls_target, grad_scale, norm, ddeltas, terms);
+      n, r, o, deltas, targets, anchors, cls_target, grad_scale, norm, ddeltas, terms);
   DETKIT_CUDA_CHECK_LAUNCH();
   reduce_kernel<<<1, 256, 0, ctx.stream>>>(n, r, terms, norm, result);
   DETKIT_CUDA_CHECK_LAUNCH();

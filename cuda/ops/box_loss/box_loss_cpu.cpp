@@ -5,8 +5,8 @@ DETKIT_BEGIN_NAMESPACE
 namespace cuda {
 
 float box_loss_cpu(int n, int r, const box_loss_options& o, const float* deltas,
-                   const float* target_deltas, const int* cls_target, float grad_scale,
-                   float* ddeltas) {
+                   const float* targets, const float* anchors, const int* cls_target,
+                   float grad_scale, float* ddeltas) {
   double total = 0.0;
   for (int img = 0; img < n; ++img) {
     const int* t = cls_target + static_cast<long long>(img) * r;
@@ -17,15 +17,11 @@ float box_loss_cpu(int n, int r, const box_loss_options& o, const float* deltas,
     double sum = 0.0;
     for (int a = 0; a < r; ++a) {
       const long long base = (static_cast<long long>(img) * r + a) * 4;
-      for (int j = 0; j < 4; ++j) {
-        if (t[a] < 0) {
-          ddeltas[base + j] = 0.0f;
-          continue;
-        }
-        float g = 0.0f;
-        sum += static_cast<double>(box_loss_term(o, deltas[base + j], target_deltas[base + j], &g));
-        ddeltas[base + j] = g * w;
-      }
+      float g[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+      if (t[a] >= 0)
+        sum += static_cast<double>(box_loss_anchor(
+            o, deltas + base, targets + base, anchors == nullptr ? nullptr : anchors + 4 * a, g));
+      for (int j = 0; j < 4; ++j) ddeltas[base + j] = g[j] * w;
     }
     total += sum / static_cast<double>(norm);
   }
