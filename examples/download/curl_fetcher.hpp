@@ -1,7 +1,8 @@
 // examples/download/curl_fetcher.hpp — runs a detkit::download_queue on libcurl's multi interface.
 //
-// The only file of detkit-download that includes curl. N transfers run at once on one thread
-// (like `curl --parallel`), each writing its `.part` file as bytes arrive; a stalled transfer is
+// The only file of detkit-download that includes curl. N transfers run at once on one network
+// thread (like `curl --parallel`); their `.part` files are written as bytes arrive by a few
+// ordered writer threads, so a slow disk does not hold back the network; a stalled transfer is
 // cut by curl's low-speed limit; a resumed file asks for `Range: bytes=N-` and is restarted from
 // byte 0 when the server answers 200 instead of 206; the body length is checked against
 // Content-Length / Content-Range before the `.part` file is renamed.
