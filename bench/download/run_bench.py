@@ -13,6 +13,7 @@ import glob
 import hashlib
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -67,24 +68,34 @@ def main():
             if bad:
                 sys.exit("%s: %d files missing or wrong, e.g. %s" % (who, len(bad), bad[:3]))
 
+        def child_cpu():
+            r = resource.getrusage(resource.RUSAGE_CHILDREN)
+            return r.ru_utime + r.ru_stime
+
+        cpu = {"detkit": 0.0, "peer": 0.0}
+
         def run_detkit():
             out = os.path.join(work, "detkit")
             shutil.rmtree(out, ignore_errors=True)
+            c = child_cpu()
             t = time.perf_counter()
             subprocess.run([a.detkit_download, "--image-list", list_path, "--out", out,
                             "--base-url", template, "--jobs", str(a.jobs), "--quiet"],
                            check=True, stdout=subprocess.DEVNULL)
             dt = time.perf_counter() - t
+            cpu["detkit"] += child_cpu() - c
             verify(os.path.join(out, "validation"), "detkit-download")
             return dt
 
         def run_peer():
             out = os.path.join(work, "peer")
             shutil.rmtree(out, ignore_errors=True)
+            c = child_cpu()
             t = time.perf_counter()
             subprocess.run([sys.executable, os.path.join(HERE, "peer_threadpool.py"), template, list_path,
                             out, str(a.workers)], check=True, stdout=subprocess.DEVNULL)
             dt = time.perf_counter() - t
+            cpu["peer"] += child_cpu() - c
             verify(out, "thread-pool peer")
             return dt
 
@@ -102,8 +113,11 @@ def main():
     d, p = statistics.median(times["detkit"]), statistics.median(times["peer"])
     print("download bench: %d images (%.1f MB, 8 real Open Images JPEGs cycled), loopback server "
           "with %.0f ms added per request, median of %d rounds" % (a.images, mb, a.latency_ms, a.rounds))
-    print("  detkit-download --jobs %-3d %7.1f images/s %7.2f MB/s  (%.2f s)" % (a.jobs, a.images / d, mb / d, d))
-    print("  urllib ThreadPool(%d)     %7.1f images/s %7.2f MB/s  (%.2f s)" % (a.workers, a.images / p, mb / p, p))
+    n = a.rounds
+    print("  detkit-download --jobs %-3d %7.1f images/s %7.2f MB/s  (%.2f s wall, %.2f s CPU per run)" %
+          (a.jobs, a.images / d, mb / d, d, cpu["detkit"] / n))
+    print("  urllib ThreadPool(%d)     %7.1f images/s %7.2f MB/s  (%.2f s wall, %.2f s CPU per run)" %
+          (a.workers, a.images / p, mb / p, p, cpu["peer"] / n))
     print("  ratio %.2fx images/s (target >= 3x: %s); all %d files of both byte-identical (MD5)" %
           (p / d, "met" if p / d >= 3 else "NOT met", a.images))
 
