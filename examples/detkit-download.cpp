@@ -321,6 +321,9 @@ void ensure_writable_dir(const std::string& dir) {
 
 // ---- Progress ------------------------------------------------------------------------------
 
+/// Whether a progress line is the last one of a split (it then ends with a newline on a TTY).
+enum class line_kind { live, last };
+
 class progress_printer {
  public:
   progress_printer(std::string label, bool quiet, double every_s)
@@ -329,10 +332,11 @@ class progress_printer {
         tty_(::isatty(STDERR_FILENO) == 1),
         every_s_(every_s) {}
 
-  void tick(detkit::download_queue& q, bool final_line) {
+  void tick(detkit::download_queue& q, line_kind kind) {
     if (quiet_) return;
     const double t = now_s();
     const auto p = q.snapshot(t);
+    const bool final_line = kind == line_kind::last;
     if (!tty_ && !final_line && t - last_ < every_s_) return;
     last_ = t;
     char line[256];
@@ -447,11 +451,11 @@ std::string fetch_csv(const std::string& url, const std::string& dir, const opti
   fo.connect_timeout_s = static_cast<long>(o.connect_timeout);
   progress_printer prog(name, o.quiet, o.progress_every);
   detkit_download::fetch_hooks hooks;
-  hooks.on_tick = [&] { prog.tick(q, false); };
+  hooks.on_tick = [&] { prog.tick(q, line_kind::live); };
   q.begin(now_s());
   if (auto r = detkit_download::run_transfers(q, fo, g_stop, hooks); !r)
     die(1, r.error().to_string());
-  prog.tick(q, true);
+  prog.tick(q, line_kind::last);
   if (q.state(0) != detkit::job_state::done) {
     const auto& lr = q.last_result(0);
     if (g_stop.load() != 0) die(130, "interrupted while fetching " + url + " (rerun to resume)");
@@ -503,7 +507,7 @@ split_totals download_split(split_selection& sel, const options& o) {
       prog.note(level == 1 ? "stopping: finishing running transfers (Ctrl-C again to stop now)"
                            : "stopping now: partial files are kept as .part and resumed next run");
     }
-    prog.tick(q, false);
+    prog.tick(q, line_kind::live);
   };
   std::size_t failures_shown = 0;
   hooks.on_finish = [&](std::size_t i, detkit::transfer_outcome out,
@@ -519,7 +523,7 @@ split_totals download_split(split_selection& sel, const options& o) {
   q.begin(now_s());
   if (auto r = detkit_download::run_transfers(q, fo, g_stop, hooks); !r)
     die(1, r.error().to_string());
-  prog.tick(q, true);
+  prog.tick(q, line_kind::last);
 
   // missing.csv: this run's 403/404s plus the earlier ones that are still wanted.
   for (std::size_t i = 0; i < q.size(); ++i) {

@@ -186,7 +186,9 @@ TEST_CASE("download_queue: retries with backoff, gives up after max_attempts, mi
         transfer_outcome::retry);
   CHECK(q.state(b->index) == detkit::job_state::waiting);
   CHECK(q.next_ready_in(0.0) == Approx(1.0));
+  CHECK_FALSE(q.has_ready(0.5));
   CHECK_FALSE(q.next(0.5));  // still in its backoff
+  CHECK(q.has_ready(1.0));
   auto b2 = q.next(1.0);
   REQUIRE(b2);
   CHECK(b2->index == b->index);

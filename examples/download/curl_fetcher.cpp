@@ -12,6 +12,10 @@
 
 #include <curl/curl.h>
 
+#if LIBCURL_VERSION_NUM < 0x074400
+#error "detkit-download needs libcurl 7.68 or newer (curl_multi_poll, curl_multi_wakeup)"
+#endif
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -457,8 +461,13 @@ detkit::result<void> run_transfers(detkit::download_queue& q, const curl_fetch_o
       curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
       curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
       curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+#if LIBCURL_VERSION_NUM >= 0x075500  // 7.85: the string form; the bitmask form is deprecated there
       curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
       curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+      curl_easy_setopt(e, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
+      curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
+#endif
       curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, opts.connect_timeout_s);
       curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, opts.low_speed_bytes);
       curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, opts.low_speed_time_s);
