@@ -24,6 +24,7 @@
 #include "detkit/open_images_eval.hpp"
 #include "detkit/open_images_hierarchy.hpp"
 #include "detkit/open_images_labels.hpp"
+#include "eval/cache_ground_truth.hpp"
 
 #if DETKIT_EVAL_HAS_STB
 #include <stb_image.h>
@@ -44,6 +45,8 @@ inputs (formats are detected from the content; --gt-format / --dt-format overrid
                                     "annotations": [{"id": 1, "image_id": 1, "category_id": 3,
                                                      "bbox": [x, y, w, h], "area": 1200.5, "iscrowd": 0}],
                                     "categories": [{"id": 3, "name": "bed"}]}
+                       cache       a detkit label cache (detkit-prepare --out labels.dkc): boxes
+                                   and classes of the prepared split (Open Images metric)
                        openimages  Open Images bbox CSV (needs --classes), e.g.
                                    ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,IsGroupOf,IsDepiction,IsInside
                                    0001eeaf4aed83f9,xclick,/m/03ssj5,1,0.022673,0.964200,0.071038,0.800546,0,0,0,0,0
@@ -60,7 +63,7 @@ inputs (formats are detected from the content; --gt-format / --dt-format overrid
                                    image id) / the Open Images ImageID; class is a category name or
                                    id (COCO) / a MID or display name (Open Images); coordinates are
                                    pixels for COCO ground truth and fractions for Open Images.
-  --gt-format coco|openimages    --dt-format coco|openimages|text
+  --gt-format coco|openimages|cache    --dt-format coco|openimages|text
   --classes FILE     Open Images class descriptions CSV (class-descriptions-boxable.csv)
   --labels FILE      Open Images image-level labels CSV (ImageID,Source,LabelName,Confidence):
                      verified present (1) / absent (0) classes; absent classes turn detections into
@@ -199,16 +202,17 @@ std::string sniff(const std::string& path) {
 
 std::string detect_gt_format(const options& o) {
   if (!o.gt_format.empty()) {
-    if (o.gt_format != "coco" && o.gt_format != "openimages")
-      fail("--gt-format: expected coco or openimages, got '" + o.gt_format + "'");
+    if (o.gt_format != "coco" && o.gt_format != "openimages" && o.gt_format != "cache")
+      fail("--gt-format: expected coco, openimages or cache, got '" + o.gt_format + "'");
     return o.gt_format;
   }
   const std::string head = sniff(o.gt);
   if (!head.empty() && head[0] == '{') return "coco";
   if (head.rfind("ImageID", 0) == 0) return "openimages";
+  if (head.rfind("DETKITLC", 0) == 0) return "cache";
   fail(o.gt +
        ": cannot tell the ground-truth format (not a COCO JSON object, not an Open Images "
-       "CSV with an ImageID header); give --gt-format");
+       "CSV with an ImageID header, not a detkit label cache); give --gt-format");
 }
 
 std::string detect_dt_format(const options& o) {
@@ -687,20 +691,31 @@ int run_coco(const options& o, const std::string& dt_format) {
 // ---- Open Images ----------------------------------------------------------------------------------
 
 int run_open_images(const options& o, const std::string& gt_format, const std::string& dt_format) {
-  if (gt_format != "openimages") fail("--metric openimages needs an Open Images bbox CSV as --gt");
-  if (o.classes.empty()) fail("--metric openimages needs --classes (class descriptions CSV)");
-  const detkit::class_table classes = take(detkit::try_read_class_descriptions(o.classes));
-  const std::size_t C = classes.classes.size();
-  detkit::label_set labels;
-  detkit::join_options jo;
-  jo.csv.threads = o.threads == 0 ? 2 : o.threads;
-  jo.known_classes = &classes;
-  take(detkit::try_join_boxes_file(o.gt, classes.classes, jo, labels));
+  if (gt_format != "openimages" && gt_format != "cache")
+    fail("--metric openimages needs an Open Images bbox CSV or a detkit label cache as --gt");
+  detkit::class_table classes;
   std::vector<detkit::oi_gt_box> boxes;
-  for (const auto& im : labels.images)
-    for (const auto& b : im.boxes)
-      boxes.push_back({im.image_id_u64, static_cast<std::uint32_t>(b.category_id), b.rel,
-                       b.flags.group_of == detkit::tri_flag::yes});
+  std::size_t num_images = 0;
+  if (gt_format == "cache") {
+    // A label cache written by detkit-prepare: its own class list; --classes is not needed.
+    num_images = take(detkit_eval::read_cache_ground_truth(o.gt, classes.classes, boxes));
+    for (std::size_t k = 0; k < classes.classes.size(); ++k)
+      classes.by_mid[classes.classes[k].mid] = k;
+  } else {
+    if (o.classes.empty()) fail("--metric openimages needs --classes (class descriptions CSV)");
+    classes = take(detkit::try_read_class_descriptions(o.classes));
+    detkit::label_set labels;
+    detkit::join_options jo;
+    jo.csv.threads = o.threads == 0 ? 2 : o.threads;
+    jo.known_classes = &classes;
+    take(detkit::try_join_boxes_file(o.gt, classes.classes, jo, labels));
+    num_images = labels.images.size();
+    for (const auto& im : labels.images)
+      for (const auto& b : im.boxes)
+        boxes.push_back({im.image_id_u64, static_cast<std::uint32_t>(b.category_id), b.rel,
+                         b.flags.group_of == detkit::tri_flag::yes});
+  }
+  const std::size_t C = classes.classes.size();
   std::vector<detkit::oi_image_label> image_labels;
   if (!o.labels.empty()) {
     for (const auto& l : take(detkit::try_read_image_labels(o.labels, classes))) {
@@ -711,21 +726,34 @@ int run_open_images(const options& o, const std::string& gt_format, const std::s
           {l.image_id, static_cast<std::uint32_t>(l.class_index), l.confidence == 1.0f});
     }
   }
-  auto class_of = [&](const std::string& label, const std::string& where) -> std::uint32_t {
-    std::ptrdiff_t i = classes.find_mid(label);
-    if (i < 0) {
-      for (std::size_t k = 0; k < C; ++k)
-        if (classes.classes[k].name == label) i = static_cast<std::ptrdiff_t>(k);
+  // A class outside the evaluated class list (e.g. a parent class when --gt is a 30-class label
+  // cache) has no GT anywhere: such detections are dropped and counted, as the OID challenge
+  // script drops labels missing from its label map.
+  std::unordered_map<std::string, std::uint32_t> by_name;
+  for (std::size_t k = 0; k < C; ++k)
+    by_name.emplace(classes.classes[k].name, static_cast<std::uint32_t>(k));
+  std::size_t unknown_class = 0;
+  std::unordered_map<std::string, std::size_t> unknown_examples;
+  auto class_of = [&](const std::string& label, std::uint32_t& out) -> bool {
+    const std::ptrdiff_t i = classes.find_mid(label);
+    if (i >= 0) {
+      out = static_cast<std::uint32_t>(i);
+      return true;
     }
-    if (i < 0)
-      fail(where + ": error: class '" + label +
-           "' is not a MID or display name of --classes [detkit.oi.unknown_mid]");
-    return static_cast<std::uint32_t>(i);
+    auto it = by_name.find(label);
+    if (it != by_name.end()) {
+      out = it->second;
+      return true;
+    }
+    ++unknown_class;
+    ++unknown_examples[label];
+    return false;
   };
   std::vector<detkit::oi_detection> dets;
+  std::uint32_t cls = 0;
   if (dt_format == "openimages") {
     for (const auto& p : take(detkit::try_read_oi_predictions(o.dt)))
-      dets.push_back({p.image_id, class_of(p.label, o.dt), p.score, p.box});
+      if (class_of(p.label, cls)) dets.push_back({p.image_id, cls, p.score, p.box});
   } else if (dt_format == "text") {
     for (const auto& t : take(detkit::try_read_text_detections(o.dt))) {
       std::uint64_t id = 0;
@@ -733,14 +761,24 @@ int run_open_images(const options& o, const std::string& gt_format, const std::s
         fail(t.image +
              ".txt: error: file name is not an Open Images ImageID (16 hex digits) "
              "[detkit.oi.bad_image_id]");
+      if (!class_of(t.label, cls)) continue;
       dets.push_back({id,
-                      class_of(t.label, t.image + ".txt"),
+                      cls,
                       t.score,
                       {static_cast<float>(t.x1), static_cast<float>(t.y1), static_cast<float>(t.x2),
                        static_cast<float>(t.y2)}});
     }
   } else {
     fail("--metric openimages takes an Open Images predictions CSV or text detections");
+  }
+  if (unknown_class) {
+    std::string ex;
+    for (const auto& kv : unknown_examples) {
+      if (ex.size() > 60) break;
+      ex += (ex.empty() ? "" : ", ") + kv.first + " (" + std::to_string(kv.second) + ")";
+    }
+    std::printf("  %zu detections of classes outside the class list dropped: %s\n", unknown_class,
+                ex.c_str());
   }
   if (o.has_score_thr) {
     dets.erase(std::remove_if(dets.begin(), dets.end(),
@@ -768,8 +806,8 @@ int run_open_images(const options& o, const std::string& gt_format, const std::s
       take(detkit::try_evaluate_open_images(std::move(boxes), std::move(image_labels), dets, C,
                                             o.hierarchy.empty() ? nullptr : &rel, eo));
   std::printf("detkit-eval (Open Images metric%s): %zu images with boxes, %zu detections",
-              o.hierarchy.empty() ? ", no hierarchy expansion" : ", hierarchy expanded",
-              labels.images.size(), r.detections_read);
+              o.hierarchy.empty() ? ", no hierarchy expansion" : ", hierarchy expanded", num_images,
+              r.detections_read);
   if (o.has_score_thr) std::printf(", score >= %s", num(o.score_thr).c_str());
   std::printf(
       "\n  dropped: %zu of classes not verified in their image, %zu of images without GT, "

@@ -178,6 +178,28 @@ for f in pngs:
     with open(os.path.join(wdir, f), "rb") as fh:
         check(fh.read(8) == b"\x89PNG\r\n\x1a\n", f"{f} is a PNG")
 
+# A detkit label cache as ground truth (needs detkit-prepare beside detkit-eval): the Bed AP must
+# equal the one from the bbox CSV; the Furniture detections fall outside its class list.
+prepare = os.path.join(os.path.dirname(exe), "detkit-prepare")
+if os.path.exists(prepare):
+    cache = os.path.join(work, "bed.dkc")
+    pp = subprocess.run([prepare, "--boxes", bed_gt, "--classes", classes, "--target", "airbnb", "--out", cache],
+                        capture_output=True, text=True)
+    if pp.returncode != 0:
+        print(f"note: detkit-prepare failed ({pp.stderr.strip()[:200]}); label-cache check not run")
+    else:
+        aps = []
+        for gt_args in (["--gt", cache], ["--gt", bed_gt, "--classes", classes]):
+            out = os.path.join(work, "cache.json")
+            p = run("--metric", "openimages", *gt_args, "--dt", os.path.join(fixtures, "eval", "bed-predictions.csv"),
+                    "--json", out)
+            check(p.returncode == 0, f"cache: exit 0 ({p.stderr!r})")
+            if p.returncode == 0:
+                aps.append({c["mid"]: c["ap"] for c in json.load(open(out))["per_class"]}.get("/m/03ssj5"))
+        check(len(aps) == 2 and aps[0] is not None and aps[0] == aps[1], f"cache and CSV give the same Bed AP ({aps})")
+else:
+    print("note: detkit-prepare not built; label-cache check not run")
+
 print(f"detkit-eval CLI: {len(failures)} failures")
 for f in failures[:30]:
     print("  FAIL", f)

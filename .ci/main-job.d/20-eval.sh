@@ -6,7 +6,7 @@
 #  2. COCO metric on the 8 real Open Images JPEGs (real Apple/Orange boxes, synthetic detections
 #     from tests/fixtures/eval/make_eval_fixtures.py) at score >= 0.5, drawing the 3 worst images.
 #  3. Open Images metric (hierarchy expanded) on the 125 real V5 validation Bed boxes with
-#     synthetic Open Images predictions, per-class table.
+#     synthetic Open Images predictions, per-class table; then against step 10's label cache.
 # Env: ROOT, BIN, OUT, DATA (see .ci/main-job).
 set -euo pipefail
 COCO=$DATA/coco
@@ -36,3 +36,10 @@ echo "--- Open Images metric (hierarchy expanded) on the real Bed boxes"
 "$BIN/detkit-eval" --metric openimages --gt "$OI/validation-annotations-bbox.v5.bed.csv" \
   --dt "$EV/bed-predictions.csv" --classes "$OI/class-descriptions-boxable.v4.csv" \
   --hierarchy "$OI/bbox_labels_600_hierarchy.json" --per-class --json "$OUT/eval/bed-oi.json"
+
+if [ -f "$OUT/bed-validation.dkc" ]; then
+  echo
+  echo "--- the same predictions against the label cache prepared in step 10 (30 amenity classes)"
+  "$BIN/detkit-eval" --gt "$OUT/bed-validation.dkc" --dt "$EV/bed-predictions.csv" --per-class \
+    --json "$OUT/eval/bed-cache.json"
+fi
