@@ -365,7 +365,7 @@ TEST_CASE("csv: the portable and the AVX2 line scanners agree on every line and 
       detkit::detail::line_scan a, b;
       detkit::detail::scan_line(buf.data(), buf.data() + buf.size(), ',', want, a);
 #if defined(DETKIT_CSV_AVX2_DISPATCH)
-      if (!detkit::detail::cpu_has_avx2()) continue;
+      if (!detkit::detail::csv_cpu_has_avx2()) continue;
       detkit::detail::scan_line_avx2(buf.data(), buf.data() + buf.size(), ',', want, b);
 #else
       b = a;

@@ -354,7 +354,7 @@ inline void scan_line(const char* p, const char* end, char delim, std::uint32_t 
 
 #if defined(DETKIT_CSV_AVX2_DISPATCH)
 // The same loop as scan_line with 32-byte AVX2 compares, compiled for AVX2 only and chosen at run
-// time (cpu_has_avx2), so the default build stays portable. Kept a separate copy because
+// time (csv_cpu_has_avx2), so the default build stays portable. Kept a separate copy because
 // intrinsics cannot be inlined into a function compiled without their target.
 __attribute__((target("avx2,popcnt"))) inline void scan_line_avx2(const char* p, const char* end,
                                                                   char delim, std::uint32_t want,
@@ -402,7 +402,7 @@ __attribute__((target("avx2,popcnt"))) inline void scan_line_avx2(const char* p,
 #endif
 
 /// True when the CPU runs the AVX2 line scanner (checked once per process).
-inline bool cpu_has_avx2() noexcept {
+inline bool csv_cpu_has_avx2() noexcept {
 #if defined(DETKIT_CSV_AVX2_DISPATCH)
   // popcnt is part of every AVX2 CPU, but check it too since scan_line_avx2 uses it.
   static const bool v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
@@ -709,7 +709,9 @@ class csv_cursor {
   std::size_t field_count_;
   std::uint64_t line_;
   bool allow_nl_in_quotes_;
-  bool avx2_ = detail::cpu_has_avx2();
+#if defined(DETKIT_CSV_AVX2_DISPATCH)
+  bool avx2_ = detail::csv_cpu_has_avx2();
+#endif
   std::uint64_t blank_lines_ = 0;
   detail::line_scan scan_{};
   error error_;
