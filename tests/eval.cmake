@@ -32,3 +32,11 @@ if(TARGET detkit-eval AND DETKIT_PYTHON3)
             $<TARGET_FILE:detkit-eval> ${DETKIT_FIXTURES_DIR} ${DETKIT_TEST_WORK_DIR}
     LABELS eval TIMEOUT 120)
 endif()
+
+# The large synthetic case end to end (generates ~50 MB into the build tree, ~20 s): label slow.
+if(TARGET detkit-eval AND DETKIT_PYTHON3)
+  detkit_add_script_test(coco_large_case
+    COMMAND ${DETKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/coco_large_case.py
+            $<TARGET_FILE:detkit-eval> ${PROJECT_SOURCE_DIR} ${DETKIT_TEST_WORK_DIR}
+    LABELS eval slow TIMEOUT 300)
+endif()
