@@ -75,6 +75,8 @@ Output and transfer:
   --connect-timeout S  (default 20)
   --retry-missing      ask again for images an earlier run listed in missing.csv
   --no-labels          do not write the label cache
+  --labels-every S     rewrite DIR/<split>/labels.dkc every S seconds while downloading, for the
+                       images already on disk (default 30; 0: only at the end)
   --seed N             seed of the retry jitter (default 20181001)
   --dry-run            print per-class image counts and the bytes it would fetch; no network
   --progress-every S   seconds between progress lines when stderr is not a terminal (default 5)
@@ -95,6 +97,7 @@ struct options {
   std::string settings;
   int jobs = 16, retries = 6;
   double retry_delay = 0.5, stall_timeout = 30, connect_timeout = 20, progress_every = 5;
+  double labels_every = 30;
   bool retry_missing = false, no_labels = false, dry_run = false, quiet = false;
   std::uint64_t seed = 20181001;
 };
@@ -214,6 +217,8 @@ options parse_args(int argc, char** argv) {
       o.stall_timeout = parse_number<double>(a, value(), 1, 3600);
     } else if (a == "--connect-timeout") {
       o.connect_timeout = parse_number<double>(a, value(), 1, 3600);
+    } else if (a == "--labels-every") {
+      o.labels_every = parse_number<double>(a, value(), 0, 86400);
     } else if (a == "--progress-every") {
       o.progress_every = parse_number<double>(a, value(), 0.1, 3600);
     } else if (a == "--seed") {
@@ -498,6 +503,33 @@ split_totals download_split(split_selection& sel, const options& o) {
   fo.low_speed_time_s = static_cast<long>(o.stall_timeout);
   fo.connect_timeout_s = static_cast<long>(o.connect_timeout);
   progress_printer prog(sel.split, o.quiet, o.progress_every);
+
+  // Labels for the images on disk, rewritten (atomically) while the download runs, so they exist
+  // as soon as the images do; image sizes are read from each JPEG header once.
+  const bool labels = !o.no_labels && !sel.labels.classes.empty();
+  std::vector<detkit::image_size> sizes;
+  std::size_t labelled = static_cast<std::size_t>(-1);  // present count at the last write
+  bool labels_failed = false;
+  auto write_labels = [&](line_kind kind) {
+    std::vector<bool> present(q.size());
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < q.size(); ++i) {
+      const auto st = q.state(i);
+      present[i] = st == detkit::job_state::done || st == detkit::job_state::skipped;
+      n += present[i] ? 1 : 0;
+    }
+    if (n == labelled && kind == line_kind::live) return;
+    labelled = n;
+    auto r = detkit_download::write_split_labels(sel, dir, present, sizes);
+    if (!r) {
+      prog.note("labels not written: " + r.error().to_string());
+      labels_failed = labels_failed || r.error().code == detkit::errc::io_write;
+    } else if (kind == line_kind::last) {
+      prog.note("labels: " + *r);
+    }
+  };
+  double last_labels = now_s();
+
   int announced = 0;
   detkit_download::fetch_hooks hooks;
   hooks.on_tick = [&] {
@@ -508,6 +540,10 @@ split_totals download_split(split_selection& sel, const options& o) {
                            : "stopping now: partial files are kept as .part and resumed next run");
     }
     prog.tick(q, line_kind::live);
+    if (labels && o.labels_every > 0 && now_s() - last_labels >= o.labels_every) {
+      write_labels(line_kind::live);
+      last_labels = now_s();
+    }
   };
   std::size_t failures_shown = 0;
   hooks.on_finish = [&](std::size_t i, detkit::transfer_outcome out,
@@ -556,19 +592,9 @@ split_totals download_split(split_selection& sel, const options& o) {
     }
   }
 
-  if (!o.no_labels && !sel.labels.classes.empty()) {
-    std::vector<bool> present(q.size());
-    for (std::size_t i = 0; i < q.size(); ++i) {
-      const auto st = q.state(i);
-      present[i] = st == detkit::job_state::done || st == detkit::job_state::skipped;
-    }
-    auto r = detkit_download::write_split_labels(sel, dir, present);
-    if (!r) {
-      prog.note("labels not written: " + r.error().to_string());
-      if (r.error().code == detkit::errc::io_write) t.fatal = true;
-    } else {
-      prog.note("labels: " + *r);
-    }
+  if (labels) {
+    write_labels(line_kind::last);
+    t.fatal = t.fatal || labels_failed;
   }
   return t;
 }

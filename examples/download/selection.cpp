@@ -7,7 +7,6 @@
 #include <map>
 #include <set>
 #include <thread>
-#include <unordered_map>
 
 #include "detkit/amenity_classes.hpp"
 #include "detkit/detail/mmap.hpp"
@@ -209,20 +208,25 @@ detkit::result<std::vector<split_selection>> select_images(const selection_reque
 }
 
 detkit::result<std::string> write_split_labels(const split_selection& sel, const std::string& dir,
-                                               const std::vector<bool>& present) {
+                                               const std::vector<bool>& present,
+                                               std::vector<detkit::image_size>& sizes) {
+  // narrow() built image_ids from labels.images in order: index i is the same image in both.
+  if (sel.labels.images.size() != sel.image_ids.size() || present.size() != sel.image_ids.size())
+    return detkit::make_error(detkit::errc::other, "write_split_labels: selection out of step");
+  sizes.resize(sel.image_ids.size());
   detkit::label_set set;
   set.classes = sel.labels.classes;
-  std::unordered_map<std::string, std::size_t> wanted;
-  for (std::size_t i = 0; i < sel.image_ids.size(); ++i)
-    if (present[i]) wanted.emplace(sel.image_ids[i], i);
   std::size_t boxes = 0;
-  for (const auto& im : sel.labels.images) {
-    if (!wanted.count(im.image_id)) continue;
-    detkit::image_record r = im;
-    r.file_name = im.image_id + ".jpg";
-    auto size = detkit::try_read_image_size(dir + "/" + r.file_name);
-    if (!size) return std::move(size).error();
-    r.size = *size;
+  for (std::size_t i = 0; i < sel.labels.images.size(); ++i) {
+    if (!present[i]) continue;
+    detkit::image_record r = sel.labels.images[i];
+    r.file_name = r.image_id + ".jpg";
+    if (sizes[i].width <= 0) {
+      auto size = detkit::try_read_image_size(dir + "/" + r.file_name);
+      if (!size) return std::move(size).error();
+      sizes[i] = *size;
+    }
+    r.size = sizes[i];
     detkit::fill_absolute(r, sel.rounding);
     boxes += r.boxes.size();
     set.images.push_back(std::move(r));

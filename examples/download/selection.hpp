@@ -59,10 +59,12 @@ bool is_split_name(const std::string& s);
 [[nodiscard]] detkit::result<std::vector<split_selection>> select_images(
     const selection_request& req);
 
-/// Writes `<dir>/labels.dkc` for the selected images marked `present` (same order as
-/// sel.image_ids), with sizes read from the JPEG headers. Returns a one-line description.
-[[nodiscard]] detkit::result<std::string> write_split_labels(const split_selection& sel,
-                                                             const std::string& dir,
-                                                             const std::vector<bool>& present);
+/// Writes `<dir>/labels.dkc` (atomically) for the selected images marked `present` (same order
+/// as sel.image_ids). `sizes` (same order) caches the sizes read from the JPEG headers between
+/// calls, so periodic rewrites during a download read each header once. Returns a one-line
+/// description.
+[[nodiscard]] detkit::result<std::string> write_split_labels(
+    const split_selection& sel, const std::string& dir, const std::vector<bool>& present,
+    std::vector<detkit::image_size>& sizes);
 
 }  // namespace detkit_download

@@ -506,6 +506,70 @@ def scenario_csv_join_and_labels():
     srv.stop()
 
 
+def write_fruit_csv(path, extra_rows=()):
+    """A 13-column bbox CSV with the real V4 Apple/Orange boxes of the 8 fixture images."""
+    mids = {"Apple": "/m/014j1m", "Orange": "/m/0cyhj_"}
+    rows = []
+    for cls in ("Apple", "Orange"):
+        with open(os.path.join(FIXTURES, "openimages", "images", cls + ".csv")) as f:
+            for line in f.read().splitlines()[1:]:
+                i, x0, x1, y0, y1 = line.split(",")
+                rows.append([i, "freeform", mids[cls], "1"] + ["%.6f" % float(x) for x in (x0, x1, y0, y1)] +
+                            ["0"] * 5)
+    rows = sorted(rows + list(extra_rows))
+    with open(path, "w") as f:
+        f.write("ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,"
+                "IsGroupOf,IsDepiction,IsInside\n")
+        f.writelines(",".join(r) + "\n" for r in rows)
+
+
+def cache_images(cache):
+    d = subprocess.run([CACHE_DUMP, cache], capture_output=True, text=True)
+    return {l.split()[1] for l in d.stdout.splitlines() if l.startswith("image ")} if d.returncode == 0 else None
+
+
+def scenario_labels_while_downloading():
+    """The label cache is rewritten during the run for the images already on disk."""
+    if not CACHE_DUMP:
+        return
+    print("== labels_while_downloading", flush=True)
+    in_dir = os.path.join(WORK, "labels_live_input")
+    shutil.rmtree(in_dir, ignore_errors=True)
+    os.makedirs(in_dir)
+    csv_path = os.path.join(in_dir, "boxes.csv")
+    write_fruit_csv(csv_path)
+    held = REAL_IDS[7]  # hangs mid-body until the run is stopped
+    srv = Server("labels_live", {i: p for i, p in zip(REAL_IDS, IMAGES)}, {held: ["stall", "ok"]}, stall_s=60)
+    out = os.path.join(srv.dir, "out")
+    d = os.path.join(out, SPLIT)
+    cache = os.path.join(d, "labels.dkc")
+    cmd = [BIN, "--boxes", csv_path, "--classes",
+           os.path.join(FIXTURES, "openimages", "class-descriptions-boxable.v4.csv"),
+           "--target", "Apple,Orange", "--out", out, "--base-url", srv.base_url,
+           "--labels-every", "0.2", "--stall-timeout", "120", "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    others = set(REAL_IDS) - {held}
+    seen, deadline = None, time.time() + 20
+    while time.time() < deadline:
+        if os.path.exists(cache):
+            seen = cache_images(cache)
+            if seen == others:
+                break
+        time.sleep(0.1)
+    check(proc.poll() is None, "the run is still going (one transfer is held)")
+    check(seen == others, "during the run, labels.dkc holds exactly the 7 images on disk: %s" % seen)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=30)
+    check(proc.returncode == 130, "stopped with two Ctrl-C (exit %d)" % proc.returncode)
+    check(cache_images(cache) == others, "after Ctrl-C the labels match the images on disk")
+    p = subprocess.run(cmd[:-5] + ["--quiet"], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, "rerun completes")
+    check(cache_images(cache) == set(REAL_IDS), "the rerun's labels cover all 8 images")
+    srv.stop()
+
+
 SCENARIOS = {
     "faults_range_on": lambda: scenario_faults(True),
     "faults_range_off": lambda: scenario_faults(False),
@@ -515,6 +579,7 @@ SCENARIOS = {
     "give_up": scenario_give_up,
     "disk_errors": scenario_disk_errors,
     "csv_join_and_labels": scenario_csv_join_and_labels,
+    "labels_while_downloading": scenario_labels_while_downloading,
 }
 
 if __name__ == "__main__":
