@@ -357,8 +357,8 @@ TEST_CASE("box GIoU loss: torchvision values and gradient through the decode",
 
 TEST_CASE("anchors: torchvision's cell anchors, order and count", "[retinanet][anchors]") {
   const dc::anchor_options o = dc::anchor_options::retinanet_default();
-  CHECK(o.sizes[1] == std::vector<float>{64, 80, 101});
-  CHECK(o.sizes[4] == std::vector<float>{512, 645, 812});
+  CHECK(o.sizes[1] == std::vector<double>{64, 80, 101});
+  CHECK(o.sizes[4] == std::vector<double>{512, 645, 812});
   const std::vector<float> p3 = dc::cell_anchors_cpu(o, 0);
   REQUIRE(p3.size() == 36);
   // Ratio-major: ratio 0.5 with sizes 32, 40, 50, then ratio 1 ... (rounded half to even).
@@ -371,6 +371,30 @@ TEST_CASE("anchors: torchvision's cell anchors, order and count", "[retinanet][a
   // Second location of P3 (x = 1): shifted by the stride 8, no 0.5 offset.
   CHECK(all[4 * 9 + 0] == -23 + 8);
   CHECK(all[4 * 9 + 1] == -11);
+}
+
+TEST_CASE("anchors: Detectron2 convention (float sizes, size-major, fixed strides, offset)",
+          "[retinanet][anchors]") {
+  dc::anchor_options o = dc::anchor_options::detectron2_retinanet();
+  CHECK(o.sizes[0][1] == Approx(40.3174736));  // 32 * 2^(1/3), not truncated
+  const std::vector<float> c = dc::cell_anchors_cpu(o, 0);
+  REQUIRE(c.size() == 36);
+  // Size 32, ratio 0.5: w = sqrt(1024 / 0.5) = 45.2548, h = 22.6274; not rounded.
+  CHECK(c[0] == Approx(-22.627417));
+  CHECK(c[1] == Approx(-11.3137085));
+  // Size-major: the next anchor is size 32, ratio 1; the fourth is size 40.3 ratio 0.5.
+  CHECK(c[4] == -16.0f);
+  CHECK(c[12] == Approx(-std::sqrt(40.3174736 * 40.3174736 / 0.5) / 2.0));
+  // Fixed strides with the offset: 800 -> P7 is 7x7 but the stride stays 128 (torchvision: 114).
+  o.offset = 0.5;
+  std::vector<dc::feature_size> levels{{100, 100}, {50, 50}, {25, 25}, {13, 13}, {7, 7}};
+  const std::vector<float> all = dc::generate_anchors_cpu(o, 800, 800, levels);
+  const std::size_t p7 = 4 * 9 * (100 * 100 + 50 * 50 + 25 * 25 + 13 * 13);
+  const std::vector<float> cell_p7 = dc::cell_anchors_cpu(o, 4);
+  CHECK(all[p7 + 4 * 9 + 0] == cell_p7[0] + 0.5f * 128.0f + 128.0f);  // second location, x = 1
+  dc::anchor_options tv = dc::anchor_options::retinanet_default();
+  const std::vector<float> tv_all = dc::generate_anchors_cpu(tv, 800, 800, levels);
+  CHECK(tv_all[p7 + 4 * 9 + 0] == dc::cell_anchors_cpu(tv, 4)[0] + 114.0f);  // 800 // 7
 }
 
 TEST_CASE("matcher: thresholds, ignored band and low-quality matches", "[retinanet][matcher]") {

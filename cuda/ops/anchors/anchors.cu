@@ -9,15 +9,15 @@ DETKIT_BEGIN_NAMESPACE
 namespace cuda {
 
 namespace {
-__global__ void level_kernel(int h, int w, int a_per_loc, const float* cells, int stride_h,
-                             int stride_w, float* out) {
+__global__ void level_kernel(int h, int w, int a_per_loc, const float* cells, anchor_grid g,
+                             float* out) {
   const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= static_cast<long long>(h) * w * a_per_loc) return;
   const int a = static_cast<int>(i % a_per_loc);
   const int loc = static_cast<int>(i / a_per_loc);
   float cell[4];
   for (int j = 0; j < 4; ++j) cell[j] = cells[4 * a + j];
-  shifted_anchor(cell, loc / w, loc % w, stride_h, stride_w, out + 4 * i);
+  shifted_anchor(cell, loc / w, loc % w, g, out + 4 * i);
 }
 }  // namespace
 
@@ -32,8 +32,8 @@ void generate_anchors(gpu_context& ctx, const anchor_options& o, int image_h, in
     const int a_per_loc = static_cast<int>(cells.size() / 4);
     const long long count = static_cast<long long>(levels[l].h) * levels[l].w * a_per_loc;
     level_kernel<<<blocks_for(count), 256, 0, ctx.stream>>>(
-        levels[l].h, levels[l].w, a_per_loc, d_cells.data(), image_h / levels[l].h,
-        image_w / levels[l].w, out + 4 * offset);
+        levels[l].h, levels[l].w, a_per_loc, d_cells.data(),
+        level_grid(o, image_h, image_w, levels[l], static_cast<int>(l)), out + 4 * offset);
     DETKIT_CUDA_CHECK_LAUNCH();
     DETKIT_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
     offset += count;

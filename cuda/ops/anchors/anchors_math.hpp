@@ -1,6 +1,7 @@
 // cuda/ops/anchors/anchors_math.hpp — torchvision AnchorGenerator (tv/models/detection/
 // anchor_utils.py): float32 cell anchors, ratio-major (w_ratios[:, None] * scales[None, :]),
-// round() half-to-even, centred at (x*stride_w, y*stride_h) with no 0.5 offset.
+// round() half-to-even, centred at (x*stride_w, y*stride_h) with no 0.5 offset; and the grid
+// shift shared with Detectron2's convention (see anchors.hpp).
 #pragma once
 
 #include <cmath>
@@ -22,10 +23,16 @@ DETKIT_HD void cell_anchor(float scale, float aspect_ratio, float* out) {
   out[3] = rintf(hs / 2.0f);
 }
 
+struct anchor_grid {
+  int stride_h = 0, stride_w = 0;
+  float offset = 0.0f;  // in strides (detectron2's ANCHOR_GENERATOR.OFFSET); torchvision: 0
+};
+
 /// Anchor `a` of the cell at feature location (y, x): cell anchor shifted by the stride.
-DETKIT_HD void shifted_anchor(const float* cell, int y, int x, int stride_h, int stride_w,
-                              float* out) {
-  const float sx = static_cast<float>(x * stride_w), sy = static_cast<float>(y * stride_h);
+DETKIT_HD void shifted_anchor(const float* cell, int y, int x, const anchor_grid& g, float* out) {
+  // torch.arange(offset * stride, ..., step=stride) values, exact for these integers.
+  const float sx = g.offset * static_cast<float>(g.stride_w) + static_cast<float>(x * g.stride_w);
+  const float sy = g.offset * static_cast<float>(g.stride_h) + static_cast<float>(y * g.stride_h);
   out[0] = cell[0] + sx;
   out[1] = cell[1] + sy;
   out[2] = cell[2] + sx;
