@@ -15,3 +15,8 @@ if(TARGET detkit-download AND DETKIT_PYTHON3)
             --cache-dump $<TARGET_FILE:download_cache_dump>
     LABELS download TIMEOUT 180)
 endif()
+
+# http_headers.hpp: unit tests and the fuzz corpus replay (runs under ASan/UBSan in CI).
+detkit_add_test(test_http_headers SOURCES test_http_headers.cpp LABELS download)
+detkit_add_fuzz(fuzz_http_headers SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_http_headers.cpp
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/http_headers)

@@ -12,12 +12,13 @@
 
 #include <curl/curl.h>
 
+#include "detkit/http_headers.hpp"
+
 #if LIBCURL_VERSION_NUM < 0x074400
 #error "detkit-download needs libcurl 7.68 or newer (curl_multi_poll, curl_multi_wakeup)"
 #endif
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -35,30 +36,6 @@ namespace {
 double now_s() {
   using namespace std::chrono;
   return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
-
-bool iequals_prefix(std::string_view line, std::string_view name) {
-  if (line.size() < name.size()) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    char a = line[i], b = name[i];
-    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-    if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
-    if (a != b) return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' '))
-    s.remove_suffix(1);
-  return s;
-}
-
-template <class T>
-bool parse_uint(std::string_view s, T& out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size();
 }
 
 // What a writer does with a .part file when the transfer is over.
@@ -253,30 +230,20 @@ class disk_writers {
 std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
   auto* t = static_cast<transfer*>(user);
   const std::size_t len = size * n;
-  std::string_view line(data, len);
+  const std::string_view line(data, len);
   t->got_headers = true;
   if (line.rfind("HTTP/", 0) == 0) {  // a new response (after a redirect or 100 Continue)
     t->have_range = false;
     t->range_total = -1;
     t->retry_after = 0;
-  } else if (iequals_prefix(line, "content-range:")) {
-    // "bytes START-END/TOTAL" (TOTAL may be '*'), or "bytes */TOTAL" on a 416
-    std::string_view v = trim(line.substr(14));
-    if (v.rfind("bytes ", 0) == 0) {
-      v.remove_prefix(6);
-      const auto dash = v.find('-'), slash = v.find('/');
-      std::uint64_t start = 0, total = 0;
-      if (slash != std::string_view::npos && parse_uint(v.substr(slash + 1), total))
-        t->range_total = static_cast<std::int64_t>(total);
-      if (dash != std::string_view::npos && slash != std::string_view::npos && dash < slash &&
-          parse_uint(v.substr(0, dash), start)) {
-        t->have_range = true;
-        t->range_start = start;
-      }
+  } else if (auto v = detkit::header_value(line, "Content-Range")) {
+    if (auto cr = detkit::parse_content_range(*v)) {
+      t->range_total = cr->complete_length;
+      t->have_range = cr->has_range;
+      t->range_start = cr->first;
     }
-  } else if (iequals_prefix(line, "retry-after:")) {
-    unsigned secs = 0;
-    if (parse_uint(trim(line.substr(12)), secs)) t->retry_after = secs;
+  } else if (auto ra = detkit::header_value(line, "Retry-After")) {
+    if (auto secs = detkit::parse_retry_after(*ra)) t->retry_after = *secs;
   }
   return len;
 }
