@@ -40,3 +40,12 @@ if(TARGET detkit-eval AND DETKIT_PYTHON3)
             $<TARGET_FILE:detkit-eval> ${PROJECT_SOURCE_DIR} ${DETKIT_TEST_WORK_DIR}
     LABELS eval slow TIMEOUT 300)
 endif()
+
+# Differential test of the Open Images metric against the TF Object Detection API's own code
+# (object-detection 0.0.3, installed --no-deps by .ci/setup); exit 77 = skipped when missing.
+if(TARGET detkit-eval AND DETKIT_PYTHON3)
+  detkit_add_script_test(oi_differential
+    COMMAND ${DETKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/oi_differential.py
+            $<TARGET_FILE:detkit-eval> ${DETKIT_TEST_WORK_DIR} --cases 300
+    LABELS eval TIMEOUT 300)
+endif()

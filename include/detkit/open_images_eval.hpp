@@ -17,8 +17,11 @@
 //     its best detection (entries of score 0 are dropped, as the TF code does).
 //   * numGT = non-group-of boxes + group_of_weight × group-of boxes; AP = VOC all-point area under
 //     the precision envelope; mAP = mean over classes with numGT > 0.
-// Differences: ties in score keep input order (stable sort; numpy's argsort is not stable) and sums
-// are sequential, so results agree with the TF code to rounding (~1e-15), not bit for bit.
+// Checked against the TF code itself (tests/oi_differential.py: object-detection 0.0.3 on random
+// cases, every class AP within 1e-12). Differences: ties in score keep input order (stable sort;
+// numpy's argsort is not stable), sums are sequential (agreement to rounding, not bit for bit),
+// and a class reached through two parents expands to each ancestor once (the 2019 TF tool emits
+// a shared grandparent twice, counting that box twice).
 // Invalid detections (x_max <= x_min or y_max <= y_min) are dropped and counted, as TF drops them.
 #pragma once
 
@@ -166,13 +169,18 @@ inline double voc_average_precision(std::vector<std::pair<double, double>>& scor
     if (!relations || relations->ancestors.size() != num_classes)
       return make_error(errc::eval_bad_params,
                         "hierarchy expansion needs class relations for every class");
-    const std::size_t nb = boxes.size();
-    for (std::size_t i = 0; i < nb; ++i)
-      for (std::uint32_t a : relations->ancestors[boxes[i].class_index]) {
-        oi_gt_box copy = boxes[i];
-        copy.class_index = a;
-        boxes.push_back(copy);
+    // Each box is followed by its copies, as the TF tool writes the expanded CSV: within an
+    // (image, class) the boxes then keep the source rows' order, which decides argmax ties.
+    std::vector<oi_gt_box> expanded;
+    expanded.reserve(boxes.size() * 2);
+    for (const oi_gt_box& b : boxes) {
+      expanded.push_back(b);
+      for (std::uint32_t a : relations->ancestors[b.class_index]) {
+        expanded.push_back(b);
+        expanded.back().class_index = a;
       }
+    }
+    boxes.swap(expanded);
     const std::size_t nl = labels.size();
     for (std::size_t i = 0; i < nl; ++i) {
       const auto& rel = labels[i].present ? relations->ancestors : relations->descendants;
