@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -902,13 +903,19 @@ inline std::size_t csv_chunk_count(const csv_file& file, const csv_layout& layou
                                    const csv_options& opt) noexcept {
   const std::size_t body = file.bytes().size() - std::min(layout.body_offset, file.bytes().size());
   const std::size_t by_size = body / (std::size_t{1} << 20) + 1;
-  return std::max<std::size_t>(1, std::min<std::size_t>(opt.threads ? opt.threads : 1, by_size));
+  const std::size_t threads = opt.threads ? opt.threads : 1;
+  // Four chunks per thread, taken from a shared counter: a thread slowed down by other work on a
+  // shared machine (or a slower core) then costs a quarter chunk, not half the file.
+  const std::size_t want = threads == 1 ? 1 : threads * 4;
+  return std::max<std::size_t>(1, std::min<std::size_t>(want, by_size));
 }
 
-/// Scans the body in states.size() chunks split at '\n', one thread each; chunk k calls
-/// fn(states[k], record, row_error&) -> row_action on its records in file order. Merge the states
-/// in order afterwards. Strict mode returns the first error in file order; lenient mode returns
-/// the merged counts. With more than one chunk, a line break inside a quoted field is an error.
+/// Scans the body in states.size() chunks split at '\n' with min(opt.threads, chunks) threads
+/// that take chunks in turn; chunk k calls fn(states[k], record, row_error&) -> row_action on its
+/// records in file order (fn runs concurrently for different chunks). Merge the states in order
+/// afterwards. Strict mode returns the first error in file order (chunks after a failed one are
+/// not scanned); lenient mode returns the merged counts. With more than one chunk, a line break
+/// inside a quoted field is an error.
 template <class State, class Prefilter, class RowFn>
 [[nodiscard]] result<read_report> try_scan_parallel(const csv_file& file, const csv_layout& layout,
                                                     const csv_options& opt, const Prefilter& pre,
@@ -931,22 +938,32 @@ template <class State, class Prefilter, class RowFn>
   }
   std::vector<detail::chunk_outcome> outs(n);
   const bool allow_nl = n == 1;
-  auto work = [&](std::size_t k) {
-    detail::scan_chunk(file, layout, opt, pre, cuts[k], cuts[k + 1], allow_nl, states[k], fn,
-                       outs[k]);
+  std::atomic<std::size_t> next_chunk{0};
+  std::atomic<std::size_t> first_failed{n};
+  auto work = [&] {
+    for (;;) {
+      const std::size_t k = next_chunk.fetch_add(1);
+      if (k >= n) return;
+      // In strict mode nothing after the first failed chunk is ever reported.
+      if (k > first_failed.load()) continue;
+      detail::scan_chunk(file, layout, opt, pre, cuts[k], cuts[k + 1], allow_nl, states[k], fn,
+                         outs[k]);
+      if (outs[k].failed) {
+        std::size_t cur = first_failed.load();
+        while (k < cur && !first_failed.compare_exchange_weak(cur, k)) {
+        }
+      }
+    }
   };
 #if !defined(DETKIT_NO_THREADS)
-  if (n > 1) {
-    std::vector<std::thread> pool;
-    pool.reserve(n - 1);
-    for (std::size_t k = 1; k < n; ++k) pool.emplace_back(work, k);
-    work(0);
-    for (auto& t : pool) t.join();
-  } else {
-    work(0);
-  }
+  const std::size_t workers = std::min<std::size_t>(n, opt.threads ? opt.threads : 1);
+  std::vector<std::thread> pool;
+  pool.reserve(workers - 1);
+  for (std::size_t t = 1; t < workers; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
 #else
-  for (std::size_t k = 0; k < n; ++k) work(k);
+  work();
 #endif
   read_report total;
   std::uint64_t line_base = layout.body_line;

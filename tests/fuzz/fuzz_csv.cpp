@@ -16,8 +16,9 @@ void check(bool ok) {
   if (!ok) std::abort();  // an invariant broke: let the fuzzer record the input
 }
 
-std::size_t scan_count(const detkit::csv_file& f, const detkit::csv_options& opt,
-                       std::size_t chunks, bool& ok) {
+std::size_t scan_count(const detkit::csv_file& f, detkit::csv_options opt, std::size_t chunks,
+                       bool& ok) {
+  opt.threads = static_cast<unsigned>(chunks);  // one thread per chunk: exercise the threads
   auto layout = detkit::try_read_layout(f, opt);
   if (!layout) {
     check(!layout.error().to_string().empty());
