@@ -454,6 +454,11 @@ def scenario_csv_join_and_labels():
     cmd = [BIN, "--boxes", "http://127.0.0.1:%d/csv/validation-annotations-bbox.csv" % srv.port,
            "--classes", "http://127.0.0.1:%d/csv/classes.csv" % srv.port, "--target", "Orange,Apple",
            "--split", SPLIT, "--out", out, "--base-url", srv.base_url, "--retry-delay", "0.05"]
+    two = subprocess.run(base + ["--boxes", csv_path, csv_path, "--split", "validation,test", "--dry-run",
+                                 "--limit", "2"], capture_output=True, text=True, timeout=60)
+    check(two.returncode == 0 and "validation: 2 images selected" in two.stdout and
+          "test: 2 images selected" in two.stdout and "total: would fetch 4 images" in two.stdout,
+          "one --boxes file per --split: " + two.stdout)
     dry = subprocess.run(base + ["--boxes", csv_path, "--dry-run"], capture_output=True, text=True, timeout=60)
     check(dry.returncode == 0 and "9 images selected" in dry.stdout, "dry run selects 9 images: " + dry.stdout)
     dry_url = subprocess.run(cmd + ["--dry-run"], capture_output=True, text=True, timeout=60)
