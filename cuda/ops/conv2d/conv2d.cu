@@ -57,10 +57,14 @@ void conv2d_forward(gpu_context& ctx, const conv2d_shape& s, const float* x, con
   const long long x_img = static_cast<long long>(s.c_in) * s.h * s.w;
   const long long y_img = static_cast<long long>(s.c_out) * cols;
   for (int n = 0; n < s.n; ++n) {
-    im2col_kernel<<<blocks_for(static_cast<long long>(rows) * cols), 256, 0, ctx.stream>>>(
-        s, x + n * x_img, col);
-    DETKIT_CUDA_CHECK_LAUNCH();
-    gemm_row_major(ctx, transpose::no, transpose::no, s.c_out, cols, rows, 1.0f, w, rows, col, cols,
+    const float* src = x + n * x_img;
+    if (!s.is_pointwise()) {
+      im2col_kernel<<<blocks_for(static_cast<long long>(rows) * cols), 256, 0, ctx.stream>>>(s, src,
+                                                                                             col);
+      DETKIT_CUDA_CHECK_LAUNCH();
+      src = col;
+    }
+    gemm_row_major(ctx, transpose::no, transpose::no, s.c_out, cols, rows, 1.0f, w, rows, src, cols,
                    0.0f, y + n * y_img, cols);
   }
   if (b != nullptr) {
@@ -83,13 +87,22 @@ void conv2d_backward(gpu_context& ctx, const conv2d_shape& s, const float* x, co
   for (int n = 0; n < s.n; ++n) {
     const float* dyn = dy + n * y_img;
     if (dw != nullptr) {
-      im2col_kernel<<<blocks_for(static_cast<long long>(rows) * cols), 256, 0, ctx.stream>>>(
-          s, x + n * x_img, col);
-      DETKIT_CUDA_CHECK_LAUNCH();
-      gemm_row_major(ctx, transpose::no, transpose::yes, s.c_out, rows, cols, 1.0f, dyn, cols, col,
+      const float* src = x + n * x_img;
+      if (!s.is_pointwise()) {
+        im2col_kernel<<<blocks_for(static_cast<long long>(rows) * cols), 256, 0, ctx.stream>>>(
+            s, src, col);
+        DETKIT_CUDA_CHECK_LAUNCH();
+        src = col;
+      }
+      gemm_row_major(ctx, transpose::no, transpose::yes, s.c_out, rows, cols, 1.0f, dyn, cols, src,
                      cols, 1.0f, dw, rows);
     }
     if (dx == nullptr) continue;
+    if (s.is_pointwise()) {  // dx += W^T * dY directly
+      gemm_row_major(ctx, transpose::yes, transpose::no, rows, cols, s.c_out, 1.0f, w, rows, dyn,
+                     cols, 1.0f, dx + n * x_img, cols);
+      continue;
+    }
     gemm_row_major(ctx, transpose::yes, transpose::no, rows, cols, s.c_out, 1.0f, w, rows, dyn,
                    cols, 0.0f, col, cols);
     col2im_add_kernel<<<blocks_for(x_img), 256, 0, ctx.stream>>>(s, col, dx + n * x_img);

@@ -21,9 +21,13 @@ void conv2d_forward_cpu(const conv2d_shape& s, const float* x, const float* w, c
   const long long x_img = static_cast<long long>(s.c_in) * s.h * s.w;
   const long long y_img = static_cast<long long>(s.c_out) * cols;
   for (int n = 0; n < s.n; ++n) {
-    im2col_cpu(s, x + n * x_img, col);
+    const float* src = x + n * x_img;
+    if (!s.is_pointwise()) {
+      im2col_cpu(s, src, col);
+      src = col;
+    }
     float* yn = y + n * y_img;
-    gemm_cpu(transpose::no, transpose::no, s.c_out, cols, rows, 1.0f, w, rows, col, cols, 0.0f, yn,
+    gemm_cpu(transpose::no, transpose::no, s.c_out, cols, rows, 1.0f, w, rows, src, cols, 0.0f, yn,
              cols);
     if (b != nullptr)
       for (int co = 0; co < s.c_out; ++co)
@@ -46,11 +50,20 @@ void conv2d_backward_cpu(const conv2d_shape& s, const float* x, const float* w, 
       }
     // dW += dY * col^T
     if (dw != nullptr) {
-      im2col_cpu(s, x + n * x_img, col);
-      gemm_cpu(transpose::no, transpose::yes, s.c_out, rows, cols, 1.0f, dyn, cols, col, cols, 1.0f,
+      const float* src = x + n * x_img;
+      if (!s.is_pointwise()) {
+        im2col_cpu(s, src, col);
+        src = col;
+      }
+      gemm_cpu(transpose::no, transpose::yes, s.c_out, rows, cols, 1.0f, dyn, cols, src, cols, 1.0f,
                dw, rows);
     }
     if (dx == nullptr) continue;
+    if (s.is_pointwise()) {  // dx += W^T * dY directly
+      gemm_cpu(transpose::yes, transpose::no, rows, cols, s.c_out, 1.0f, w, rows, dyn, cols, 1.0f,
+               dx + n * x_img, cols);
+      continue;
+    }
     // dcol = W^T * dY, then gather back into the image.
     gemm_cpu(transpose::yes, transpose::no, rows, cols, s.c_out, 1.0f, w, rows, dyn, cols, 0.0f,
              col, cols);

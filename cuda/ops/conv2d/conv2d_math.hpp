@@ -19,6 +19,9 @@ struct conv2d_shape {
   /// im2col matrix of one image: rows = c_in*kh*kw, cols = out_h*out_w.
   DETKIT_HD int col_rows() const { return c_in * kh * kw; }
   DETKIT_HD int col_cols() const { return out_h() * out_w(); }
+  /// 1x1, stride 1, no padding: the im2col matrix is the image itself, so both directions skip it
+  /// (AlexeyAB's condition; pjreddie's `size == 1` alone is wrong for the stride-2 downsample).
+  DETKIT_HD bool is_pointwise() const { return kh == 1 && kw == 1 && stride == 1 && pad == 0; }
 };
 
 /// Element (row, col) of one image's im2col matrix; row = (c*kh + ki)*kw + kj, col = oy*out_w + ox.
