@@ -536,6 +536,12 @@ TEST_CASE("model wiring: parameter counts equal torchvision's", "[retinanet][mod
   const dc::arena_report r50 =
       dc::plan_arena(dc::retinanet_config::resnet50(91), dc::batch_shape{8, 800, 800});
   CHECK(r50.trainable_parameters == 34014999);
+  // R18 / R34 bodies, P6 from P5, 91 classes (torchvision 0.14.1, FrozenBatchNorm2d, counted with
+  // sum(p.numel() for p in RetinaNet(_resnet_fpn_extractor(...), 91).parameters())).
+  CHECK(dc::plan_arena(dc::retinanet_config::resnet18(91), dc::batch_shape{1, 256, 256})
+            .trainable_parameters == 21038871);
+  CHECK(dc::plan_arena(dc::retinanet_config::resnet34(91), dc::batch_shape{1, 256, 256})
+            .trainable_parameters == 31139607);
   // R18-FPN with P6 from C5 and 31 classes: 20,383,995 (counted with torchvision 0.14.1).
   dc::retinanet_config r18 = dc::retinanet_config::resnet18(31);
   r18.p6 = dc::p6_source::c5;
