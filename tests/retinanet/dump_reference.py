@@ -8,7 +8,8 @@ What it builds: torchvision's RetinaNet (tv/models/detection/retinanet.py) on a 
 FrozenBatchNorm2d (random frozen statistics), FPN P3-P7 with P6 from P5 (v1), torchvision's default
 anchors, matcher, box coder and losses. Configurations:
     tiny: BasicBlock [1,1,1,1], FPN 32 channels, 5 classes, 2 x 3 x 128 x 128 (label `reference`)
-    tiny50: the same with Bottleneck blocks (ResNet-50's block, stride on the 3x3) (`reference`)
+    tiny50: Bottleneck blocks (ResNet-50's block, stride on the 3x3) and P6 from C5 (torchvision
+            v2 / Detectron2: LastLevelP6P7(2048, 32) uses C5 when in != out) (`reference`)
     r18:  BasicBlock [2,2,2,2] (ResNet-18), FPN 64 channels, 31 classes, 2 x 3 x 256 x 256 (`slow`)
 
 What it writes (one binary file, little-endian, see write_tensors): every state_dict tensor, the
@@ -44,9 +45,10 @@ VERSION = 1
 DTYPE_F32, DTYPE_I32 = 0, 1
 
 CONFIGS = {
-    "tiny": dict(block="basic", layers=[1, 1, 1, 1], fpn=32, classes=5, size=128, batch=2),
-    "tiny50": dict(block="bottleneck", layers=[1, 1, 1, 1], fpn=32, classes=5, size=128, batch=2),
-    "r18": dict(block="basic", layers=[2, 2, 2, 2], fpn=64, classes=31, size=256, batch=2),
+    "tiny": dict(block="basic", layers=[1, 1, 1, 1], fpn=32, classes=5, size=128, batch=2, p6="p5"),
+    "tiny50": dict(block="bottleneck", layers=[1, 1, 1, 1], fpn=32, classes=5, size=128, batch=2,
+                   p6="c5"),
+    "r18": dict(block="basic", layers=[2, 2, 2, 2], fpn=64, classes=31, size=256, batch=2, p6="p5"),
 }
 SGD = dict(lr=0.01, momentum=0.9, weight_decay=1e-4, steps=5)
 
@@ -85,7 +87,8 @@ def build_model(cfg):
     expansion = block.expansion
     in_channels = [128 * expansion, 256 * expansion, 512 * expansion]
     backbone = BackboneWithFPN(body, {"layer2": "0", "layer3": "1", "layer4": "2"}, in_channels,
-                               cfg["fpn"], extra_blocks=LastLevelP6P7(cfg["fpn"], cfg["fpn"]))
+                               cfg["fpn"], extra_blocks=LastLevelP6P7(
+                                   cfg["fpn"] if cfg["p6"] == "p5" else 512 * expansion, cfg["fpn"]))
     model = RetinaNet(backbone, num_classes=cfg["classes"])
     for m in model.modules():
         if isinstance(m, nn.ReLU):
@@ -147,7 +150,8 @@ def main():
     out = collections.OrderedDict()
     out["meta.config"] = torch.tensor(
         [0 if cfg["block"] == "basic" else 1] + cfg["layers"] +
-        [cfg["fpn"], cfg["classes"], n, size, size], dtype=torch.int32)
+        [cfg["fpn"], cfg["classes"], n, size, size, 0 if cfg["p6"] == "p5" else 1],
+        dtype=torch.int32)
     out["meta.sgd"] = torch.tensor([SGD["lr"], SGD["momentum"], SGD["weight_decay"]])
     out["meta.sgd_steps"] = torch.tensor([SGD["steps"]], dtype=torch.int32)
     for k, v in model.state_dict().items():

@@ -87,6 +87,7 @@ dc::retinanet_config config_from(const reference_file& ref, dc::batch_shape* bat
   batch->n = m[7];
   batch->h = m[8];
   batch->w = m[9];
+  c.p6 = m[10] == 0 ? dc::p6_source::p5 : dc::p6_source::c5;
   return c;
 }
 
