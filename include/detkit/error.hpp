@@ -41,12 +41,14 @@ enum class errc : std::uint16_t {
   csv_out_of_range,  // a number outside its allowed range
   csv_bad_value,     // a field that is not one of the allowed values
   // Open Images semantics
-  oi_unknown_class,  // a target class name not in the class descriptions (with "did you mean")
-  oi_unknown_mid,    // a LabelName not in the class descriptions
-  oi_duplicate_key,  // a MID or ImageID appears twice where it must be unique
-  oi_bad_box,        // XMin > XMax, YMin > YMax, or degenerate
-  oi_bad_image_id,   // not 16 hex digits
-  oi_bad_hierarchy,  // malformed hierarchy JSON
+  oi_unknown_class,   // a target class name not in the class descriptions (with "did you mean")
+  oi_unknown_mid,     // a LabelName not in the class descriptions
+  oi_duplicate_key,   // a MID or ImageID appears twice where it must be unique
+  oi_bad_box,         // XMin > XMax, YMin > YMax, or degenerate
+  oi_bad_image_id,    // not 16 hex digits
+  oi_bad_hierarchy,   // malformed hierarchy JSON
+  oi_bad_manifest,    // malformed subset manifest (detkit/manifest.hpp)
+  oi_manifest_stale,  // an input of a manifest changed since it was written (size or hash)
   // Images
   image_missing,
   image_corrupt,  // not a JPEG/PNG we can read a header from
@@ -127,6 +129,10 @@ constexpr std::string_view errc_id(errc code) noexcept {
       return "oi.bad_image_id";
     case errc::oi_bad_hierarchy:
       return "oi.bad_hierarchy";
+    case errc::oi_bad_manifest:
+      return "oi.bad_manifest";
+    case errc::oi_manifest_stale:
+      return "oi.manifest_stale";
     case errc::image_missing:
       return "image.missing";
     case errc::image_corrupt:
