@@ -70,6 +70,7 @@ enum class errc : std::uint16_t {
   eval_bad_params,
   eval_duplicate_id,  // an image, category or annotation id appears twice
   eval_bad_value,     // NaN/inf coordinate or score, or a non-integer id
+  eval_bad_state,     // an evaluation state file is truncated, corrupt or does not fit the others
   // Model / weights
   model_shape,
   model_weights,
@@ -169,6 +170,8 @@ constexpr std::string_view errc_id(errc code) noexcept {
       return "eval.duplicate_id";
     case errc::eval_bad_value:
       return "eval.bad_value";
+    case errc::eval_bad_state:
+      return "eval.bad_state";
     case errc::model_shape:
       return "model.shape";
     case errc::model_weights:
