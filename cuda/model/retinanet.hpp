@@ -22,6 +22,7 @@
 #include "ops/matcher/matcher.hpp"
 #include "ops/max_pool/max_pool.hpp"
 #include "ops/sgd/sgd.hpp"
+#include "ops/topk/topk.hpp"
 
 DETKIT_BEGIN_NAMESPACE
 namespace cuda {
@@ -150,6 +151,10 @@ class op_backend {
                          float grad_scale, float* ddeltas, float* work) = 0;
   virtual void sgd_step(const sgd_options& o, long long count, const float* grad, float* param,
                         float* momentum_buf) = 0;
+  /// Inference: sigmoid > threshold, top k of `count` logits (one level of one image), best first.
+  /// Only the winners leave the device.
+  virtual std::vector<scored_index> select_candidates(const float* logits, long long count,
+                                                      float threshold, int k) = 0;
 };
 
 /// torchvision postprocess_detections for one image: logits (r, k) and deltas (r, 4) of that image,
@@ -159,6 +164,16 @@ std::vector<detection> postprocess_detections_cpu(const retinanet_config& config
                                                   const std::vector<int>& level_rows,
                                                   const float* anchors, const float* logits,
                                                   const float* deltas, int image_h, int image_w);
+
+/// The same with the per-level candidates supplied by `select(level, first_row, rows)` (the
+/// device top-k in retinanet::detect); `deltas` and `anchors` are host arrays.
+using candidate_selector =
+    std::function<std::vector<scored_index>(int level, long long first_row, int rows)>;
+std::vector<detection> postprocess_candidates(const retinanet_config& config,
+                                              const std::vector<int>& level_rows,
+                                              const float* anchors, const float* deltas,
+                                              int image_h, int image_w,
+                                              const candidate_selector& select);
 
 /// The CPU twin backend (CBLAS GEMMs, the *_math.hpp bodies in loops).
 std::unique_ptr<op_backend> make_cpu_backend();

@@ -666,14 +666,26 @@ std::vector<detection> postprocess_detections_cpu(const retinanet_config& config
                                                   const std::vector<int>& level_rows,
                                                   const float* anchors, const float* logits,
                                                   const float* deltas, int image_h, int image_w) {
+  const long long k = config.num_classes;
+  return postprocess_candidates(
+      config, level_rows, anchors, deltas, image_h, image_w, [&](int, long long row0, int rows) {
+        return topk_scores_cpu(rows * k, logits + row0 * k, config.score_threshold,
+                               config.topk_candidates);
+      });
+}
+
+std::vector<detection> postprocess_candidates(const retinanet_config& config,
+                                              const std::vector<int>& level_rows,
+                                              const float* anchors, const float* deltas,
+                                              int image_h, int image_w,
+                                              const candidate_selector& select) {
   const int k = config.num_classes;
   std::vector<float> boxes, scores;
   std::vector<int> labels;
   long long row0 = 0;
+  int level = 0;
   for (int rows : level_rows) {
-    const std::vector<scored_index> top =
-        topk_scores_cpu(static_cast<long long>(rows) * k, logits + row0 * k, config.score_threshold,
-                        config.topk_candidates);
+    const std::vector<scored_index> top = select(level++, row0, rows);
     for (const scored_index& s : top) {
       const long long anchor = row0 + s.index / k;
       float box[4];
@@ -704,14 +716,19 @@ std::vector<detection> retinanet::detect(int image_index, int image_h, int image
   if (image_index < 0 || image_index >= batch_.n)
     throw std::invalid_argument("retinanet::detect: image index out of range");
   const std::size_t r = static_cast<std::size_t>(num_anchors_);
-  const std::size_t k = static_cast<std::size_t>(config_.num_classes);
-  std::vector<float> logits(r * k), deltas(r * 4);
-  be_->download(logits.data(), act_ptr(logits_) + static_cast<std::size_t>(image_index) * r * k,
-                logits.size() * sizeof(float));
+  const long long k = config_.num_classes;
+  // The (r, k) scores stay on the device; the top-k per level and the image's deltas come back.
+  std::vector<float> deltas(r * 4);
   be_->download(deltas.data(), act_ptr(deltas_) + static_cast<std::size_t>(image_index) * r * 4,
                 deltas.size() * sizeof(float));
-  return postprocess_detections_cpu(config_, level_rows(), anchors_.data(), logits.data(),
-                                    deltas.data(), image_h, image_w);
+  const float* logits =
+      act_ptr(logits_) + static_cast<std::size_t>(image_index) * r * static_cast<std::size_t>(k);
+  return postprocess_candidates(config_, level_rows(), anchors_.data(), deltas.data(), image_h,
+                                image_w, [&](int, long long row0, int rows) {
+                                  return be_->select_candidates(logits + row0 * k, rows * k,
+                                                                config_.score_threshold,
+                                                                config_.topk_candidates);
+                                });
 }
 
 // ---- the CPU backend -----------------------------------------------------------------------------
@@ -808,6 +825,10 @@ class cpu_backend final : public op_backend {
                 float* momentum_buf) override {
     sgd_step_cpu(o, count, grad, param, momentum_buf);
   }
+  std::vector<scored_index> select_candidates(const float* logits, long long count, float threshold,
+                                              int k) override {
+    return topk_scores_cpu(count, logits, threshold, k);
+  }
 
  private:
   std::unique_ptr<std::max_align_t[]> storage_;
@@ -874,6 +895,9 @@ class sizing_backend final : public op_backend {
     unused();
   }
   void sgd_step(const sgd_options&, long long, const float*, float*, float*) override { unused(); }
+  std::vector<scored_index> select_candidates(const float*, long long, float, int) override {
+    unused();
+  }
 };
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include "ops/box_loss/box_loss.hpp"
 #include "ops/frozen_bn/frozen_bn.hpp"
 #include "ops/relu/relu.hpp"
+#include "ops/topk/topk.hpp"
 #include "ops/upsample_add/upsample_add.hpp"
 
 DETKIT_BEGIN_NAMESPACE
@@ -122,10 +123,17 @@ class cuda_backend final : public op_backend {
                 float* momentum_buf) override {
     cuda::sgd_step(ctx_, o, count, grad, param, momentum_buf);
   }
+  std::vector<scored_index> select_candidates(const float* logits, long long count, float threshold,
+                                              int k) override {
+    const std::size_t need = topk_scores_work_bytes(static_cast<int>(count));
+    if (topk_work_.size() < need) topk_work_ = device_buffer<char>(need);  // once per size
+    return topk_scores(ctx_, static_cast<int>(count), logits, threshold, k, topk_work_.data());
+  }
 
  private:
   gpu_context ctx_;
   device_buffer<char> arena_;
+  device_buffer<char> topk_work_;  // inference only
 };
 }  // namespace
 

@@ -320,6 +320,21 @@ TEST_CASE("gpu RetinaNet matches the CPU twin: forward, losses, every gradient, 
     const float b = gpu.train_step(images.data(), targets, o).total();
     check("sgd step loss", {b}, {a}, 0.0, 1e-4);
   }
+  // Inference (last: it changes the GPU model's bias): the device top-k path of detect() against
+  // the CPU post-processing of the same (downloaded) head outputs.
+  const std::vector<float> zero(static_cast<std::size_t>(9 * c.num_classes), 0.0f);
+  gpu.set_param("head.classification_head.cls_logits.bias", zero.data(), zero.size());
+  gpu.forward(images.data());
+  const auto gl = gpu.get_activation("head_outputs.cls_logits");
+  const auto gdl = gpu.get_activation("head_outputs.bbox_regression");
+  const auto dets = gpu.detect(0, 128, 128);
+  const auto ref = dc::postprocess_detections_cpu(
+      gpu.config(), gpu.level_rows(), gpu.anchors().data(), gl.data(), gdl.data(), 128, 128);
+  REQUIRE(dets.size() == ref.size());
+  for (std::size_t i = 0; i < dets.size(); ++i) {
+    CHECK(dets[i].label == ref[i].label);
+    CHECK(dets[i].score == Approx(ref[i].score).epsilon(1e-6));
+  }
 }
 
 int main(int argc, char** argv) {

@@ -223,3 +223,28 @@ TEST_CASE("freeze_prefix: frozen layers get no gradient and no SGD update", "[mo
   for (float g : m.get_activation_grad("backbone.body.maxpool#0")) any = any || g != 0.0f;
   CHECK(any);
 }
+
+TEST_CASE("detect: backend top-k path equals postprocess_detections_cpu", "[model]") {
+  dc::retinanet m = tiny_model(5);
+  m.init_parameters(8);
+  // Prior-probability bias scores every anchor 0.0099 < 0.05: clear it so detections exist.
+  const std::vector<float> zero(45, 0.0f);
+  m.set_param("head.classification_head.cls_logits.bias", zero.data(), zero.size());
+  std::vector<float> images(3 * 128 * 128);
+  for (std::size_t i = 0; i < images.size(); ++i)
+    images[i] = static_cast<float>(i % 23) / 11.0f - 1.0f;
+  m.forward(images.data());
+  const std::vector<dc::detection> d = m.detect(0, 128, 120);
+  const std::vector<float> logits = m.get_activation("head_outputs.cls_logits");
+  const std::vector<float> deltas = m.get_activation("head_outputs.bbox_regression");
+  const std::vector<dc::detection> e = dc::postprocess_detections_cpu(
+      m.config(), m.level_rows(), m.anchors().data(), logits.data(), deltas.data(), 128, 120);
+  REQUIRE(d.size() == 300);  // keep 300 (detections_per_img)
+  REQUIRE(e.size() == d.size());
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    CHECK(d[i].label == e[i].label);
+    CHECK(d[i].score == e[i].score);
+    for (int j = 0; j < 4; ++j) CHECK(d[i].box[j] == e[i].box[j]);
+    CHECK(d[i].box[2] <= 120.0f);  // clipped to the image width
+  }
+}
