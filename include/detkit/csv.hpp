@@ -826,11 +826,12 @@ void scan_chunk(const csv_file& file, const csv_layout& layout, const csv_option
   const bool release = opt.pages == page_release::release && file.is_mapped();
   const std::uintptr_t page = 4096;
   std::uintptr_t released = (reinterpret_cast<std::uintptr_t>(b) + page - 1) & ~(page - 1);
-  auto release_to = [&](const char* upto) {
-    // Keep one page of slack behind the cursor: the current record may start there.
+  // Drops whole pages in [released, upto - slack); a dropped page that is read again (a record
+  // of the next chunk on a shared page) is simply faulted in again from the file.
+  auto release_to = [&](const char* upto, std::uintptr_t slack, std::uintptr_t min_bytes) {
     const std::uintptr_t to = (reinterpret_cast<std::uintptr_t>(upto) & ~(page - 1));
-    if (to < released + page + (std::uintptr_t{16} << 20)) return;
-    const std::uintptr_t end_at = to - page;
+    if (to < released + slack + min_bytes) return;
+    const std::uintptr_t end_at = to - slack;
     ::madvise(reinterpret_cast<void*>(released), end_at - released, MADV_DONTNEED);
     released = end_at;
   };
@@ -847,7 +848,8 @@ void scan_chunk(const csv_file& file, const csv_layout& layout, const csv_option
         reported = cur.position();
         reported_rows = out.report.rows_seen;
       }
-      if (release) release_to(cur.position());
+      // One page of slack behind the cursor (the current record may start there); every 4 MiB.
+      if (release) release_to(cur.position(), page, std::uintptr_t{4} << 20);
     }
     if (st == csv_cursor::step::filtered) {
       ++out.report.rows_filtered;
@@ -889,6 +891,7 @@ void scan_chunk(const csv_file& file, const csv_layout& layout, const csv_option
   }
   out.lines = cur.line();
   out.report.blank_lines = cur.blank_lines();
+  if (release) release_to(e, 0, 0);  // the chunk is done: drop its tail too
   if (opt.progress && cur.position() > reported) {
     opt.progress(static_cast<std::uint64_t>(cur.position() - reported),
                  out.report.rows_seen - reported_rows);
