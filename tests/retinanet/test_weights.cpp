@@ -248,3 +248,27 @@ TEST_CASE("detect: backend top-k path equals postprocess_detections_cpu", "[mode
     CHECK(d[i].box[2] <= 120.0f);  // clipped to the image width
   }
 }
+
+TEST_CASE("loss: an image without boxes is all background, as torchvision", "[model]") {
+  dc::retinanet m = tiny_model(5);
+  m.init_parameters(9);
+  std::vector<float> images(3 * 128 * 128, 0.1f);
+  std::vector<dc::image_targets> none(1);
+  m.forward(images.data());
+  const auto matched = m.match(none);
+  for (int v : matched[0]) REQUIRE(v == -1);
+  const dc::loss_values l = m.loss_and_backward(none, matched);
+  CHECK(l.box_regression == 0.0f);
+  // Every anchor is a negative, normalised by max(1, 0) = 1: the sum of the focal terms.
+  const std::vector<float> logits = m.get_activation("head_outputs.cls_logits");
+  double expect = 0.0;
+  for (float x : logits)
+    expect += static_cast<double>(dc::sigmoid_focal_term(x, 0.0f, dc::focal_options{}).loss);
+  CHECK(l.classification == Approx(expect).epsilon(1e-5));
+  for (float g : m.get_activation_grad("head_outputs.bbox_regression")) REQUIRE(g == 0.0f);
+  // Labels outside [0, num_classes) are refused, not written out of bounds.
+  std::vector<dc::image_targets> bad(1);
+  bad[0].boxes = {0, 0, 50, 50};
+  bad[0].labels = {5};
+  CHECK_THROWS_AS(m.loss_and_backward(bad, m.match(bad)), std::invalid_argument);
+}
