@@ -27,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "detkit/detail/format_hex.hpp"
 #include "detkit/error.hpp"
 #include "detkit/label_record.hpp"
 #include "detkit/open_images_boxes.hpp"
@@ -303,7 +304,6 @@ inline std::size_t add_verified_negatives(label_set& labels, const class_selecti
   for (const auto& img : labels.images) have.push_back(img.image_id_u64);
   uniq(have);
   std::size_t added = 0;
-  static const char hex[] = "0123456789abcdef";
   for (std::uint64_t id : neg) {
     if (std::binary_search(pos.begin(), pos.end(), id) ||
         std::binary_search(have.begin(), have.end(), id)) {
@@ -311,9 +311,7 @@ inline std::size_t add_verified_negatives(label_set& labels, const class_selecti
     }
     image_record rec;
     rec.image_id_u64 = id;
-    rec.image_id.resize(16);
-    for (int i = 0; i < 16; ++i)
-      rec.image_id[static_cast<std::size_t>(i)] = hex[(id >> (60 - 4 * i)) & 15];
+    rec.image_id = detail::format_hex16(id);
     rec.file_name = rec.image_id + ".jpg";
     labels.images.push_back(std::move(rec));
     ++added;

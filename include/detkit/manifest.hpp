@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "detkit/atomic_file.hpp"
+#include "detkit/detail/format_hex.hpp"
 #include "detkit/detail/mmap.hpp"
 #include "detkit/detail/parse_number.hpp"
 #include "detkit/error.hpp"
@@ -73,13 +74,6 @@ inline bool manifest_field_ok(std::string_view s) {
   return s.find_first_of("\t\r\n") == std::string_view::npos;
 }
 
-inline std::string hex64(std::uint64_t v) {
-  static const char hex[] = "0123456789abcdef";
-  std::string s(16, '0');
-  for (int i = 0; i < 16; ++i) s[static_cast<std::size_t>(i)] = hex[(v >> (60 - 4 * i)) & 15];
-  return s;
-}
-
 inline std::vector<std::string_view> split_tabs(std::string_view line) {
   std::vector<std::string_view> out;
   std::size_t start = 0;
@@ -114,8 +108,8 @@ inline std::vector<std::string_view> split_tabs(std::string_view line) {
   }
   std::string out = "detkit-manifest\t1\ntool\t" + m.tool + "\t" + m.tool_version + "\n";
   for (const auto& i : m.inputs) {
-    out += "input\t" + i.role + "\t" + std::to_string(i.bytes) + "\t" + detail::hex64(i.hash) +
-           "\t" + i.path + "\n";
+    out += "input\t" + i.role + "\t" + std::to_string(i.bytes) + "\t" +
+           detail::format_hex16(i.hash) + "\t" + i.path + "\n";
   }
   for (const auto& kv : m.options) out += "option\t" + kv.first + "\t" + kv.second + "\n";
   std::vector<std::string> ids = m.image_ids;
@@ -228,8 +222,9 @@ inline std::vector<std::string_view> split_tabs(std::string_view line) {
       error e = make_error(
           errc::oi_manifest_stale,
           in.role + " input changed since the manifest was written: " + std::to_string(in.bytes) +
-              " bytes, hash " + detail::hex64(in.hash) + " then; " + std::to_string(now->bytes) +
-              " bytes, hash " + detail::hex64(now->hash) + " now");
+              " bytes, hash " + detail::format_hex16(in.hash) + " then; " +
+              std::to_string(now->bytes) + " bytes, hash " + detail::format_hex16(now->hash) +
+              " now");
       e.file = in.path;
       return e;
     }
