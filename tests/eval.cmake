@@ -49,3 +49,10 @@ if(TARGET detkit-eval AND DETKIT_PYTHON3)
             $<TARGET_FILE:detkit-eval> ${DETKIT_TEST_WORK_DIR} --cases 300
     LABELS eval TIMEOUT 300)
 endif()
+
+# Issue 7: shard-and-merge, the fixed mode, match log and reports (coco_eval_state.hpp,
+# coco_eval_reports.hpp).
+if(TARGET simdjson::simdjson)
+  detkit_add_test(test_coco_eval_reports SOURCES test_coco_eval_reports.cpp
+                  LIBS simdjson::simdjson LABELS eval)
+endif()

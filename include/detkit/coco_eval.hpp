@@ -18,6 +18,16 @@
 //   * a GT with annotation id 0 never counts as matched (pycocotools stores matches as ids and 0
 //     means "unmatched"): reproduced by default, gt_id_zero_policy::fix matches it normally.
 //
+// Two modes (coco_eval_params::mode). eval_mode::pycocotools (default) is everything above.
+// eval_mode::fixed differs in exactly these lines (tests/test_coco_eval_reports.cpp shows both
+// modes' numbers for each):
+//   F1 stats[0] (AP) uses max_dets.back() instead of a hard-coded 100: with maxDets {1,10,1000}
+//      pycocotools prints AP = -1 (100 is not in the list), fixed gives AP@1000;
+//   F2 the summary's all/small/medium/large rows are area_ranges[0..3] by position, labelled with
+//      the ranges' own labels (pycocotools looks up the four default labels: custom ranges read -1);
+//   F3 a GT with annotation id 0 is matched like any other (as gt_id_zero_policy::fix);
+//   (empty results score 0 where GT exists in both modes; unknown images are an error in both.)
+//
 // Score cutoffs: keeping `score >= c` keeps a prefix of every image's score-sorted detections, and
 // pycocotools' greedy matching decides each detection from the ones before it only, so the matching
 // of the filtered set is the prefix of the full matching. Matching therefore runs once
@@ -230,6 +240,9 @@ enum class category_mode : std::uint8_t { per_category, class_agnostic };
 enum class gt_id_zero_policy : std::uint8_t { reproduce_pycocotools, fix };
 /// What to do with a detection whose image_id is not a GT image (pycocotools asserts).
 enum class unknown_image_policy : std::uint8_t { error, drop };
+/// pycocotools: every quirk reproduced (the default). fixed: the defects users keep patching are
+/// corrected; each difference is listed at the top of this file and pinned by a test.
+enum class eval_mode : std::uint8_t { pycocotools, fixed };
 
 /// Evaluation parameters: a plain aggregate whose defaults are pycocotools' Params(iouType='bbox').
 struct coco_eval_params {
@@ -241,6 +254,7 @@ struct coco_eval_params {
                                               {"medium", 1024.0, 9216.0},
                                               {"large", 9216.0, 1e10}};  // areaRng, areaRngLbl
   category_mode categories = category_mode::per_category;                // useCats
+  eval_mode mode = eval_mode::pycocotools;
   gt_id_zero_policy gt_id_zero = gt_id_zero_policy::reproduce_pycocotools;
   unknown_image_policy unknown_images = unknown_image_policy::error;
   double score_cutoff =
@@ -265,6 +279,9 @@ struct coco_tp_event {
   std::uint32_t position = 0;
 };
 
+/// coco_category_matches::gt_index of a detection that matched nothing (never a valid index).
+inline constexpr std::uint32_t no_match = 0xffffffffu;
+
 /// The matching of one category (pycocotools' evalImgs for this category, already merged in
 /// accumulate's order: score descending, then image, then rank inside the image).
 struct coco_category_matches {
@@ -276,8 +293,10 @@ struct coco_category_matches {
   std::vector<std::uint32_t>
       tp_mask;  // [i * A + a]: bit t set = true positive at iou_thresholds[t]
   std::vector<std::uint32_t> ignore_mask;  // [i * A + a]: bit t set = ignored
-  std::vector<std::uint32_t> num_gt;       // [a]: non-ignored GT (pycocotools' npig)
-  std::vector<std::size_t> event_begin;    // [(a * M + m) * T + t] .. +1 into events
+  std::vector<std::uint32_t>
+      gt_index;  // [i]: input annotation matched at area 0 / iou_thresholds[0], or no_match
+  std::vector<std::uint32_t> num_gt;     // [a]: non-ignored GT (pycocotools' npig)
+  std::vector<std::size_t> event_begin;  // [(a * M + m) * T + t] .. +1 into events
   std::vector<coco_tp_event> events;
 };
 
@@ -345,6 +364,19 @@ struct coco_image_scratch {
   std::vector<std::uint8_t> gt_ignore, matched;
 };
 
+/// C bbIou for one pair: doubles, crowd IoU over the detection area `da` (= w*h), 0 when the boxes
+/// do not overlap.
+inline double coco_iou(const coco_bbox& db, double da, const coco_bbox& gb, bool crowd) {
+  const double w = std::fmin(db.w + db.x, gb.w + gb.x) - std::fmax(db.x, gb.x);
+  if (w <= 0) return 0;
+  const double h = std::fmin(db.h + db.y, gb.h + gb.y) - std::fmax(db.y, gb.y);
+  if (h <= 0) return 0;
+  const double i = w * h;
+  const double ga = gb.w * gb.h;
+  const double u = crowd ? da : da + ga - i;
+  return i / u;
+}
+
 /// pycocotools evaluateImg for one image and category, all area ranges and IoU thresholds at once.
 /// `dts` must already be in score order (stable) and cut to max_dets.back(). Writes, per detection
 /// d and area range a, tp_mask[d*A+a] / ignore_mask[d*A+a] (bit t per IoU threshold), adds the
@@ -368,17 +400,8 @@ inline void evaluate_image(const coco_annotation* const* gts, std::size_t G,
     s.det_area[d] = da;
     double row_max = 0;
     for (std::size_t g = 0; g < G; ++g) {
-      const coco_bbox& gb = gts[g]->bbox;
-      double& o = s.iou[d * G + g];
-      o = 0;
-      const double w = std::fmin(db.w + db.x, gb.w + gb.x) - std::fmax(db.x, gb.x);
-      if (w <= 0) continue;
-      const double h = std::fmin(db.h + db.y, gb.h + gb.y) - std::fmax(db.y, gb.y);
-      if (h <= 0) continue;
-      const double i = w * h;
-      const double ga = gb.w * gb.h;
-      const double u = gts[g]->iscrowd ? da : da + ga - i;
-      o = i / u;
+      const double o = coco_iou(db, da, gts[g]->bbox, gts[g]->iscrowd);
+      s.iou[d * G + g] = o;
       row_max = std::max(row_max, o);
     }
     s.row_max[d] = row_max;
@@ -432,7 +455,8 @@ inline void evaluate_image(const coco_annotation* const* gts, std::size_t G,
         s.matched[mj] = 1;
         if (a == 0 && t == 0) gt_match[g] = static_cast<std::int32_t>(d);
         const bool gt_ig = s.gt_ignore[mj] != 0;
-        if (gts[g]->id == 0 && p.gt_id_zero == gt_id_zero_policy::reproduce_pycocotools) {
+        if (gts[g]->id == 0 && p.gt_id_zero == gt_id_zero_policy::reproduce_pycocotools &&
+            p.mode == eval_mode::pycocotools) {
           // dtMatches holds the GT id, and 0 reads as "unmatched": an FP unless ignored.
           if (gt_ig || out_of_range) ignore_mask[d * A + a] |= bit;
         } else if (gt_ig) {
@@ -680,7 +704,7 @@ inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
     const std::size_t gend = gbegin[k + 1], dend = dbegin[k + 1];
     // Unranked storage in (image, rank) order.
     std::vector<double> score;
-    std::vector<std::uint32_t> image, det, rank, tpm, igm;
+    std::vector<std::uint32_t> image, det, rank, tpm, igm, gix;
     while (gi < gend || di < dend) {
       const std::uint32_t im = std::min(gi < gend ? gref[gi].image : 0xffffffffu,
                                         di < dend ? dref[di].image : 0xffffffffu);
@@ -705,7 +729,10 @@ inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
         image.push_back(im);
         det.push_back(dref[d0 + d].index);
         rank.push_back(static_cast<std::uint32_t>(d));
+        gix.push_back(no_match);
       }
+      for (std::size_t g = 0; g < G; ++g)
+        if (g_match[g] >= 0) gix[base + static_cast<std::size_t>(g_match[g])] = gref[g0 + g].index;
       const double lo = p.area_ranges[0].lo, hi = p.area_ranges[0].hi;
       for (std::size_t g = 0; g < G; ++g) {
         coco_gt_status& st = out.gt[gref[g0 + g].index];
@@ -728,8 +755,10 @@ inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
     c.rank.resize(n);
     c.tp_mask.resize(n * A);
     c.ignore_mask.resize(n * A);
+    c.gt_index.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
       const std::uint32_t s = perm[i];
+      c.gt_index[i] = gix[s];
       c.score[i] = score[s];
       c.image_index[i] = image[s];
       c.detection_index[i] = det[s];
@@ -743,6 +772,12 @@ inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
   });
   for (std::size_t v : over_max) out.report.detections_over_max_dets += v;
   return out;
+}
+
+inline coco_matches evaluate_images(const coco_ground_truth& gt,
+                                    const std::vector<coco_detection>& dts,
+                                    const coco_eval_params& params = {}) {
+  return try_evaluate_images(gt, dts, params).value();
 }
 
 namespace detail {
@@ -829,6 +864,15 @@ inline coco_accumulation accumulate(
 }
 
 namespace detail {
+// fixed mode: the summary's "all/small/medium/large" are area_ranges[0..3] by position, whatever
+// their labels (pycocotools looks the labels up and prints -1 for custom ones).
+inline std::ptrdiff_t fixed_area_slot(const coco_eval_params& p, const char* label) {
+  static const char* const slots[] = {"all", "small", "medium", "large"};
+  for (std::size_t i = 0; i < 4; ++i)
+    if (std::string(label) == slots[i])
+      return i < p.area_ranges.size() ? static_cast<std::ptrdiff_t>(i) : -1;
+  return -1;
+}
 inline double mean_over_valid(std::vector<double>& buf) {
   std::size_t n = 0;
   for (double v : buf)
@@ -864,10 +908,13 @@ inline coco_summary summarize(const coco_accumulation& acc, const coco_eval_para
   auto nth_maxdet = [&](std::size_t i) -> std::uint32_t {
     return p.max_dets[std::min(i, p.max_dets.size() - 1)];
   };
+  const bool fixed = p.mode == eval_mode::fixed;
   std::vector<double> buf;
   // One _summarize call: iou_thr < 0 means all thresholds.
   auto stat = [&](bool ap, double iou_thr, const char* area, std::uint32_t max_dets) -> double {
-    const std::ptrdiff_t ai = area_index(area), mi = maxdet_index(max_dets);
+    std::ptrdiff_t ai = area_index(area);
+    const std::ptrdiff_t mi = maxdet_index(max_dets);
+    if (fixed) ai = detail::fixed_area_slot(p, area);
     if (ai < 0 || mi < 0) return -1.0;
     const std::size_t a = static_cast<std::size_t>(ai), m = static_cast<std::size_t>(mi);
     buf.clear();
@@ -884,7 +931,8 @@ inline coco_summary summarize(const coco_accumulation& acc, const coco_eval_para
     }
     return detail::mean_over_valid(buf);
   };
-  out.stats[0] = stat(true, -1, "all", 100);
+  // pycocotools hard-codes maxDets=100 for AP (so -1 when 100 is not in maxDets); fixed: the last.
+  out.stats[0] = stat(true, -1, "all", fixed ? p.max_dets.back() : 100u);
   out.stats[1] = stat(true, .5, "all", nth_maxdet(2));
   out.stats[2] = stat(true, .75, "all", nth_maxdet(2));
   out.stats[3] = stat(true, -1, "small", nth_maxdet(2));
@@ -996,18 +1044,23 @@ inline std::string format_summary(const coco_summary& s, const coco_eval_params&
     const char* area;
     unsigned max_dets;
   };
-  const line lines[12] = {{true, all_iou, "all", 100},
-                          {true, "0.50", "all", nth_maxdet(2)},
-                          {true, "0.75", "all", nth_maxdet(2)},
-                          {true, all_iou, "small", nth_maxdet(2)},
-                          {true, all_iou, "medium", nth_maxdet(2)},
-                          {true, all_iou, "large", nth_maxdet(2)},
-                          {false, all_iou, "all", nth_maxdet(0)},
-                          {false, all_iou, "all", nth_maxdet(1)},
-                          {false, all_iou, "all", nth_maxdet(2)},
-                          {false, all_iou, "small", nth_maxdet(2)},
-                          {false, all_iou, "medium", nth_maxdet(2)},
-                          {false, all_iou, "large", nth_maxdet(2)}};
+  const bool fixed = p.mode == eval_mode::fixed;
+  // fixed: the AP line names the maxDets it used and the area lines the ranges' own labels.
+  auto area_label = [&](std::size_t slot, const char* def) -> const char* {
+    return fixed && slot < p.area_ranges.size() ? p.area_ranges[slot].label.c_str() : def;
+  };
+  const line lines[12] = {{true, all_iou, area_label(0, "all"), fixed ? nth_maxdet(99) : 100},
+                          {true, "0.50", area_label(0, "all"), nth_maxdet(2)},
+                          {true, "0.75", area_label(0, "all"), nth_maxdet(2)},
+                          {true, all_iou, area_label(1, "small"), nth_maxdet(2)},
+                          {true, all_iou, area_label(2, "medium"), nth_maxdet(2)},
+                          {true, all_iou, area_label(3, "large"), nth_maxdet(2)},
+                          {false, all_iou, area_label(0, "all"), nth_maxdet(0)},
+                          {false, all_iou, area_label(0, "all"), nth_maxdet(1)},
+                          {false, all_iou, area_label(0, "all"), nth_maxdet(2)},
+                          {false, all_iou, area_label(1, "small"), nth_maxdet(2)},
+                          {false, all_iou, area_label(2, "medium"), nth_maxdet(2)},
+                          {false, all_iou, area_label(3, "large"), nth_maxdet(2)}};
   std::string out;
   char buf[160];
   for (std::size_t i = 0; i < 12; ++i) {
