@@ -9,6 +9,7 @@ Prints `RESULT <phase> <mode> <images/s>` lines (modes: fp32, tf32, amp-bf16) fo
 to put side by side. Runs on the CPU for a smoke test: --device cpu --size 128 --batch 1.
 """
 import argparse
+import os
 import time
 
 import torch
@@ -97,6 +98,9 @@ def main():
     ap.add_argument("--modes", default="fp32,tf32,amp-bf16")
     args = ap.parse_args()
     device = torch.device(args.device)
+    if device.type == "cpu":
+        # Debian's torch starts with 1 thread on 2 cores; detkit's OpenBLAS uses every core.
+        torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(0)
     model = build(device)
     g = torch.Generator().manual_seed(1)
