@@ -5,5 +5,4 @@ find_package(Catch2 REQUIRED)  # imported targets are directory-scoped; cuda/ ne
 detkit_add_test(test_retinanet_gpu NO_CATCH
                 SOURCES ${PROJECT_SOURCE_DIR}/tests/cuda/test_ops_gpu.cpp
                 LIBS detkit_retinanet_cuda Catch2::Catch2 LABELS gpu TIMEOUT 300)
-target_compile_definitions(test_retinanet_gpu PRIVATE DETKIT_CUDA_SYNC_LAUNCHES=1)
 set_tests_properties(test_retinanet_gpu PROPERTIES SKIP_RETURN_CODE 77)
