@@ -5,27 +5,31 @@
 #include <cmath>
 #include <cstdio>
 
-#include "anchors.hpp"  // cuda/ops/anchors: the one place the RetinaNet anchor math lives
+#include "anchors.hpp"    // cuda/ops/anchors: the one place the RetinaNet anchor math lives
+#include "transform.hpp"  // cuda/model: torchvision's resize, likewise
 
 namespace detkit_subset {
 
 namespace cu = detkit::cuda;
 
 resized_image torchvision_resize(int width, int height, int min_size, int max_size) {
+  // The resize itself is cuda/model/transform's (torchvision 0.14.1's float32 scale, floor).
+  cu::transform_options o;
+  o.min_size = min_size;
+  o.max_size = max_size;
+  const cu::resized_size s = cu::transform_output_size(o, height, width);
   resized_image r;
-  // torchvision _resize_image_and_masks: scale = min(800 / min_side, 1333 / max_side) in float32;
-  // interpolate(recompute_scale_factor=True) gives floor(side * scale) with the scale as a double.
-  const float mn = static_cast<float>(std::min(width, height));
-  const float mx = static_cast<float>(std::max(width, height));
-  const float scale =
-      std::min(static_cast<float>(min_size) / mn, static_cast<float>(max_size) / mx);
-  r.w = static_cast<int>(std::floor(static_cast<double>(width) * static_cast<double>(scale)));
-  r.h = static_cast<int>(std::floor(static_cast<double>(height) * static_cast<double>(scale)));
-  r.ratio_w = static_cast<float>(r.w) / static_cast<float>(width);
-  r.ratio_h = static_cast<float>(r.h) / static_cast<float>(height);
-  r.padded_w = (r.w + 31) / 32 * 32;
-  r.padded_h = (r.h + 31) / 32 * 32;
+  r.w = s.w;
+  r.h = s.h;
+  r.padded_w = (r.w + o.size_divisible - 1) / o.size_divisible * o.size_divisible;
+  r.padded_h = (r.h + o.size_divisible - 1) / o.size_divisible * o.size_divisible;
   return r;
+}
+
+resized_box resize_box(const detkit::label_box& b, int width, int height, const resized_image& r) {
+  resized_box out{{b.abs.x1, b.abs.y1, b.abs.x2, b.abs.y2}};
+  cu::resize_boxes(out.xyxy, 1, height, width, r.h, r.w);
+  return out;
 }
 
 namespace {
@@ -101,8 +105,8 @@ coverage_report anchor_coverage(const detkit::label_set& labels) {
     }
     const resized_image rs = torchvision_resize(img.size.width, img.size.height);
     for (const auto& b : img.boxes) {
-      const float box[4] = {b.abs.x1 * rs.ratio_w, b.abs.y1 * rs.ratio_h, b.abs.x2 * rs.ratio_w,
-                            b.abs.y2 * rs.ratio_h};
+      const resized_box rb = resize_box(b, img.size.width, img.size.height, rs);
+      const float* box = rb.xyxy;
       const double best = best_anchor_iou(box, rs.padded_h, rs.padded_w);
       const double w = to_d(box[2]) - to_d(box[0]), h = to_d(box[3]) - to_d(box[1]);
       const double side = std::sqrt(std::max(0.0, w * h));

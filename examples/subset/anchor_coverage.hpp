@@ -3,8 +3,9 @@
 // GeneralizedRCNNTransform resize (min side 800, max side 1333, padded to a multiple of 32),
 // bucketed by box size and aspect ratio. A box whose best IoU is below 0.5 is only matched through
 // the matcher's low-quality rule (allow_low_quality_matches), i.e. it is hard to learn.
-// The anchors themselves come from cuda/ops/anchors (anchor_options::retinanet_default(),
-// cell_anchors_cpu, level_grid, shifted_anchor): this file holds no anchor math of its own.
+// The anchors come from cuda/ops/anchors (anchor_options::retinanet_default(), cell_anchors_cpu,
+// level_grid, shifted_anchor) and the resize from cuda/model/transform (transform_output_size,
+// resize_boxes): this file holds no anchor or resize math of its own.
 #pragma once
 
 #include <array>
@@ -40,9 +41,14 @@ struct coverage_report {
 /// torchvision's resize of an image of (w, h): new (w, h) and the padded size (multiple of 32).
 struct resized_image {
   int w = 0, h = 0, padded_w = 0, padded_h = 0;
-  float ratio_w = 0, ratio_h = 0;  // box scale factors, float32 as in resize_boxes
 };
 resized_image torchvision_resize(int width, int height, int min_size = 800, int max_size = 1333);
+
+/// A box (XYXY_ABS of an image of width x height) in resized pixels (torchvision resize_boxes).
+struct resized_box {
+  float xyxy[4];
+};
+resized_box resize_box(const detkit::label_box& b, int width, int height, const resized_image& r);
 
 /// Best IoU of `box` (XYXY in resized pixels) over all default RetinaNet anchors of an image of
 /// padded size (padded_h, padded_w).
