@@ -17,6 +17,8 @@
 
 #include "detkit/atomic_file.hpp"
 #include "detkit/coco_eval.hpp"
+#include "detkit/coco_eval_reports.hpp"
+#include "detkit/coco_eval_state.hpp"
 #include "detkit/coco_json.hpp"
 #include "detkit/detection_files.hpp"
 #include "detkit/open_images_boxes.hpp"
@@ -25,6 +27,8 @@
 #include "detkit/open_images_hierarchy.hpp"
 #include "detkit/open_images_labels.hpp"
 #include "eval/cache_ground_truth.hpp"
+#include "eval/coco_reports.hpp"
+#include "eval/text_output.hpp"
 
 #if DETKIT_EVAL_HAS_STB
 #include <stb_image.h>
@@ -33,10 +37,16 @@
 
 namespace {
 
+using detkit_eval::json_string;
+using detkit_eval::num;
+using detkit_eval::svg_escape;
+
 const char* const help_text =
     R"(detkit-eval: score a detector's output (COCO mAP exactly as pycocotools, or the Open Images metric)
 
 usage: detkit-eval --gt FILE --dt FILE|DIR [options]
+       detkit-eval --merge A.state B.state ... [options]   (shards written with --shard-state)
+       detkit-eval diff A.json B.json | diff --gt GT --dt A --dt B   (see detkit-eval diff --help)
 
 inputs (formats are detected from the content; --gt-format / --dt-format override):
   --gt FILE          ground truth, one of
@@ -86,6 +96,39 @@ metric and outputs:
   --drop-unknown-images   drop detections whose image is not in the GT (default: error, as
                           pycocotools asserts); the count is printed
   --fix-gt-id-zero   let a GT with annotation id 0 match (pycocotools never matches it)
+  --max-dets A,B,C   maxDets list (default 1,10,100)
+  --area-ranges L:LO:HI,...   area ranges in px^2 (default all:0:1e10,small:0:1024,
+                     medium:1024:9216,large:9216:1e10); the first is the reports' range
+  --mode pycocotools|fixed   pycocotools (default): every quirk reproduced. fixed differs in:
+                       F1 AP line uses the last maxDets, not a hard-coded 100
+                          (pycocotools: AP = -1 when 100 is not in --max-dets)
+                       F2 the summary's all/small/medium/large rows are the first four
+                          --area-ranges whatever their labels (pycocotools: -1 for custom labels)
+                       F3 a GT with annotation id 0 can be matched (as --fix-gt-id-zero)
+                     both modes: empty results score 0 (-1 without GT) instead of crashing
+
+match log, reports, shards (issue 7; IoU/maxDets of the log and reports: --report-iou,
+--report-max-dets; the area range is the first of --area-ranges):
+  --match-log OUT    every detection: tp (with its GT), fp with a reason (duplicate, low_iou,
+                     wrong_class, gt_id_zero), ignored (crowd, gt_outside_area, dt_outside_area),
+                     not_counted (beyond_max_dets, below_score_cutoff, unknown_category,
+                     unknown_image); every GT: matched (with its detection), missed or ignored.
+                     OUT.csv: columns record,index,id,image_id,category_id,score,rank,status,
+                     reason,match,match_index,match_id,match_category_id,iou ("match" is gt/dt or
+                     empty: an id is never 0-for-none); other names: JSON. dt id = index + 1 as in
+                     pycocotools' loadRes. Honours --score-thr.
+  --report-iou T     IoU threshold of the log and reports (one of the 10; default 0.5)
+  --report-max-dets N   maxDets of the log and reports (default: the last of --max-dets)
+  --reports          in --json ("reports") and printed: per-class table of all 12 stats, TP/FP/FN,
+                     precision, recall, F1 at --conf, the F1-optimal confidence per class and
+                     overall, F1-vs-confidence curves, PR curves with the score at each point,
+                     the confusion matrix (classes + background, COCO matching, at --conf)
+  --conf C           confidence for the counts and the confusion matrix (default 0.5)
+  --f1-curves OUT.svg     F1 against confidence per class and overall, best points marked
+  --confusion OUT.svg     confusion-matrix heat map (rows: GT class, columns: predicted)
+  --shard-state OUT.state   write this run's evaluation state (its images only) for --merge
+  --merge A.state ...       merge shard states (equal params, disjoint images) and report as
+                     one run over all images: bit-identical to it. --gt/--dt are not read.
   --threads N        worker threads (default: all cores)
   --help             this text
 
@@ -94,7 +137,14 @@ exit status: 0 success, 2 bad input or usage (the message, with file:line:column
 
 struct options {
   std::string gt, dt, gt_format, dt_format, classes, labels, hierarchy, metric, json, pr_curves,
-      images, worst_dir = "worst-images";
+      images, worst_dir = "worst-images", mode = "pycocotools", match_log, f1_curves, confusion,
+              shard_state;
+  std::vector<std::string> merge;
+  std::vector<std::uint32_t> max_dets;
+  std::vector<detkit::coco_area_range> area_ranges;
+  double report_iou = 0.5, conf = 0.5;
+  std::uint32_t report_max_dets = 0;  // 0 = the last maxDets
+  bool reports = false;
   double score_thr = -std::numeric_limits<double>::infinity();
   bool has_score_thr = false, sweep = false, per_class = false, drop_unknown = false,
        fix_id_zero = false;
@@ -171,6 +221,56 @@ options parse_args(int argc, char** argv) {
       o.drop_unknown = true;
     } else if (a == "--fix-gt-id-zero") {
       o.fix_id_zero = true;
+    } else if (a == "--mode") {
+      o.mode = value(i);
+      if (o.mode != "pycocotools" && o.mode != "fixed")
+        fail("option --mode: expected pycocotools or fixed, got '" + o.mode + "'");
+    } else if (a == "--max-dets") {
+      o.max_dets.clear();
+      const std::string v = value(i);
+      for (std::size_t b = 0; b <= v.size();) {
+        const std::size_t e = std::min(v.find(',', b), v.size());
+        const double n = parse_number_arg(a, v.substr(b, e - b));
+        if (n < 1 || n > 1e9 || n != std::floor(n)) fail("option --max-dets: expected counts");
+        o.max_dets.push_back(static_cast<std::uint32_t>(n));
+        b = e + 1;
+      }
+    } else if (a == "--area-ranges") {
+      o.area_ranges.clear();
+      const std::string v = value(i);
+      for (std::size_t b = 0; b <= v.size();) {
+        const std::size_t e = std::min(v.find(',', b), v.size());
+        const std::string item = v.substr(b, e - b);
+        const std::size_t c1 = item.find(':'), c2 = item.find(':', c1 + 1);
+        if (c1 == std::string::npos || c2 == std::string::npos)
+          fail("option --area-ranges: expected LABEL:LO:HI, got '" + item + "'");
+        o.area_ranges.push_back({item.substr(0, c1),
+                                 parse_number_arg(a, item.substr(c1 + 1, c2 - c1 - 1)),
+                                 parse_number_arg(a, item.substr(c2 + 1))});
+        b = e + 1;
+      }
+    } else if (a == "--match-log") {
+      o.match_log = value(i);
+    } else if (a == "--report-iou") {
+      o.report_iou = parse_number_arg(a, value(i));
+    } else if (a == "--report-max-dets") {
+      const double n = parse_number_arg(a, value(i));
+      if (n < 1 || n > 1e9 || n != std::floor(n))
+        fail("option --report-max-dets: expected a count");
+      o.report_max_dets = static_cast<std::uint32_t>(n);
+    } else if (a == "--reports") {
+      o.reports = true;
+    } else if (a == "--conf") {
+      o.conf = parse_number_arg(a, value(i));
+    } else if (a == "--f1-curves") {
+      o.f1_curves = value(i);
+    } else if (a == "--confusion") {
+      o.confusion = value(i);
+    } else if (a == "--shard-state") {
+      o.shard_state = value(i);
+    } else if (a == "--merge") {
+      while (i + 1 < argc && argv[i + 1][0] != '-') o.merge.push_back(argv[++i]);
+      if (o.merge.empty()) fail("option --merge needs state files");
     } else if (a == "--threads") {
       const double n = parse_number_arg(a, value(i));
       if (n < 0 || n > 1024 || n != std::floor(n)) fail("option --threads: expected 0..1024");
@@ -178,6 +278,12 @@ options parse_args(int argc, char** argv) {
     } else {
       fail("unknown option '" + a + "' (see --help)");
     }
+  }
+  if (!o.merge.empty()) {
+    if (!o.gt.empty() || !o.dt.empty()) fail("--merge reads state files only: drop --gt/--dt");
+    if (!o.match_log.empty() || !o.confusion.empty() || o.worst)
+      fail("--match-log, --confusion and --worst need the inputs: not available with --merge");
+    return o;
   }
   if (o.gt.empty() || o.dt.empty()) fail("--gt FILE and --dt FILE are required (see --help)");
   return o;
@@ -231,37 +337,6 @@ std::string detect_dt_format(const options& o) {
        "predictions CSV, not a .txt file or folder); give --dt-format");
 }
 
-// Shortest decimal text that reads back as the same double (Python repr).
-std::string num(double v) {
-  if (std::isnan(v)) return "null";
-  if (std::isinf(v)) return v > 0 ? "1e999" : "-1e999";
-  char buf[40];
-  for (int prec = 15; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  std::string s = buf;
-  if (s.find_first_of(".en") == std::string::npos) s += ".0";
-  return s;
-}
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char ch : s) {
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += static_cast<char>(ch);
-    } else if (ch < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", ch);
-      out += buf;
-    } else {
-      out += static_cast<char>(ch);
-    }
-  }
-  return out + "\"";
-}
-
 void write_output(const std::string& path, const std::string& text) {
   if (auto r = detkit::try_write_file_atomically(path, text); !r) fail(r.error());
 }
@@ -280,21 +355,6 @@ struct curve {
   const char* color;
   double width;
 };
-
-std::string svg_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '<')
-      o += "&lt;";
-    else if (c == '>')
-      o += "&gt;";
-    else if (c == '&')
-      o += "&amp;";
-    else
-      o += c;
-  }
-  return o;
-}
 
 std::string pr_svg(const std::string& title, const std::vector<curve>& curves) {
   const double W = 760, H = 520, L = 70, R = 230, T = 40, B = 60;
@@ -469,9 +529,12 @@ std::vector<detkit::coco_detection> text_to_coco(const std::vector<detkit::text_
 }
 
 int run_coco(const options& o, const std::string& dt_format) {
-  const detkit::coco_ground_truth gt = take(detkit::try_read_coco_ground_truth(o.gt));
+  const bool merging = !o.merge.empty();
+  const detkit::coco_ground_truth gt =
+      merging ? detkit::coco_ground_truth{} : take(detkit::try_read_coco_ground_truth(o.gt));
   std::vector<detkit::coco_detection> dt;
-  if (dt_format == "coco") {
+  if (merging) {
+  } else if (dt_format == "coco") {
     dt = take(detkit::try_read_coco_results(o.dt));
   } else if (dt_format == "text") {
     dt = text_to_coco(take(detkit::try_read_text_detections(o.dt)), gt);
@@ -482,7 +545,19 @@ int run_coco(const options& o, const std::string& dt_format) {
   p.threads = o.threads;
   if (o.drop_unknown) p.unknown_images = detkit::unknown_image_policy::drop;
   if (o.fix_id_zero) p.gt_id_zero = detkit::gt_id_zero_policy::fix;
-  auto mt_r = detkit::try_evaluate_images(gt, dt, p);
+  if (o.mode == "fixed") p.mode = detkit::eval_mode::fixed;
+  if (!o.max_dets.empty()) p.max_dets = o.max_dets;
+  if (!o.area_ranges.empty()) p.area_ranges = o.area_ranges;
+  detkit::result<detkit::coco_matches> mt_r = detkit::coco_matches{};
+  if (merging) {
+    std::vector<detkit::coco_matches> shards;
+    for (const auto& f : o.merge) shards.push_back(take(detkit::try_read_eval_state(f)));
+    mt_r = detkit::try_merge_eval_states(shards, o.merge);
+    if (!mt_r) fail(mt_r.error());
+    mt_r->params.threads = o.threads;
+  } else {
+    mt_r = detkit::try_evaluate_images(gt, dt, p);
+  }
   if (!mt_r) {
     detkit::error e = std::move(mt_r).error();
     if (e.file.empty()) e.file = e.code == detkit::errc::eval_unknown_image ? o.dt : o.gt;
@@ -495,10 +570,20 @@ int run_coco(const options& o, const std::string& dt_format) {
   const double cutoff = o.score_thr;
   const detkit::coco_accumulation acc = detkit::accumulate(mt, cutoff);
   const detkit::coco_summary sum = detkit::summarize(acc, mt);
+  if (!o.shard_state.empty()) {
+    if (auto w = detkit::try_write_eval_state(o.shard_state, mt); !w) fail(w.error());
+  }
 
   const auto& rep = mt.report;
-  std::printf("detkit-eval: %zu images, %zu categories, %zu GT boxes, %zu detections",
-              gt.images.size(), gt.categories.size(), gt.annotations.size(), rep.detections_read);
+  if (merging)
+    std::printf(
+        "detkit-eval: %zu shards merged, %zu images, %zu categories, %zu GT boxes, %zu "
+        "detections",
+        o.merge.size(), mt.image_ids.size(), mt.categories.size(), mt.gt.size(),
+        rep.detections_read);
+  else
+    std::printf("detkit-eval: %zu images, %zu categories, %zu GT boxes, %zu detections",
+                gt.images.size(), gt.categories.size(), gt.annotations.size(), rep.detections_read);
   if (o.has_score_thr) std::printf(", score >= %s", num(cutoff).c_str());
   std::printf("\n");
   if (rep.detections_unknown_category)
@@ -520,6 +605,65 @@ int run_coco(const options& o, const std::string& dt_format) {
     if (!a.iscrowd) ++num_gt[a.category_id];
   for (const auto& d : dt)
     if (d.score >= cutoff) ++num_dt[d.category_id];
+  if (merging) {
+    // No inputs: the state's own counts (non-ignored GT of the first area range; detections
+    // evaluated, i.e. within the last maxDets).
+    for (const auto& c : mt.categories) {
+      num_gt[c.category_id] = c.num_gt[0];
+      num_dt[c.category_id] = detkit::detail::prefix_at_cutoff(c.score, cutoff);
+    }
+  }
+
+  // Issue 7: match log and the one-pass reports.
+  detkit::coco_report_point point;
+  point.iou_threshold = o.report_iou;
+  point.max_dets = o.report_max_dets ? o.report_max_dets : mt.params.max_dets.back();
+  point.score_cutoff = cutoff;
+  const bool want_reports = o.reports || !o.f1_curves.empty() || !o.confusion.empty();
+  detkit_eval::coco_reports reports;
+  if (!o.match_log.empty() || want_reports) {
+    if (detkit::detail::find_index(mt.params.iou_thresholds, o.report_iou) < 0)
+      fail("--report-iou " + num(o.report_iou) + " is not one of the evaluated IoU thresholds");
+  }
+  if (want_reports) {
+    auto r = detkit_eval::try_compute_reports(mt, acc, point, o.conf);
+    if (!r) fail(r.error());
+    reports = std::move(*r);
+  }
+  if (!o.match_log.empty() || (want_reports && !merging)) {
+    const detkit::coco_match_log log = take(detkit::try_match_log(gt, dt, p, point));
+    if (!o.match_log.empty()) {
+      const bool csv =
+          o.match_log.size() >= 4 && o.match_log.compare(o.match_log.size() - 4, 4, ".csv") == 0;
+      write_output(o.match_log,
+                   csv ? detkit_eval::match_log_csv(log) : detkit_eval::match_log_json(log));
+      std::printf(
+          "match log (IoU %s, maxDets %u): %zu TP, %zu FP, %zu ignored, %zu not counted; "
+          "GT %zu matched, %zu missed, %zu ignored -> %s\n",
+          num(point.iou_threshold).c_str(), point.max_dets, log.true_positives, log.false_positives,
+          log.ignored, log.not_counted, log.gt_matched, log.gt_missed, log.gt_ignored,
+          o.match_log.c_str());
+    }
+    if (want_reports) {
+      // The confusion matrix at --conf: the same log with that cutoff.
+      detkit::coco_report_point at_conf = point;
+      at_conf.score_cutoff = std::max(cutoff, o.conf);
+      reports.confusion = detkit::confusion_matrix(
+          gt, dt,
+          at_conf.score_cutoff == cutoff ? log : take(detkit::try_match_log(gt, dt, p, at_conf)));
+      reports.has_confusion = true;
+    }
+  }
+  if (o.reports) detkit_eval::print_reports(reports, names);
+  if (!o.f1_curves.empty()) {
+    write_output(o.f1_curves, detkit_eval::f1_svg(reports, names));
+    std::printf("F1 curves written to %s\n", o.f1_curves.c_str());
+  }
+  if (!o.confusion.empty()) {
+    if (!reports.has_confusion) fail("--confusion needs the inputs (not available with --merge)");
+    write_output(o.confusion, detkit_eval::confusion_svg(reports, names));
+    std::printf("confusion matrix written to %s\n", o.confusion.c_str());
+  }
 
   std::vector<detkit::coco_summary> sweep;
   std::vector<double> cutoffs;
@@ -682,7 +826,9 @@ int run_coco(const options& o, const std::string& dt_format) {
          ", \"detections_unknown_category\": " + std::to_string(rep.detections_unknown_category) +
          ", \"detections_unknown_image\": " + std::to_string(rep.detections_unknown_image) +
          ", \"detections_over_max_dets\": " + std::to_string(rep.detections_over_max_dets) +
-         "}\n}\n";
+         "},\n\"mode\": \"" + o.mode + "\"";
+    if (want_reports) j += ",\n\"reports\": " + detkit_eval::reports_json(reports, names);
+    j += "\n}\n";
     write_output(o.json, j);
   }
   return 0;
@@ -864,7 +1010,9 @@ int run_open_images(const options& o, const std::string& gt_format, const std::s
 
 int main(int argc, char** argv) {
   try {
+    if (argc >= 2 && std::string(argv[1]) == "diff") return detkit_eval::run_diff(argc, argv);
     const options o = parse_args(argc, argv);
+    if (!o.merge.empty()) return run_coco(o, "coco");
     const std::string gt_format = detect_gt_format(o);
     const std::string dt_format = detect_dt_format(o);
     std::string metric = o.metric;

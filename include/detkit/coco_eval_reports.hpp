@@ -569,16 +569,40 @@ inline void counted_detections(const coco_matches& mt, const coco_category_match
   return out;
 }
 
-/// F1 (and P, R) against confidence for one category list: the curve behind f1_optimal, sampled at
-/// `confidences` (ascending or not).
+/// TP / FP / FN, P, R and F1 against confidence in one pass: [i][k] at confidences[i] (any
+/// order), k over the categories then one row for all of them (the curve behind f1_optimal).
 [[nodiscard]] inline result<std::vector<std::vector<coco_counts>>> try_f1_curves(
     const coco_matches& mt, const coco_report_point& pt, const std::vector<double>& confidences) {
-  std::vector<std::vector<coco_counts>> out;
-  for (double c : confidences) {
-    auto r = try_counts_at(mt, pt, c);
-    if (!r) return std::move(r).error();
-    out.push_back(std::move(*r));
+  auto sl = detail::report_slice(mt, pt);
+  if (!sl) return std::move(sl).error();
+  const std::size_t K = mt.categories.size(), n = confidences.size();
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return confidences[a] > confidences[b]; });
+  std::vector<std::vector<coco_counts>> out(n, std::vector<coco_counts>(K + 1));
+  std::vector<std::pair<double, std::uint8_t>> dets;
+  for (std::size_t k = 0; k < K; ++k) {
+    const coco_category_matches& c = mt.categories[k];
+    dets.clear();
+    detail::counted_detections(mt, c, sl->first, sl->second, pt.max_dets, dets);
+    std::size_t j = 0;
+    std::uint64_t tp = 0, fp = 0;
+    for (std::size_t i : order) {
+      for (; j < dets.size() && dets[j].first >= confidences[i]; ++j) (dets[j].second ? tp : fp)++;
+      coco_counts& x = out[i][k];
+      x.category_id = c.category_id;
+      x.confidence = confidences[i];
+      x.tp = tp;
+      x.fp = fp;
+      x.fn = c.num_gt[sl->second] - tp;
+      detail::finish_counts(x);
+      coco_counts& all = out[i][K];
+      all.confidence = confidences[i];
+      all.tp += x.tp, all.fp += x.fp, all.fn += x.fn;
+    }
   }
+  for (auto& row : out) detail::finish_counts(row[K]);
   return out;
 }
 
