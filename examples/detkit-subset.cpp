@@ -154,6 +154,9 @@ std::vector<std::pair<std::string, std::string>> recorded_options(const args& a)
     o.emplace_back("tolerance", buf);
   }
   o.emplace_back("seed", std::to_string(a.seed));
+  // The image folder is an option, not a checksummed input: its files are read for their sizes,
+  // and a missing or corrupt one changes the selected images, which the rebuild compares.
+  if (!a.images.empty()) o.emplace_back("images", a.images);
   return o;
 }
 
@@ -290,8 +293,6 @@ detkit::manifest apply_manifest(args& a) {
       a.hierarchy = in.path;
     } else if (in.role == "image-labels") {
       a.image_labels = in.path;
-    } else if (in.role == "images") {
-      a.images = in.path;  // a folder: recorded, not checksummed (see below)
     } else {
       die(2, a.from_manifest + ": error: unknown input role '" + in.role +
                  "' [detkit.oi.bad_manifest]");
@@ -324,6 +325,8 @@ detkit::manifest apply_manifest(args& a) {
       a.tolerance = parse_double(k, v);
     } else if (k == "seed") {
       a.seed = parse_u64(k, v);
+    } else if (k == "images") {
+      a.images = v;
     } else {
       die(2, a.from_manifest + ": error: unknown option '" + k + "' [detkit.oi.bad_manifest]");
     }
@@ -672,7 +675,6 @@ int main(int argc, char** argv) {
     if (!a.classes.empty()) add("classes", a.classes);
     if (!a.hierarchy.empty()) add("hierarchy", a.hierarchy);
     if (!a.image_labels.empty()) add("image-labels", a.image_labels);
-    if (have_images) m.inputs.push_back({"images", a.images, 0, 0});
     m.options = recorded_options(a);
     m.image_ids = ids;
     if (auto w = detkit::try_write_manifest(a.manifest_out, m); !w) die_error(w.error());
