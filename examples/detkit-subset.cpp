@@ -477,7 +477,7 @@ int main(int argc, char** argv) {
   req.targets = target_names(a.target);
   if (!a.exclude.empty()) req.excludes = split_list(a.exclude, ',');
   req.expansion =
-      a.descendants ? detkit::hierarchy_expansion::descendants : detkit::hierarchy_expansion::exact;
+      a.descendants ? detkit::selection_expansion::descendants : detkit::selection_expansion::exact;
   req.relabel = a.relabel_parent ? detkit::relabel_mode::to_parent : detkit::relabel_mode::keep;
   auto sel = detkit::try_select_classes(table, a.hierarchy.empty() ? nullptr : &hierarchy, req);
   if (!sel) die_error(sel.error());

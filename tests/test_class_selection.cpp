@@ -92,7 +92,7 @@ TEST_CASE("class_selection: exact names and MIDs, no hierarchy", "[subset]") {
   CHECK(sel->join_classes.size() == 2);
   // Descendants without the hierarchy is a usage error; an unknown name suggests.
   auto no_h = detkit::try_select_classes(
-      real().table, nullptr, {{"Bed"}, {}, detkit::hierarchy_expansion::descendants, {}});
+      real().table, nullptr, {{"Bed"}, {}, detkit::selection_expansion::descendants, {}});
   REQUIRE_FALSE(no_h);
   CHECK(no_h.error().code == detkit::errc::usage);
   auto bad = detkit::try_select_classes(real().table, nullptr, {{"Bedd"}, {}, {}, {}});
@@ -102,7 +102,7 @@ TEST_CASE("class_selection: exact names and MIDs, no hierarchy", "[subset]") {
 
 TEST_CASE("class_selection: a parent with several children (Home appliance)", "[subset]") {
   detkit::selection_request req{
-      {"Home appliance"}, {}, detkit::hierarchy_expansion::descendants, detkit::relabel_mode::keep};
+      {"Home appliance"}, {}, detkit::selection_expansion::descendants, detkit::relabel_mode::keep};
   auto sel = detkit::try_select_classes(real().table, &real().hierarchy, req);
   REQUIRE(sel);
   REQUIRE(sel->classes.size() == 20);
@@ -145,7 +145,7 @@ TEST_CASE("class_selection: a class with two parents (Oven)", "[subset]") {
                    : std::vector<std::string>{"Kitchen appliance", "Home appliance"};
     auto sel = detkit::try_select_classes(
         real().table, &real().hierarchy,
-        {targets, {}, detkit::hierarchy_expansion::descendants, detkit::relabel_mode::to_parent});
+        {targets, {}, detkit::selection_expansion::descendants, detkit::relabel_mode::to_parent});
     REQUIRE(sel);
     REQUIRE(sel->classes.size() == 2);
     const std::int32_t home = order == 0 ? 0 : 1, kitchen = 1 - home;
@@ -169,7 +169,7 @@ TEST_CASE("class_selection: a class with two parents (Oven)", "[subset]") {
   // Without relabelling, Oven is one output class, listed once.
   auto keep = detkit::try_select_classes(
       real().table, &real().hierarchy,
-      {{"Home appliance", "Kitchen appliance"}, {}, detkit::hierarchy_expansion::descendants, {}});
+      {{"Home appliance", "Kitchen appliance"}, {}, detkit::selection_expansion::descendants, {}});
   REQUIRE(keep);
   CHECK(keep->classes.size() == 2 + 19 + 11 - 7);
   CHECK(keep->shared.empty());
@@ -184,7 +184,7 @@ TEST_CASE("class_selection: relabel the real Bed rows to an ancestor, and exclud
   auto sel = detkit::try_select_classes(real().table, &real().hierarchy,
                                         {{parent_mid},
                                          {},
-                                         detkit::hierarchy_expansion::descendants,
+                                         detkit::selection_expansion::descendants,
                                          detkit::relabel_mode::to_parent});
   REQUIRE(sel);
   auto labels = join_bed_rows(*sel);
@@ -204,7 +204,7 @@ TEST_CASE("class_selection: relabel the real Bed rows to an ancestor, and exclud
   auto without = detkit::try_select_classes(real().table, &real().hierarchy,
                                             {{parent_mid},
                                              {"Bed"},
-                                             detkit::hierarchy_expansion::descendants,
+                                             detkit::selection_expansion::descendants,
                                              detkit::relabel_mode::to_parent});
   REQUIRE(without);
   CHECK(join_bed_rows(*without).images.empty());

@@ -11,7 +11,7 @@
 // join on (category id = index there); relabel() then maps those ids to the output classes.
 //
 //     auto sel = detkit::try_select_classes(table, &hierarchy,
-//                    {{"Home appliance"}, {"Oven"}, hierarchy_expansion::descendants,
+//                    {{"Home appliance"}, {"Oven"}, selection_expansion::descendants,
 //                     relabel_mode::to_parent});
 //     try_join_boxes_file(csv, sel->join_classes, jo, joined);
 //     detkit::relabel(sel.value(), joined);   // every box is now category 0 = Home appliance
@@ -38,7 +38,7 @@
 DETKIT_BEGIN_NAMESPACE
 
 /// Whether a target stands for itself only or for its whole Subcategory subtree.
-enum class hierarchy_expansion : std::uint8_t { exact, descendants };
+enum class selection_expansion : std::uint8_t { exact, descendants };
 
 /// What category a descendant's boxes get.
 enum class relabel_mode : std::uint8_t {
@@ -49,7 +49,7 @@ enum class relabel_mode : std::uint8_t {
 struct selection_request {
   std::vector<std::string> targets;   // display names or MIDs, in output order
   std::vector<std::string> excludes;  // display names or MIDs; removed with their descendants
-  hierarchy_expansion expansion = hierarchy_expansion::exact;
+  selection_expansion expansion = selection_expansion::exact;
   relabel_mode relabel = relabel_mode::keep;
 };
 
@@ -111,7 +111,7 @@ inline class_info class_of_mid(const class_table& table, const std::string& mid)
                                                                 const class_hierarchy* hierarchy,
                                                                 const selection_request& req) {
   if (req.targets.empty()) return make_error(errc::usage, "no target classes given");
-  if (req.expansion == hierarchy_expansion::descendants && hierarchy == nullptr) {
+  if (req.expansion == selection_expansion::descendants && hierarchy == nullptr) {
     return make_error(errc::usage, "selecting descendants needs the class hierarchy JSON");
   }
   auto targets = try_resolve_classes(table, req.targets);
@@ -154,7 +154,7 @@ inline class_info class_of_mid(const class_table& table, const std::string& mid)
     sel.classes.push_back(t);
     add_join(t, out);
   }
-  if (req.expansion == hierarchy_expansion::descendants) {
+  if (req.expansion == selection_expansion::descendants) {
     for (std::size_t ti = 0; ti < targets->size(); ++ti) {
       const class_info& t = (*targets)[ti];
       const auto root = hierarchy->find(t.mid);
