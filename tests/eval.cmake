@@ -56,3 +56,17 @@ if(TARGET simdjson::simdjson)
   detkit_add_test(test_coco_eval_reports SOURCES test_coco_eval_reports.cpp
                   LIBS simdjson::simdjson LABELS eval)
 endif()
+
+# Per-detection matches of --match-log against the real pycocotools' evalImgs on every fixture
+# case (exit 77 = skipped when pycocotools cannot be imported), and the issue-7 options end to end
+# (--shard-state/--merge bit-identical, --mode fixed, --reports, diff).
+if(TARGET detkit-eval AND DETKIT_PYTHON3)
+  detkit_add_script_test(coco_match_log_differential
+    COMMAND ${DETKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/coco_match_log_differential.py
+            $<TARGET_FILE:detkit-eval> ${DETKIT_FIXTURES_DIR} ${DETKIT_TEST_WORK_DIR}/match_log
+    LABELS eval TIMEOUT 120)
+  detkit_add_script_test(detkit_eval_reports_cli
+    COMMAND ${DETKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/detkit_eval_reports_cli.py
+            $<TARGET_FILE:detkit-eval> ${DETKIT_FIXTURES_DIR} ${DETKIT_TEST_WORK_DIR}/eval_reports
+    LABELS eval TIMEOUT 120)
+endif()

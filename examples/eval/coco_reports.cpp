@@ -265,7 +265,7 @@ void print_reports(const coco_reports& r, const category_names& names) {
 }
 
 std::string f1_svg(const coco_reports& r, const category_names& names) {
-  const double W = 760, H = 520, L = 70, R = 230, T = 40, B = 60;
+  const double W = 880, H = 520, L = 70, R = 350, T = 40, B = 60;
   const double pw = W - L - R, ph = H - T - B;
   std::string s = svg_head(W, H,
                            "F1 against confidence (IoU " + num(r.point.iou_threshold) +
@@ -617,7 +617,7 @@ int diff_results(const std::string& gt_path, const std::string& a, const std::st
     }
   std::printf(
       "\nper detection (same image, category and box): %zu only in A, %zu only in B, %zu change "
-      "status or reason, %zu change score only or too\n%s",
+      "status or reason, %zu change score\n%s",
       only_a, only_b, status_changed, score_changed, lines.c_str());
   return ev[0].summary.stats == ev[1].summary.stats && !only_a && !only_b && !status_changed ? 0
                                                                                              : 1;

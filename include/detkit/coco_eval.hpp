@@ -381,15 +381,18 @@ inline double coco_iou(const coco_bbox& db, double da, const coco_bbox& gb, bool
 /// `dts` must already be in score order (stable) and cut to max_dets.back(). Writes, per detection
 /// d and area range a, tp_mask[d*A+a] / ignore_mask[d*A+a] (bit t per IoU threshold), adds the
 /// non-ignored GT count per area range to num_gt[a], and for area 0 / threshold 0 stores in
-/// gt_match[g] the index of the detection matched to GT g (-1 none).
+/// gt_match[g] the index of the detection matched to GT g (-1 none; a crowd GT keeps the last)
+/// and, when dt_match is given, dt_match[d] the GT matched by detection d (-1 none).
 inline void evaluate_image(const coco_annotation* const* gts, std::size_t G,
                            const coco_detection* const* dts, std::size_t D,
                            const coco_eval_params& p, coco_image_scratch& s, std::uint32_t* tp_mask,
                            std::uint32_t* ignore_mask, std::uint32_t* num_gt,
-                           std::int32_t* gt_match) {
+                           std::int32_t* gt_match, std::int32_t* dt_match = nullptr) {
   const std::size_t A = p.area_ranges.size();
   const std::size_t T = p.iou_thresholds.size();
   for (std::size_t g = 0; g < G; ++g) gt_match[g] = -1;
+  if (dt_match)
+    for (std::size_t d = 0; d < D; ++d) dt_match[d] = -1;
   // C bbIou: doubles, crowd IoU over the detection area.
   s.iou.resize(D * G);
   s.row_max.resize(D);
@@ -453,7 +456,10 @@ inline void evaluate_image(const coco_annotation* const* gts, std::size_t G,
         const std::size_t mj = static_cast<std::size_t>(m);
         const std::uint32_t g = s.order[mj];
         s.matched[mj] = 1;
-        if (a == 0 && t == 0) gt_match[g] = static_cast<std::int32_t>(d);
+        if (a == 0 && t == 0) {
+          gt_match[g] = static_cast<std::int32_t>(d);
+          if (dt_match) dt_match[d] = static_cast<std::int32_t>(g);
+        }
         const bool gt_ig = s.gt_ignore[mj] != 0;
         if (gts[g]->id == 0 && p.gt_id_zero == gt_id_zero_policy::reproduce_pycocotools &&
             p.mode == eval_mode::pycocotools) {
@@ -699,7 +705,7 @@ inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
     coco_image_scratch scratch;
     std::vector<const coco_annotation*> g_ptr;
     std::vector<const coco_detection*> d_ptr;
-    std::vector<std::int32_t> g_match;
+    std::vector<std::int32_t> g_match, d_match;
     std::size_t gi = gbegin[k], di = dbegin[k];
     const std::size_t gend = gbegin[k + 1], dend = dbegin[k + 1];
     // Unranked storage in (image, rank) order.
@@ -722,17 +728,17 @@ inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
       tpm.resize((base + D) * A);
       igm.resize((base + D) * A);
       g_match.resize(G);
+      d_match.resize(D);
       evaluate_image(g_ptr.data(), G, d_ptr.data(), D, p, scratch, tpm.data() + base * A,
-                     igm.data() + base * A, c.num_gt.data(), g_match.data());
+                     igm.data() + base * A, c.num_gt.data(), g_match.data(), d_match.data());
       for (std::size_t d = 0; d < D; ++d) {
         score.push_back(d_ptr[d]->score);
         image.push_back(im);
         det.push_back(dref[d0 + d].index);
         rank.push_back(static_cast<std::uint32_t>(d));
-        gix.push_back(no_match);
+        gix.push_back(d_match[d] < 0 ? no_match
+                                     : gref[g0 + static_cast<std::size_t>(d_match[d])].index);
       }
-      for (std::size_t g = 0; g < G; ++g)
-        if (g_match[g] >= 0) gix[base + static_cast<std::size_t>(g_match[g])] = gref[g0 + g].index;
       const double lo = p.area_ranges[0].lo, hi = p.area_ranges[0].hi;
       for (std::size_t g = 0; g < G; ++g) {
         coco_gt_status& st = out.gt[gref[g0 + g].index];
