@@ -1,0 +1,25 @@
+# detkit-synth (synthetic scenes), detkit-train (RetinaNet training) and detkit-detect (inference)
+# need stb (libstb-dev) for JPEG decode/encode; train/detect also need the CPU twin (cuda/, CBLAS),
+# which cuda/ defines after this file is read (CMake allows link names before the target exists).
+if(NOT TARGET detkit::stb)
+  message(STATUS "detkit: stb missing, detkit-synth / detkit-train / detkit-detect skipped")
+  return()
+endif()
+detkit_add_example(detkit-synth SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/detkit-synth.cpp LIBS detkit::stb)
+include(${PROJECT_SOURCE_DIR}/cuda/cmake/find_cblas.cmake)
+if(NOT DETKIT_CBLAS_FOUND)
+  message(STATUS "detkit: no CBLAS, detkit-train / detkit-detect skipped")
+  return()
+endif()
+# The CUDA backend when it is built (same program, --device cuda), else the CPU twin.
+if(_detkit_want_cuda)
+  set(_detkit_train_model detkit_retinanet_cuda)
+else()
+  set(_detkit_train_model detkit_retinanet_cpu)
+endif()
+add_library(detkit_train_loader STATIC ${CMAKE_CURRENT_SOURCE_DIR}/train/data_loader.cpp)
+target_include_directories(detkit_train_loader PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(detkit_train_loader PUBLIC detkit::detkit detkit_retinanet_cpu detkit::stb
+                      Threads::Threads PRIVATE detkit_warnings)
+detkit_add_example(detkit-train SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/detkit-train.cpp
+                   LIBS detkit_train_loader ${_detkit_train_model})
