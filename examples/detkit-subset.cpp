@@ -21,7 +21,6 @@
 #include <thread>
 #include <vector>
 
-#include "detkit/amenity_classes.hpp"
 #include "detkit/class_selection.hpp"
 #include "detkit/detectron2_json.hpp"
 #include "detkit/export_coco.hpp"
@@ -102,21 +101,6 @@ struct args {
 [[noreturn]] void die_usage(const std::string& msg) { die(2, msg + " (see --help)"); }
 [[noreturn]] void die_error(const detkit::error& e) {
   die(e.code == detkit::errc::io_write ? 1 : 2, e.to_string());
-}
-
-std::vector<std::string> split_list(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == sep) {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
 }
 
 std::uint64_t parse_u64(const std::string& opt, const std::string& v) {
@@ -218,7 +202,7 @@ args parse_args(int argc, char** argv) {
     } else if (o == "--relabel-to-parent") {
       a.relabel_parent = true;
     } else if (o == "--drop") {
-      for (const auto& d : split_list(need(i), ',')) a.drop.push_back(d);
+      for (const auto& d : detkit::split_list(need(i))) a.drop.push_back(d);
     } else if (o == "--require") {
       a.require.push_back(need(i));
     } else if (o == "--image-labels") {
@@ -334,35 +318,6 @@ detkit::manifest apply_manifest(args& a) {
   return std::move(*m);
 }
 
-detkit::flag_rule* flag_slot(detkit::attribute_filter& f, const std::string& name) {
-  if (name == "occluded") return &f.occluded;
-  if (name == "truncated") return &f.truncated;
-  if (name == "group-of" || name == "group_of") return &f.group_of;
-  if (name == "depiction") return &f.depiction;
-  if (name == "inside") return &f.inside;
-  die_usage("unknown attribute '" + name + "' (occluded, truncated, group-of, depiction, inside)");
-}
-
-std::vector<std::string> read_target_file(const std::string& path) {
-  auto m = detkit::detail::mapped_file::try_open(path);
-  if (!m) die_error(m.error());
-  std::vector<std::string> names;
-  for (auto line : split_list(std::string(m->view()), '\n')) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) names.push_back(line);
-  }
-  return names;
-}
-
-std::vector<std::string> target_names(const std::string& target) {
-  if (target == "airbnb") {
-    std::vector<std::string> mids;
-    for (const auto& c : detkit::amenity_classes()) mids.push_back(c.mid);
-    return mids;
-  }
-  return target[0] == '@' ? read_target_file(target.substr(1)) : split_list(target, ',');
-}
-
 detkit::class_table table_of(const std::vector<detkit::class_info>& classes) {
   detkit::class_table t;
   t.classes = classes;
@@ -474,8 +429,10 @@ int main(int argc, char** argv) {
     hierarchy = std::move(*h);
   }
   detkit::selection_request req;
-  req.targets = target_names(a.target);
-  if (!a.exclude.empty()) req.excludes = split_list(a.exclude, ',');
+  auto targets = detkit::try_target_list(a.target);
+  if (!targets) die_error(targets.error());
+  req.targets = std::move(*targets);
+  if (!a.exclude.empty()) req.excludes = detkit::split_list(a.exclude);
   req.expansion =
       a.descendants ? detkit::selection_expansion::descendants : detkit::selection_expansion::exact;
   req.relabel = a.relabel_parent ? detkit::relabel_mode::to_parent : detkit::relabel_mode::keep;
@@ -530,14 +487,13 @@ int main(int argc, char** argv) {
 
   // 3. Attribute filters, counted per class and reason.
   detkit::attribute_filter attrs;
-  for (const auto& d : a.drop) *flag_slot(attrs, d) = detkit::flag_rule::exclude_yes;
-  for (const auto& r : a.require) {
-    const auto eq = r.find('=');
-    if (eq == std::string::npos || (r.substr(eq + 1) != "0" && r.substr(eq + 1) != "1")) {
-      die_usage("--require wants ATTR=0 or ATTR=1, got '" + r + "'");
+  for (const auto& d : a.drop) {
+    if (auto r = detkit::try_set_attribute_rule(attrs, d, detkit::flag_rule::exclude_yes); !r) {
+      die_usage(r.error().message);
     }
-    *flag_slot(attrs, r.substr(0, eq)) =
-        r.substr(eq + 1) == "1" ? detkit::flag_rule::require_yes : detkit::flag_rule::require_no;
+  }
+  for (const auto& r : a.require) {
+    if (auto e = detkit::try_set_attribute_requirement(attrs, r); !e) die_usage(e.error().message);
   }
   const detkit::filter_counts fc = detkit::filter_attributes(labels, attrs);
   for (std::size_t c = 0; c < rows.size(); ++c) rows[c].filtered = fc.boxes_by_reason[c];

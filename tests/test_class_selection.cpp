@@ -264,3 +264,27 @@ TEST_CASE("class_selection: verified negatives from image-level labels", "[subse
   CHECK(detkit::add_verified_negatives(ls2, *both, real().table, *il) == 0);
   CHECK(ls2.images.empty());
 }
+
+TEST_CASE("class_selection: target lists and attribute names as users write them", "[subset]") {
+  CHECK(detkit::split_list("a,,b") == std::vector<std::string>{"a", "", "b"});
+  auto airbnb = detkit::try_target_list("airbnb");
+  REQUIRE(airbnb);
+  REQUIRE(airbnb->size() == 30);
+  CHECK((*airbnb)[1] == "/m/03ssj5");  // Bed, category 1 in the recipe
+  CHECK(*detkit::try_target_list("Bed,Oven") == std::vector<std::string>{"Bed", "Oven"});
+  const std::string dir = detkit_test::work_dir("target_list");
+  detkit_test::write_text(dir + "/t.txt", "Home appliance\r\n\r\nOven\n");
+  CHECK(*detkit::try_target_list("@" + dir + "/t.txt") ==
+        std::vector<std::string>{"Home appliance", "Oven"});
+  CHECK(detkit::try_target_list("@" + dir + "/none.txt").error().code == detkit::errc::io_open);
+  CHECK(detkit::try_target_list("").error().code == detkit::errc::usage);
+  detkit::attribute_filter f;
+  REQUIRE(detkit::try_set_attribute_rule(f, "group_of", detkit::flag_rule::exclude_yes));
+  CHECK(f.group_of == detkit::flag_rule::exclude_yes);
+  REQUIRE(detkit::try_set_attribute_requirement(f, "depiction=0"));
+  CHECK(f.depiction == detkit::flag_rule::require_no);
+  CHECK(detkit::try_set_attribute_rule(f, "blurry", detkit::flag_rule::any).error().code ==
+        detkit::errc::usage);
+  CHECK_FALSE(detkit::try_set_attribute_requirement(f, "inside=2"));
+  CHECK_FALSE(detkit::try_set_attribute_requirement(f, "inside"));
+}

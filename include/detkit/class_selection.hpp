@@ -24,10 +24,13 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "detkit/amenity_classes.hpp"
 #include "detkit/detail/format_hex.hpp"
+#include "detkit/detail/mmap.hpp"
 #include "detkit/error.hpp"
 #include "detkit/label_record.hpp"
 #include "detkit/open_images_boxes.hpp"
@@ -189,6 +192,71 @@ inline class_info class_of_mid(const class_table& table, const std::string& mid)
   }
   sel.excluded = std::move(excluded);
   return sel;
+}
+
+/// Splits "a,b,c" at `sep`; empty fields are kept (so "a,,b" is an error later, not a silent skip).
+inline std::vector<std::string> split_list(std::string_view s, char sep = ',') {
+  std::vector<std::string> out(1);
+  for (char c : s) {
+    if (c == sep) {
+      out.emplace_back();
+    } else {
+      out.back() += c;
+    }
+  }
+  return out;
+}
+
+/// A target list as users write it: "airbnb" (the 30 amenity classes' MIDs, amenity_classes.hpp),
+/// "@FILE" (one name or MID per line, CR/LF and blank lines ignored) or "NAME,NAME,...".
+/// Errors: io_open (the @FILE), usage (an empty list).
+[[nodiscard]] inline result<std::vector<std::string>> try_target_list(const std::string& spec) {
+  std::vector<std::string> names;
+  if (spec == "airbnb") {
+    for (const auto& c : amenity_classes()) names.push_back(c.mid);
+  } else if (!spec.empty() && spec[0] == '@') {
+    auto m = detail::mapped_file::try_open(spec.substr(1));
+    if (!m) return std::move(m).error();
+    for (auto line : split_list(m->view(), '\n')) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty()) names.push_back(line);
+    }
+  } else if (!spec.empty()) {
+    names = split_list(spec, ',');
+  }
+  if (names.empty()) return make_error(errc::usage, "the target list '" + spec + "' is empty");
+  return names;
+}
+
+/// Sets the rule for the attribute called `name`: occluded, truncated, group-of (or group_of),
+/// depiction, inside. Errors: usage naming the allowed names.
+[[nodiscard]] inline result<void> try_set_attribute_rule(attribute_filter& f, std::string_view name,
+                                                         flag_rule rule) {
+  flag_rule* slot = name == "occluded"                           ? &f.occluded
+                    : name == "truncated"                        ? &f.truncated
+                    : (name == "group-of" || name == "group_of") ? &f.group_of
+                    : name == "depiction"                        ? &f.depiction
+                    : name == "inside"                           ? &f.inside
+                                                                 : nullptr;
+  if (slot == nullptr) {
+    return make_error(errc::usage, "unknown attribute '" + std::string(name) +
+                                       "' (occluded, truncated, group-of, depiction, inside)");
+  }
+  *slot = rule;
+  return {};
+}
+
+/// "ATTR=1" → require_yes, "ATTR=0" → require_no. Errors: usage.
+[[nodiscard]] inline result<void> try_set_attribute_requirement(attribute_filter& f,
+                                                                std::string_view spec) {
+  const auto eq = spec.find('=');
+  const std::string_view v =
+      eq == std::string_view::npos ? std::string_view() : spec.substr(eq + 1);
+  if (v != "0" && v != "1") {
+    return make_error(errc::usage, "expected ATTR=0 or ATTR=1, got '" + std::string(spec) + "'");
+  }
+  return try_set_attribute_rule(f, spec.substr(0, eq),
+                                v == "1" ? flag_rule::require_yes : flag_rule::require_no);
 }
 
 /// Maps join category ids (index into sel.join_classes) to output category ids and sets

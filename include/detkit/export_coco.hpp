@@ -20,6 +20,7 @@
 #include <string>
 
 #include "detkit/atomic_file.hpp"
+#include "detkit/detail/export_files.hpp"
 #include "detkit/detectron2_json.hpp"
 #include "detkit/error.hpp"
 #include "detkit/label_record.hpp"
@@ -32,13 +33,7 @@ DETKIT_BEGIN_NAMESPACE
 ///     if (auto r = detkit::try_write_coco_json("instances_train.json", labels); !r) ...
 [[nodiscard]] inline result<void> try_write_coco_json(const std::string& path,
                                                       const label_set& labels) {
-  for (const auto& img : labels.images) {
-    if (img.size.width <= 0 || img.size.height <= 0) {
-      return make_error(errc::usage, "image '" + img.image_id +
-                                         "' has no size: COCO JSON needs pixel boxes (read the "
-                                         "sizes from the image folder first)");
-    }
-  }
+  if (auto r = detail::try_require_sizes(labels, "COCO JSON"); !r) return r;
   atomic_file out;
   if (auto r = out.try_open(path); !r) return r;
   constexpr std::size_t flush_at = 1u << 20;

@@ -93,12 +93,8 @@ inline std::string to_voc_xml(const image_record& img, const std::vector<class_i
 /// a size, a category id outside the class list, two images with one stem), io_write.
 [[nodiscard]] inline result<void> try_write_voc_xml(const std::string& dir,
                                                     const label_set& labels) {
+  if (auto r = detail::try_require_sizes(labels, "VOC XML"); !r) return r;
   for (const auto& img : labels.images) {
-    if (img.size.width <= 0 || img.size.height <= 0) {
-      return make_error(errc::usage, "image '" + img.image_id +
-                                         "' has no size: VOC XML needs pixel boxes (read the "
-                                         "sizes from the image folder first)");
-    }
     for (const auto& b : img.boxes) {
       if (b.category_id < 0 || static_cast<std::size_t>(b.category_id) >= labels.classes.size()) {
         return make_error(errc::usage, "image '" + img.image_id + "': category_id " +
@@ -107,21 +103,9 @@ inline std::string to_voc_xml(const image_record& img, const std::vector<class_i
       }
     }
   }
-  if (auto r = detail::try_make_directories(dir); !r) return r;
-  std::string prev;
-  for (const auto& img : labels.images) {
-    const std::string stem = detail::label_file_stem(img);
-    if (stem == prev) {
-      return make_error(errc::usage, "two label files would be named '" + stem + ".xml'");
-    }
-    prev = stem;
-    if (auto r =
-            try_write_file_atomically(dir + "/" + stem + ".xml", to_voc_xml(img, labels.classes));
-        !r) {
-      return r;
-    }
-  }
-  return {};
+  return detail::try_write_per_image_files(dir, labels, ".xml", [&](const image_record& img) {
+    return to_voc_xml(img, labels.classes);
+  });
 }
 
 DETKIT_END_NAMESPACE

@@ -41,22 +41,10 @@ inline std::string to_yolo_text(const image_record& img) {
 [[nodiscard]] inline result<void> try_write_yolo_labels(
     const std::string& dir, const label_set& labels,
     const std::string& names_file = "classes.names") {
-  if (auto r = detail::try_make_directories(dir); !r) return r;
+  if (auto r = detail::try_write_per_image_files(dir, labels, ".txt", to_yolo_text); !r) return r;
   std::string names;
   for (const auto& c : labels.classes) names += c.name + "\n";
-  if (auto r = try_write_file_atomically(dir + "/" + names_file, names); !r) return r;
-  std::string prev;
-  for (const auto& img : labels.images) {
-    const std::string stem = detail::label_file_stem(img);
-    if (stem == prev) {
-      return make_error(errc::usage, "two label files would be named '" + stem + ".txt'");
-    }
-    prev = stem;
-    if (auto r = try_write_file_atomically(dir + "/" + stem + ".txt", to_yolo_text(img)); !r) {
-      return r;
-    }
-  }
-  return {};
+  return try_write_file_atomically(dir + "/" + names_file, names);
 }
 
 DETKIT_END_NAMESPACE

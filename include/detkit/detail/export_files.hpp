@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "detkit/atomic_file.hpp"
 #include "detkit/error.hpp"
 #include "detkit/label_record.hpp"
 
@@ -46,6 +47,37 @@ inline std::string label_file_stem(const image_record& img) {
   const auto dot = s.find_last_of('.');
   if (dot != std::string::npos && dot > 0) s.resize(dot);
   return s.empty() ? img.image_id : s;
+}
+
+/// Writes `<dir>/<stem><ext>` = render(image) for every image, each atomically, after creating
+/// `dir`. Errors: usage (two images with the same stem), io_write.
+template <class Render>
+[[nodiscard]] result<void> try_write_per_image_files(const std::string& dir,
+                                                     const label_set& labels, const char* ext,
+                                                     Render render) {
+  if (auto r = try_make_directories(dir); !r) return r;
+  std::string prev;
+  for (const auto& img : labels.images) {
+    const std::string stem = label_file_stem(img);
+    if (stem == prev) {
+      return make_error(errc::usage, "two label files would be named '" + stem + ext + "'");
+    }
+    prev = stem;
+    if (auto r = try_write_file_atomically(dir + "/" + stem + ext, render(img)); !r) return r;
+  }
+  return {};
+}
+
+/// Every image has a size (formats with pixel boxes need it). Errors: usage naming the image.
+[[nodiscard]] inline result<void> try_require_sizes(const label_set& labels, const char* format) {
+  for (const auto& img : labels.images) {
+    if (img.size.width <= 0 || img.size.height <= 0) {
+      return make_error(errc::usage, "image '" + img.image_id + "' has no size: " + format +
+                                         " needs pixel boxes (read the sizes from the image "
+                                         "folder first)");
+    }
+  }
+  return {};
 }
 
 }  // namespace detail
