@@ -289,8 +289,9 @@ int main(int argc, char** argv) try {
   {
     std::string names;
     for (const auto& c : train_cache->classes())
-      names += std::string(train_cache->class_name(c)) + "\n";
-    write_or_die(o.out + "/classes.txt", names);
+      names += std::string(train_cache->class_mid(c)) + "," +
+               std::string(train_cache->class_name(c)) + "\n";
+    write_or_die(o.out + "/classes.csv", names);  // detkit-detect --classes (and detkit-prepare)
   }
 
   detkit_train::training_log log(o.out);

@@ -23,3 +23,5 @@ target_link_libraries(detkit_train_loader PUBLIC detkit::detkit detkit_retinanet
                       Threads::Threads PRIVATE detkit_warnings)
 detkit_add_example(detkit-train SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/detkit-train.cpp
                    LIBS detkit_train_loader ${_detkit_train_model})
+detkit_add_example(detkit-detect SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/detkit-detect.cpp
+                   LIBS detkit_train_loader ${_detkit_train_model})

@@ -52,6 +52,57 @@ std::string image_path(const detkit::label_cache& cache, const std::string& dir,
   return dir.empty() ? name : dir + "/" + name;
 }
 
+// Decodes `path` into slot `slot` of `b` (normalised, resized, flipped per the batch's seeded
+// draw, zero-padded); records the resized and original sizes and the flip. Sizes in the cache
+// (expect_w/h, 0 = unknown) must match the decoded image.
+resized_size decode_into(const std::string& path, const std::string& where, const loader_options& o,
+                         loaded_batch& b, int slot, int expect_w, int expect_h, int& w, int& h) {
+  thread_local std::vector<float> chw, resized;
+  const std::size_t plane = static_cast<std::size_t>(b.h) * static_cast<std::size_t>(b.w);
+  const std::size_t si = static_cast<std::size_t>(slot);
+  const std::uint64_t batch_index = b.index;
+  int ch = 0;
+  unsigned char* px = stbi_load(path.c_str(), &w, &h, &ch, 3);
+  if (!px)
+    throw std::runtime_error(where + ": cannot decode " + path + " (" + stbi_failure_reason() +
+                             ")");
+  const std::size_t pixels = static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
+  chw.resize(3 * pixels);
+  for (std::size_t i = 0; i < pixels; ++i)
+    for (std::size_t c = 0; c < 3; ++c)
+      chw[c * pixels + i] = static_cast<float>(px[i * 3 + c]) / 255.0f;
+  stbi_image_free(px);
+  if ((expect_w != 0 && expect_w != w) || (expect_h != 0 && expect_h != h)) {
+    throw std::runtime_error(where + ": " + path + " is " + std::to_string(w) + "x" +
+                             std::to_string(h) + " but the cache says " + std::to_string(expect_w) +
+                             "x" + std::to_string(expect_h));
+  }
+  const resized_size rs = detkit::cuda::transform_output_size(o.transform, h, w);
+  if (rs.h > b.h || rs.w > b.w)
+    throw std::runtime_error(where + ": resized image exceeds the batch");
+  resized.resize(3 * static_cast<std::size_t>(rs.h) * static_cast<std::size_t>(rs.w));
+  detkit::cuda::normalize_and_resize(o.transform, chw.data(), h, w, rs, resized.data());
+
+  std::mt19937_64 rng(stream_seed(o.seed, batch_index, static_cast<std::uint64_t>(slot)));
+  const bool flip = o.flip == flip_mode::random_horizontal && (rng() >> 63) != 0;
+  b.flipped.push_back(flip ? 1 : 0);
+  float* dst = b.data.data() + si * 3 * plane;
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < rs.h; ++y)
+      for (int x = 0; x < rs.w; ++x) {
+        const int sx = flip ? rs.w - 1 - x : x;
+        dst[static_cast<std::size_t>(c) * plane + static_cast<std::size_t>(y * b.w + x)] =
+            resized[(static_cast<std::size_t>(c) * static_cast<std::size_t>(rs.h) +
+                     static_cast<std::size_t>(y)) *
+                        static_cast<std::size_t>(rs.w) +
+                    static_cast<std::size_t>(sx)];
+      }
+
+  b.resized.push_back(rs);
+  b.original.push_back({h, w});
+  return rs;
+}
+
 }  // namespace
 
 detkit::cuda::batch_shape padded_shape(const detkit::cuda::transform_options& t, int batch_size) {
@@ -98,49 +149,15 @@ loaded_batch build_batch(const detkit::label_cache& cache, const std::string& im
   const std::size_t plane = static_cast<std::size_t>(b.h) * static_cast<std::size_t>(b.w);
   b.data.assign(static_cast<std::size_t>(b.n) * 3 * plane, 0.0f);
   b.targets.resize(static_cast<std::size_t>(b.n));
-  std::vector<float> chw, resized;
   for (int slot = 0; slot < b.count; ++slot) {
     const std::size_t si = static_cast<std::size_t>(slot);
     const detkit::cached_image& img = cache.images()[b.image_index[si]];
     const std::string path = image_path(cache, image_dir, img);
     const std::string where = cache.path() + ": image " + std::string(cache.image_id(img));
     b.image_ids.emplace_back(cache.image_id(img));
-    int w = 0, h = 0, ch = 0;
-    unsigned char* px = stbi_load(path.c_str(), &w, &h, &ch, 3);
-    if (!px)
-      throw std::runtime_error(where + ": cannot decode " + path + " (" + stbi_failure_reason() +
-                               ")");
-    const std::size_t pixels = static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
-    chw.resize(3 * pixels);
-    for (std::size_t i = 0; i < pixels; ++i)
-      for (std::size_t c = 0; c < 3; ++c)
-        chw[c * pixels + i] = static_cast<float>(px[i * 3 + c]) / 255.0f;
-    stbi_image_free(px);
-    if ((img.width != 0 && img.width != w) || (img.height != 0 && img.height != h)) {
-      throw std::runtime_error(where + ": " + path + " is " + std::to_string(w) + "x" +
-                               std::to_string(h) + " but the cache says " +
-                               std::to_string(img.width) + "x" + std::to_string(img.height));
-    }
-    const resized_size rs = detkit::cuda::transform_output_size(o.transform, h, w);
-    if (rs.h > b.h || rs.w > b.w)
-      throw std::runtime_error(where + ": resized image exceeds the batch");
-    resized.resize(3 * static_cast<std::size_t>(rs.h) * static_cast<std::size_t>(rs.w));
-    detkit::cuda::normalize_and_resize(o.transform, chw.data(), h, w, rs, resized.data());
-
-    std::mt19937_64 rng(stream_seed(o.seed, batch_index, static_cast<std::uint64_t>(slot)));
-    const bool flip = o.flip == flip_mode::random_horizontal && (rng() >> 63) != 0;
-    b.flipped.push_back(flip ? 1 : 0);
-    float* dst = b.data.data() + si * 3 * plane;
-    for (int c = 0; c < 3; ++c)
-      for (int y = 0; y < rs.h; ++y)
-        for (int x = 0; x < rs.w; ++x) {
-          const int sx = flip ? rs.w - 1 - x : x;
-          dst[static_cast<std::size_t>(c) * plane + static_cast<std::size_t>(y * b.w + x)] =
-              resized[(static_cast<std::size_t>(c) * static_cast<std::size_t>(rs.h) +
-                       static_cast<std::size_t>(y)) *
-                          static_cast<std::size_t>(rs.w) +
-                      static_cast<std::size_t>(sx)];
-        }
+    int w = 0, h = 0;
+    const resized_size rs = decode_into(path, where, o, b, slot, img.width, img.height, w, h);
+    const bool flip = b.flipped.back() != 0;
 
     // Boxes: refuse what torchvision would assert on or silently train wrong.
     detkit::cuda::image_targets& t = b.targets[si];
@@ -168,8 +185,35 @@ loaded_batch build_batch(const detkit::label_cache& cache, const std::string& im
       t.boxes.insert(t.boxes.end(), bx, bx + 4);
       t.labels.push_back(cb.category_id);
     }
-    b.resized.push_back(rs);
-    b.original.push_back({h, w});
+  }
+  return b;
+}
+
+loaded_batch build_file_batch(const std::vector<std::string>& paths, const loader_options& o,
+                              std::uint64_t batch_index) {
+  loaded_batch b;
+  b.index = batch_index;
+  b.n = o.batch_size;
+  b.h = o.batch_h;
+  b.w = o.batch_w;
+  const std::uint64_t bs = static_cast<std::uint64_t>(std::max(1, o.batch_size));
+  for (std::uint64_t p = batch_index * bs; p < (batch_index + 1) * bs && p < paths.size(); ++p)
+    b.image_index.push_back(static_cast<std::uint32_t>(p));
+  b.count = static_cast<int>(b.image_index.size());
+  b.data.assign(static_cast<std::size_t>(b.n) * 3 * static_cast<std::size_t>(b.h) *
+                    static_cast<std::size_t>(b.w),
+                0.0f);
+  b.targets.resize(static_cast<std::size_t>(b.n));
+  loader_options plain = o;
+  plain.flip = flip_mode::none;
+  for (int slot = 0; slot < b.count; ++slot) {
+    const std::string& path = paths[b.image_index[static_cast<std::size_t>(slot)]];
+    const std::size_t slash = path.find_last_of('/');
+    std::string stem = path.substr(slash == std::string::npos ? 0 : slash + 1);
+    stem = stem.substr(0, stem.find_last_of('.'));
+    b.image_ids.push_back(stem);
+    int w = 0, h = 0;
+    (void)decode_into(path, path, plain, b, slot, 0, 0, w, h);
   }
   return b;
 }

@@ -84,4 +84,9 @@ class data_loader {
 loaded_batch build_batch(const detkit::label_cache& cache, const std::string& image_dir,
                          const loader_options& o, std::uint64_t batch_index);
 
+/// Batch b of a plain list of image files (detkit-detect): sequential, no flip, no targets;
+/// image_ids are the file names without directory and extension.
+loaded_batch build_file_batch(const std::vector<std::string>& paths, const loader_options& o,
+                              std::uint64_t batch_index);
+
 }  // namespace detkit_train

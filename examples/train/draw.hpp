@@ -1,0 +1,136 @@
+// examples/train/draw.hpp — boxes with labels drawn into an 8-bit RGB image (detkit-detect's
+// pictures): rectangle outlines, and text in a built-in 5x7 bitmap font (upper-case letters,
+// digits, ". : - _ %"; lower case is drawn upper case, other characters as blanks) on a filled
+// label bar, so class names and scores need no font library.
+#pragma once
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <string>
+
+namespace detkit_train {
+
+struct rgb {
+  unsigned char r, g, b;
+};
+
+/// Glyph rows (5 bits each, MSB = leftmost column) for ' '..'Z' (ASCII 32..90); 0 = blank.
+inline const std::uint8_t* glyph(char ch) {
+  static const std::uint8_t font[59][7] = {
+      {0, 0, 0, 0, 0, 0, 0},                       // ' '
+      {0x04, 0x04, 0x04, 0x04, 0x04, 0x00, 0x04},  // !
+      {0},
+      {0},
+      {0},                                         // " # $
+      {0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03},  // %
+      {0},
+      {0},
+      {0},
+      {0},
+      {0},
+      {0},                                         // & ' ( ) * +
+      {0x00, 0x00, 0x00, 0x00, 0x0c, 0x04, 0x08},  // ,
+      {0x00, 0x00, 0x00, 0x1f, 0x00, 0x00, 0x00},  // -
+      {0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x0c},  // .
+      {0x01, 0x02, 0x02, 0x04, 0x08, 0x08, 0x10},  // /
+      {0x0e, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0e},  // 0
+      {0x04, 0x0c, 0x04, 0x04, 0x04, 0x04, 0x0e},  // 1
+      {0x0e, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1f},  // 2
+      {0x1f, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0e},  // 3
+      {0x02, 0x06, 0x0a, 0x12, 0x1f, 0x02, 0x02},  // 4
+      {0x1f, 0x10, 0x1e, 0x01, 0x01, 0x11, 0x0e},  // 5
+      {0x06, 0x08, 0x10, 0x1e, 0x11, 0x11, 0x0e},  // 6
+      {0x1f, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08},  // 7
+      {0x0e, 0x11, 0x11, 0x0e, 0x11, 0x11, 0x0e},  // 8
+      {0x0e, 0x11, 0x11, 0x0f, 0x01, 0x02, 0x0c},  // 9
+      {0x00, 0x0c, 0x0c, 0x00, 0x0c, 0x0c, 0x00},  // :
+      {0},
+      {0},
+      {0},
+      {0},
+      {0},
+      {0},                                         // ; < = > ? @
+      {0x0e, 0x11, 0x11, 0x11, 0x1f, 0x11, 0x11},  // A
+      {0x1e, 0x11, 0x11, 0x1e, 0x11, 0x11, 0x1e},  // B
+      {0x0e, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0e},  // C
+      {0x1c, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1c},  // D
+      {0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x1f},  // E
+      {0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x10},  // F
+      {0x0e, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0f},  // G
+      {0x11, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11},  // H
+      {0x0e, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0e},  // I
+      {0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0c},  // J
+      {0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11},  // K
+      {0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1f},  // L
+      {0x11, 0x1b, 0x15, 0x15, 0x11, 0x11, 0x11},  // M
+      {0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11},  // N
+      {0x0e, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e},  // O
+      {0x1e, 0x11, 0x11, 0x1e, 0x10, 0x10, 0x10},  // P
+      {0x0e, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0d},  // Q
+      {0x1e, 0x11, 0x11, 0x1e, 0x14, 0x12, 0x11},  // R
+      {0x0f, 0x10, 0x10, 0x0e, 0x01, 0x01, 0x1e},  // S
+      {0x1f, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04},  // T
+      {0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e},  // U
+      {0x11, 0x11, 0x11, 0x11, 0x11, 0x0a, 0x04},  // V
+      {0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0a},  // W
+      {0x11, 0x11, 0x0a, 0x04, 0x0a, 0x11, 0x11},  // X
+      {0x11, 0x11, 0x11, 0x0a, 0x04, 0x04, 0x04},  // Y
+      {0x1f, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1f},  // Z
+  };
+  static const std::uint8_t underscore[7] = {0, 0, 0, 0, 0, 0, 0x1f};
+  if (ch == '_') return underscore;
+  const int c = std::toupper(static_cast<unsigned char>(ch));
+  return c >= 32 && c <= 90 ? font[c - 32] : font[0];
+}
+
+inline void put(unsigned char* px, int w, int h, int x, int y, rgb c) {
+  if (x < 0 || y < 0 || x >= w || y >= h) return;
+  unsigned char* p =
+      px +
+      (static_cast<std::size_t>(y) * static_cast<std::size_t>(w) + static_cast<std::size_t>(x)) * 3;
+  p[0] = c.r;
+  p[1] = c.g;
+  p[2] = c.b;
+}
+
+/// Rectangle outline `thick` pixels wide, inside (x1, y1)-(x2, y2), clipped to the image.
+inline void draw_box(unsigned char* px, int w, int h, double x1, double y1, double x2, double y2,
+                     rgb c, int thick) {
+  const int a = static_cast<int>(x1), b = static_cast<int>(y1);
+  const int e = static_cast<int>(x2), f = static_cast<int>(y2);
+  for (int t = 0; t < thick; ++t) {
+    for (int x = a; x <= e; ++x) put(px, w, h, x, b + t, c), put(px, w, h, x, f - t, c);
+    for (int y = b; y <= f; ++y) put(px, w, h, a + t, y, c), put(px, w, h, e - t, y, c);
+  }
+}
+
+/// Text at (x, y) (top left) with a filled background bar; `scale` pixels per font pixel.
+inline void draw_label(unsigned char* px, int w, int h, int x, int y, const std::string& text,
+                       rgb fg, rgb bg, int scale) {
+  const int cw = 6 * scale, ch = 9 * scale;
+  const int tw = static_cast<int>(text.size()) * cw + 2 * scale;
+  y = std::clamp(y, 0, std::max(0, h - ch));
+  for (int yy = y; yy < y + ch; ++yy)
+    for (int xx = x; xx < x + tw; ++xx) put(px, w, h, xx, yy, bg);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const std::uint8_t* g = glyph(text[i]);
+    const int gx = x + scale + static_cast<int>(i) * cw, gy = y + scale;
+    for (int r = 0; r < 7; ++r)
+      for (int col = 0; col < 5; ++col)
+        if (g[r] & (0x10 >> col))
+          for (int sy = 0; sy < scale; ++sy)
+            for (int sx = 0; sx < scale; ++sx)
+              put(px, w, h, gx + col * scale + sx, gy + r * scale + sy, fg);
+  }
+}
+
+/// A distinct colour per class index.
+inline rgb class_color(int k) {
+  static const rgb table[10] = {{230, 25, 75},   {60, 180, 75},  {0, 130, 200},  {245, 130, 48},
+                                {145, 30, 180},  {70, 240, 240}, {240, 50, 230}, {210, 245, 60},
+                                {250, 190, 212}, {0, 128, 128}};
+  return table[static_cast<unsigned>(k) % 10u];
+}
+
+}  // namespace detkit_train
