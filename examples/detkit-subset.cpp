@@ -468,6 +468,7 @@ int main(int argc, char** argv) {
     }
     labels.classes = sel->join_classes;
     for (auto& img : cached.images) {
+      const bool negative = img.boxes.empty();  // a verified negative stays one
       std::size_t w = 0;
       for (const auto& b : img.boxes) {
         const std::int32_t j = map[static_cast<std::size_t>(b.category_id)];
@@ -476,7 +477,7 @@ int main(int argc, char** argv) {
         img.boxes[w++].category_id = j;
       }
       img.boxes.resize(w);
-      if (w > 0) labels.images.push_back(std::move(img));
+      if (w > 0 || negative) labels.images.push_back(std::move(img));
     }
   }
   const double join_s = seconds_since(t_join);

@@ -224,6 +224,10 @@ TEST_CASE("class_selection: attribute filters counted per class and reason", "[s
   }
   REQUIRE(occluded > 0);
   auto labels = join_bed_rows(*sel);
+  detkit::image_record negative;  // a verified negative: no boxes, must survive the filter
+  negative.image_id = "0000000000000001";
+  negative.image_id_u64 = 1;
+  labels.images.insert(labels.images.begin(), negative);
   detkit::attribute_filter af;
   af.occluded = detkit::flag_rule::exclude_yes;
   af.group_of = detkit::flag_rule::exclude_yes;
@@ -232,10 +236,12 @@ TEST_CASE("class_selection: attribute filters counted per class and reason", "[s
   CHECK(fc.boxes_by_reason[0][0] == occluded);
   CHECK(fc.boxes_by_reason[0][2] == group_only);
   CHECK(fc.boxes_seen == fc.boxes_kept + fc.boxes_filtered());
+  REQUIRE_FALSE(labels.images.empty());
+  CHECK(labels.images[0].image_id == "0000000000000001");
   std::size_t left = 0;
-  for (const auto& img : labels.images) {
-    CHECK_FALSE(img.boxes.empty());
-    left += img.boxes.size();
+  for (std::size_t i = 1; i < labels.images.size(); ++i) {
+    CHECK_FALSE(labels.images[i].boxes.empty());  // emptied images are gone
+    left += labels.images[i].boxes.size();
   }
   CHECK(left == fc.boxes_kept);
 }

@@ -300,7 +300,8 @@ struct filter_counts {
 };
 
 /// Drops boxes that fail `filter` (same rules as join_options::attributes, but counted per class
-/// and reason); images left without boxes are removed. seen = kept + filtered always holds.
+/// and reason); images left without boxes are removed (images that had none, i.e. verified
+/// negatives, are kept). seen = kept + filtered always holds.
 inline filter_counts filter_attributes(label_set& labels, const attribute_filter& filter) {
   filter_counts fc;
   const std::size_t k = labels.classes.size();
@@ -314,6 +315,7 @@ inline filter_counts filter_attributes(label_set& labels, const attribute_filter
   for (auto& img : labels.images) {
     std::fill(had.begin(), had.end(), 0);
     std::fill(has.begin(), has.end(), 0);
+    const bool had_none = img.boxes.empty();
     std::size_t w = 0;
     for (std::size_t i = 0; i < img.boxes.size(); ++i) {
       const label_box& b = img.boxes[i];
@@ -338,7 +340,8 @@ inline filter_counts filter_attributes(label_set& labels, const attribute_filter
     for (std::size_t c = 0; c < k; ++c) {
       if (had[c] && !has[c]) ++fc.images_emptied[c];
     }
-    if (w > 0) kept.push_back(std::move(img));
+    // Images that had no boxes to begin with (verified negatives) stay; emptied ones go.
+    if (w > 0 || had_none) kept.push_back(std::move(img));
   }
   labels.images = std::move(kept);
   return fc;
