@@ -58,7 +58,9 @@ Selection:
   --image-labels FILE    image-level labels CSV; with --negatives N keep up to N images that
                          are verified (Confidence 0) NOT to contain a selected class, and contain
                          none of them, as true-negative images without boxes
-  --negatives N          see --image-labels (default 0)
+  --negatives N          see --image-labels (default 0). Negatives (these, or those already in
+                         a --cache) are kept by --max-per-class, split like any image by
+                         --fraction, and dropped by --balance
 Sampling (seeded; at most one of):
   --max-per-class N      about N images per class, rarest class first (an image counts once for
                          every class it contains; co-occurrence can push a class above N)
@@ -507,7 +509,18 @@ int main(int argc, char** argv) {
     auto il = detkit::try_read_image_labels(a.image_labels, table, co);
     if (!il) die_error(il.error());
     negatives_added = detkit::add_verified_negatives(labels, *sel, table, *il);
+    // Keep the first N negatives by ImageID (ImageIDs are hashes: an unbiased, stable choice).
+    std::vector<detkit::image_record> kept;
+    std::uint64_t neg = 0;
+    for (auto& img : labels.images) {
+      if (img.boxes.empty() && neg++ >= a.negatives) continue;
+      kept.push_back(std::move(img));
+    }
+    negatives_added = std::min<std::size_t>(negatives_added, a.negatives);
+    labels.images = std::move(kept);
   }
+  std::uint64_t negatives_present = 0;
+  for (const auto& img : labels.images) negatives_present += img.boxes.empty() ? 1 : 0;
 
   // 5. Sampling.
   const detkit::label_set before_sampling = labels;
@@ -516,9 +529,9 @@ int main(int argc, char** argv) {
   bool checked = false;
   if (a.max_per_class > 0 || a.balance) {
     detkit::cap_report cr;
-    auto s = a.balance
-                 ? detkit::try_balance_classes(labels, a.seed, 0, &cr)
-                 : detkit::try_cap_per_class(labels, a.max_per_class, a.seed, a.negatives, &cr);
+    auto s = a.balance ? detkit::try_balance_classes(labels, a.seed, 0, &cr)
+                       : detkit::try_cap_per_class(labels, a.max_per_class, a.seed,
+                                                   negatives_present, &cr);
     if (!s) die_error(s.error());
     std::uint64_t cap = a.max_per_class;
     if (a.balance) {
@@ -543,15 +556,6 @@ int main(int argc, char** argv) {
     labels = std::move(*s);
   } else {
     for (std::size_t c = 0; c < rows.size(); ++c) rows[c].requested = rows[c].found_images;
-    if (a.negatives > 0) {  // keep only the first N negatives (sorted by ImageID)
-      std::vector<detkit::image_record> kept;
-      std::uint64_t neg = 0;
-      for (auto& img : labels.images) {
-        if (img.boxes.empty() && neg++ >= a.negatives) continue;
-        kept.push_back(std::move(img));
-      }
-      labels.images = std::move(kept);
-    }
   }
   const double sample_s = seconds_since(t_sample);
   count_found(labels, rows, &class_row::sampled_images, nullptr);
