@@ -35,7 +35,7 @@ measure() {  # name, command...: REPS runs, prints the median wall and user+sys 
   for i in $(seq "$REPS"); do
     "$GNU_TIME" -f '%e %U %S' -o "$OUT/time" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
     read -r w u s <"$OUT/time"
-    walls+=("$w"); cpus+=("$(echo "$u + $s" | bc)")
+    walls+=("$w"); cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}')")
   done
   local mw mc
   mw=$(printf '%s\n' "${walls[@]}" | median); mc=$(printf '%s\n' "${cpus[@]}" | median)
