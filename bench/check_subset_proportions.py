@@ -31,16 +31,20 @@ def main(csv, manifest, tol):
     sub = dict(con.execute("SELECT LabelName, count(*) FROM boxes JOIN sub USING (ImageID) GROUP BY 1").fetchall())
     worst = 0.0
     worst_rel = 0.0
+    kept = []
     print(f"{'MID':<11} {'full':>7} {'subset':>7} {'share_full':>10} {'share_sub':>10} {'kept':>7}")
     for m in AMENITY_MIDS:
         f, s = full.get(m, 0), sub.get(m, 0)
         sf, ss = f / n_full, s / n_sub
         worst = max(worst, abs(ss - sf))
         worst_rel = max(worst_rel, abs(ss - sf) / sf if sf else 0.0)
+        if f:
+            kept.append(s / f)
         print(f"{m:<11} {f:>7} {s:>7} {sf:>10.5f} {ss:>10.5f} {s / f if f else 0:>7.4f}")
     print(f"images: full {n_full}, subset {n_sub} ({n_sub / n_full:.4f}); "
           f"max |share_sub - share_full| = {worst:.5f} (tolerance {tol}); "
-          f"max relative share difference = {worst_rel:.4f}")
+          f"max relative share difference = {worst_rel:.4f}; "
+          f"per-class kept fraction {min(kept):.4f}..{max(kept):.4f}")
     return 0 if worst <= tol else 1
 
 
