@@ -72,7 +72,8 @@ Sampling (seeded; at most one of):
 Outputs:
   --out CACHE            label cache of the subset
   --coco FILE            COCO instances JSON          --yolo DIR    YOLO txt + classes.names
-  --voc DIR              Pascal VOC XML per image     --detectron2 FILE  Detectron2-style JSON
+  --voc DIR              Pascal VOC XML per image
+  --detectron2 FILE      Detectron2 dataset dicts (bbox_mode 0 = BoxMode.XYXY_ABS, as an int)
   --images DIR           read sizes from DIR/<ImageID>.jpg; missing and corrupt images are
                          counted per class and left out (COCO/VOC/anchor report need sizes)
   --manifest FILE        the rebuild manifest (inputs' sizes + hashes, options, tool version,
@@ -620,7 +621,11 @@ int main(int argc, char** argv) {
     if (auto w = detkit::try_write_voc_xml(a.voc, labels); !w) die_error(w.error());
   }
   if (!a.detectron2.empty()) {
-    if (auto w = detkit::try_write_detectron2_json(a.detectron2, labels); !w) die_error(w.error());
+    if (auto w = detkit::try_write_detectron2_json(a.detectron2, labels,
+                                                   detkit::bbox_mode_text::integer);
+        !w) {
+      die_error(w.error());
+    }
   }
   if (!a.manifest_out.empty()) {
     detkit::manifest m;

@@ -5,6 +5,7 @@ and checks every file against expected.tsv: the same images, classes and boxes.
 
 Exactness: XYXY_ABS coordinates (COCO x/y, VOC, Detectron2) must read back as the same float32;
 COCO width/height and YOLO centre/size are derived values, checked to 1e-3 px / 1e-6."""
+import enum
 import json
 import os
 import struct
@@ -100,23 +101,53 @@ def check_voc(d, classes, images):
     return n
 
 
+class BoxMode(enum.IntEnum):
+    """detectron2/structures/boxes.py BoxMode (values as there)."""
+    XYXY_ABS = 0
+    XYWH_ABS = 1
+    XYXY_REL = 2
+    XYWH_REL = 3
+    XYWHA_ABS = 4
+
+
+def box_mode_convert(box, from_mode, to_mode):
+    """The dispatch of detectron2's BoxMode.convert, which DatasetMapper / annotations_to_instances
+    call as convert(obj["bbox"], obj["bbox_mode"], BoxMode.XYXY_ABS)."""
+    if from_mode == to_mode:
+        return box
+    assert to_mode not in [BoxMode.XYXY_REL, BoxMode.XYWH_REL] and from_mode not in [
+        BoxMode.XYXY_REL, BoxMode.XYWH_REL], "Relative mode not yet supported!"
+    if from_mode == BoxMode.XYWH_ABS and to_mode == BoxMode.XYXY_ABS:
+        return [box[0], box[1], box[0] + box[2], box[1] + box[3]]
+    raise NotImplementedError(f"Conversion from BoxMode {from_mode} to {to_mode} is not supported yet")
+
+
 def check_detectron2(d, classes, images):
-    # Detectron2's BoxMode as an IntEnum (detectron2/structures/boxes.py): the JSON's name must map
-    # back to XYXY_ABS = 0, and survive a second json dump/load.
-    box_mode = {"XYXY_ABS": 0, "XYWH_ABS": 1, "XYXY_REL": 2, "XYWH_REL": 3, "XYWHA_ABS": 4}
+    # bbox_mode_text::integer: after json.load (and a second dump/load) the 0 goes straight into
+    # BoxMode.convert, as Detectron2's DatasetMapper does, and the boxes come out unchanged.
     with open(f"{d}/detectron2.json", encoding="utf-8") as f:
-        recs = json.load(f)
-    recs = json.loads(json.dumps(recs))
-    assert len(recs) == len(images)
+        recs = json.loads(json.dumps(json.load(f)))
+    with open(f"{d}/detectron2_names.json", encoding="utf-8") as f:
+        named = json.load(f)
+    assert len(recs) == len(images) == len(named)
     n = 0
-    for r, exp in zip(recs, images):
+    for r, rn, exp in zip(recs, named, images):
         assert (r["image_id"], r["file_name"], r["width"], r["height"]) == (
             exp["id"], exp["file"], exp["w"], exp["h"])
-        assert len(r["annotations"]) == len(exp["boxes"])
-        for a, b in zip(r["annotations"], exp["boxes"]):
-            assert box_mode[a["bbox_mode"]] == 0
+        assert len(r["annotations"]) == len(exp["boxes"]) == len(rn["annotations"])
+        for a, an, b in zip(r["annotations"], rn["annotations"], exp["boxes"]):
+            assert type(a["bbox_mode"]) is int and a["bbox_mode"] == BoxMode.XYXY_ABS
+            box = box_mode_convert(a["bbox"], a["bbox_mode"], BoxMode.XYXY_ABS)
             assert a["category_id"] == b["cat"]
-            assert [f32(v) for v in a["bbox"]] == b["abs"]
+            assert [f32(v) for v in box] == b["abs"]
+            # The default (name) text needs the mapping step; raw, Detectron2 would refuse it.
+            assert an["bbox_mode"] == "XYXY_ABS" and an["bbox"] == a["bbox"]
+            try:
+                box_mode_convert(an["bbox"], an["bbox_mode"], BoxMode.XYXY_ABS)
+                raise AssertionError("a string bbox_mode should not pass BoxMode.convert")
+            except NotImplementedError:
+                pass
+            assert box_mode_convert(an["bbox"], BoxMode[an["bbox_mode"]], BoxMode.XYXY_ABS) == box
             n += 1
     return n
 

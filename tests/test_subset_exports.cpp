@@ -93,7 +93,9 @@ TEST_CASE("subset exports: COCO, YOLO, VOC and Detectron2 files for Python", "[s
   REQUIRE(detkit::try_write_yolo_labels(dir + "/yolo", ls));
   REQUIRE(detkit::try_write_voc_xml(dir + "/voc", ls));
   REQUIRE(detkit::try_write_coco_json(dir + "/coco.json", ls));
-  REQUIRE(detkit::try_write_detectron2_json(dir + "/detectron2.json", ls));
+  REQUIRE(detkit::try_write_detectron2_json(dir + "/detectron2.json", ls,
+                                            detkit::bbox_mode_text::integer));
+  REQUIRE(detkit::try_write_detectron2_json(dir + "/detectron2_names.json", ls));
   std::string exp;
   for (const auto& c : ls.classes) exp += "class\t" + c.mid + "\t" + c.name + "\n";
   for (const auto& img : ls.images) {

@@ -3,8 +3,8 @@
 // Mirrors what the recipe saved with json.dump (notebook 07, get_image_dicts):
 //   [{"file_name": ..., "image_id": "<Open Images ImageID>", "height": H, "width": W,
 //     "annotations": [{"bbox": [x1, y1, x2, y2], "bbox_mode": "XYXY_ABS", "category_id": k}]}]
-// bbox_mode is written as the name, not Detectron2's enum integer: the recipe's reload had to map
-// it back by hand; a loader can do BoxMode[d["bbox_mode"]]. Floats are printed with std::to_chars
+// bbox_mode is written as the name by default (a loader does BoxMode[d["bbox_mode"]]), or as
+// Detectron2's enum integer with bbox_mode_text::integer, which needs no mapping (see there). Floats are printed with std::to_chars
 // (shortest text that reads back to the same float32), so np.float32(json value) == the stored
 // box, bit for bit. The file is written through atomic_file: all or nothing.
 #pragma once
@@ -20,6 +20,13 @@
 #include "detkit/label_record.hpp"
 
 DETKIT_BEGIN_NAMESPACE
+
+/// How "bbox_mode" is written. name: "XYXY_ABS" (readable; a loader maps it with
+/// BoxMode[d["bbox_mode"]]). integer: 0, Detectron2's BoxMode.XYXY_ABS value — its dataset docs ask
+/// for "bbox_mode (int)", json.dump(BoxMode.XYXY_ABS) writes 0, and after json.load the 0 compares
+/// equal to the IntEnum in BoxMode.convert, so the file feeds DatasetMapper with no mapping step
+/// (a string there raises NotImplementedError).
+enum class bbox_mode_text : std::uint8_t { name, integer };
 
 namespace detail {
 
@@ -73,7 +80,8 @@ inline void json_append_int(std::string& out, std::int64_t v) {
   out.append(buf, static_cast<std::size_t>(r.ptr - buf));
 }
 
-inline void json_append_image(std::string& out, const image_record& img) {
+inline void json_append_image(std::string& out, const image_record& img,
+                              bbox_mode_text mode = bbox_mode_text::name) {
   out += "{\"file_name\": ";
   json_append_string(out, img.file_name);
   out += ", \"image_id\": ";
@@ -94,7 +102,8 @@ inline void json_append_image(std::string& out, const image_record& img) {
     json_append_float(out, box.abs.x2);
     out += ", ";
     json_append_float(out, box.abs.y2);
-    out += "], \"bbox_mode\": \"XYXY_ABS\", \"category_id\": ";
+    out += mode == bbox_mode_text::name ? "], \"bbox_mode\": \"XYXY_ABS\", \"category_id\": "
+                                        : "], \"bbox_mode\": 0, \"category_id\": ";
     json_append_int(out, box.category_id);
     out += '}';
   }
@@ -104,11 +113,12 @@ inline void json_append_image(std::string& out, const image_record& img) {
 }  // namespace detail
 
 /// The whole JSON document as a string (one image per line, for diffs and grep).
-inline std::string to_detectron2_json(const label_set& labels) {
+inline std::string to_detectron2_json(const label_set& labels,
+                                      bbox_mode_text mode = bbox_mode_text::name) {
   std::string out = "[";
   for (std::size_t i = 0; i < labels.images.size(); ++i) {
     out += i ? ",\n" : "\n";
-    detail::json_append_image(out, labels.images[i]);
+    detail::json_append_image(out, labels.images[i], mode);
   }
   out += labels.images.empty() ? "]\n" : "\n]\n";
   return out;
@@ -118,15 +128,15 @@ inline std::string to_detectron2_json(const label_set& labels) {
 /// 1.7M-image train split never exists as one string. Errors: io_write.
 ///
 ///     if (auto r = detkit::try_write_detectron2_json("train.json", labels); !r) ...
-[[nodiscard]] inline result<void> try_write_detectron2_json(const std::string& path,
-                                                            const label_set& labels) {
+[[nodiscard]] inline result<void> try_write_detectron2_json(
+    const std::string& path, const label_set& labels, bbox_mode_text mode = bbox_mode_text::name) {
   atomic_file out;
   if (auto r = out.try_open(path); !r) return r;
   std::string buf = "[";
   constexpr std::size_t flush_at = 1u << 20;
   for (std::size_t i = 0; i < labels.images.size(); ++i) {
     buf += i ? ",\n" : "\n";
-    detail::json_append_image(buf, labels.images[i]);
+    detail::json_append_image(buf, labels.images[i], mode);
     if (buf.size() >= flush_at) {
       out.write(buf);
       buf.clear();
@@ -138,8 +148,9 @@ inline std::string to_detectron2_json(const label_set& labels) {
 }
 
 /// Throwing spelling of try_write_detectron2_json.
-inline void write_detectron2_json(const std::string& path, const label_set& labels) {
-  try_write_detectron2_json(path, labels).value();
+inline void write_detectron2_json(const std::string& path, const label_set& labels,
+                                  bbox_mode_text mode = bbox_mode_text::name) {
+  try_write_detectron2_json(path, labels, mode).value();
 }
 
 DETKIT_END_NAMESPACE
