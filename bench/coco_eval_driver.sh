@@ -8,7 +8,9 @@
 #    against pycocotools' expected numbers (bit-exact count printed);
 # 3. end to end in fresh processes: `detkit-eval --threads 2` (what a user runs) and
 #    `bench_coco_eval --once` under /usr/bin/time (wall, peak RSS), 3 runs each, medians;
-# 4. pycocotools and faster-coco-eval (bench/tools/coco_peers.py), PEER_RUNS fresh processes each.
+# 4. issue 7: detkit-eval with --match-log and all reports vs plain (must stay within 2x);
+#    COCO_BENCH_PART=reports runs only this after generating/checking the input;
+# 5. pycocotools and faster-coco-eval (bench/tools/coco_peers.py), PEER_RUNS fresh processes each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -35,11 +37,45 @@ fi
 echo "== input: $(du -h "$gt" | cut -f1) GT, $(du -h "$dt" | cut -f1) results; SHA-256 match large_synthetic.expected.json"
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# Issue 7: the same evaluation with the per-detection match log and every report (per-class 12
+# stats, counts, F1 curves and optimum, PR points with scores, confusion matrix, SVGs), against
+# the plain evaluation, fresh processes, 3 runs each, alternating. Must stay within 2x.
+# COCO_BENCH_PART=reports runs only this part.
+reports_bench() {
+  local out=${TMPDIR:-/tmp}/detkit_coco_reports.$$
+  mkdir -p "$out"
+  local plain=() full=()
+  for i in 1 2 3; do
+    /usr/bin/time -f "%e" -o "$out/t" "$build/bin/detkit-eval" --gt "$gt" --dt "$dt" --threads 2 >/dev/null
+    plain+=("$(cat "$out/t")")
+    /usr/bin/time -f "%e" -o "$out/t" "$build/bin/detkit-eval" --gt "$gt" --dt "$dt" --threads 2 \
+      --match-log "$out/log.csv" --reports --per-class --json "$out/r.json" \
+      --pr-curves "$out/pr.svg" --f1-curves "$out/f1.svg" --confusion "$out/cm.svg" >/dev/null
+    full+=("$(cat "$out/t")")
+  done
+  local p f
+  p=$(printf '%s\n' "${plain[@]}" | median)
+  f=$(printf '%s\n' "${full[@]}" | median)
+  echo "detkit-eval plain: wall ${plain[*]} s (median $p s)"
+  echo "detkit-eval --match-log --reports --json + 3 SVGs: wall ${full[*]} s (median $f s)," \
+    "match log $(du -h "$out/log.csv" | cut -f1)"
+  local rc=0
+  awk -v p="$p" -v f="$f" 'BEGIN {r = f / p; printf "ratio %.2fx (limit 2x): %s\n", r, r <= 2 ? "ok" : "OVER"; exit r <= 2 ? 0 : 1}' || rc=1
+  rm -rf "$out"
+  return $rc
+}
+if [ "${COCO_BENCH_PART:-}" = reports ]; then
+  echo
+  echo "== detkit-eval with the match log and all reports vs plain (issue 7)"
+  reports_bench
+  exit $?
+fi
+
 echo
 echo "== detkit: bench_coco_eval (phases, threads, sweep)"
 "$build/bench/bench_coco_eval" "$gt" "$dt" "$exp" --repeat 3
-
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo
 echo "== detkit end to end, fresh processes (JSON in -> stats out), 3 runs each"
 for what in "detkit-eval" "bench_coco_eval --once"; do
@@ -61,6 +97,10 @@ for what in "detkit-eval" "bench_coco_eval --once"; do
   echo "$what --threads 2: wall ${walls[*]} s (median $w s), CPU (user+sys) median $c s, peak RSS median $((m / 1024)) MB"
   if [ "$what" = "detkit-eval" ]; then detkit_wall=$w; detkit_rss=$m; detkit_cpu=$c; fi
 done
+
+echo
+echo "== detkit-eval with the match log and all reports vs plain (issue 7)"
+reports_bench || true
 
 echo
 echo "== peers on the same files ($peer_runs fresh process(es) each)"

@@ -630,8 +630,9 @@ int run_coco(const options& o, const std::string& dt_format) {
     if (!r) fail(r.error());
     reports = std::move(*r);
   }
-  if (!o.match_log.empty() || (want_reports && !merging)) {
-    const detkit::coco_match_log log = take(detkit::try_match_log(gt, dt, p, point));
+  const bool want_confusion = (o.reports || !o.confusion.empty()) && !merging;
+  if (!o.match_log.empty() || want_confusion) {
+    const detkit::coco_match_log log = take(detkit::try_match_log(mt, gt, dt, point));
     if (!o.match_log.empty()) {
       const bool csv =
           o.match_log.size() >= 4 && o.match_log.compare(o.match_log.size() - 4, 4, ".csv") == 0;
@@ -644,13 +645,9 @@ int run_coco(const options& o, const std::string& dt_format) {
           log.ignored, log.not_counted, log.gt_matched, log.gt_missed, log.gt_ignored,
           o.match_log.c_str());
     }
-    if (want_reports) {
+    if (want_confusion) {
       // The confusion matrix at --conf: the same log with that cutoff.
-      detkit::coco_report_point at_conf = point;
-      at_conf.score_cutoff = std::max(cutoff, o.conf);
-      reports.confusion = detkit::confusion_matrix(
-          gt, dt,
-          at_conf.score_cutoff == cutoff ? log : take(detkit::try_match_log(gt, dt, p, at_conf)));
+      reports.confusion = detkit::confusion_matrix(gt, dt, log, o.conf);
       reports.has_confusion = true;
     }
   }

@@ -2,24 +2,35 @@
 // read back as the same double (Python repr), JSON strings, SVG text escaping.
 #pragma once
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 
 namespace detkit_eval {
 
 // Shortest decimal text that reads back as the same double (Python repr).
-inline std::string num(double v) {
-  if (std::isnan(v)) return "null";
-  if (std::isinf(v)) return v > 0 ? "1e999" : "-1e999";
-  char buf[40];
-  for (int prec = 15; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
-    if (std::strtod(buf, nullptr) == v) break;
+// std::to_chars gives the shortest round-trip digits (the match log writes millions of them).
+inline void append_num(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "null";
+    return;
   }
-  std::string s = buf;
-  if (s.find_first_of(".en") == std::string::npos) s += ".0";
+  if (std::isinf(v)) {
+    out += v > 0 ? "1e999" : "-1e999";
+    return;
+  }
+  char buf[40];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  const std::string_view s(buf, static_cast<std::size_t>(r.ptr - buf));
+  out += s;
+  if (s.find_first_of(".en") == std::string_view::npos) out += ".0";
+}
+inline std::string num(double v) {
+  std::string s;
+  append_num(s, v);
   return s;
 }
 

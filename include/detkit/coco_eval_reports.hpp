@@ -170,25 +170,30 @@ inline gt_by_image group_gt_by_image(const coco_matches& mt) {
 }
 }  // namespace detail
 
-/// The match log at one (IoU threshold, maxDets, area range, score cutoff). Runs the matching for
-/// that single threshold and range (the same evaluate_image as the metric, so it is the metric's
-/// matching), then explains every false positive from the IoUs with its image's GTs.
-[[nodiscard]] inline result<coco_match_log> try_match_log(const coco_ground_truth& gt,
-                                                          const std::vector<coco_detection>& dts,
-                                                          const coco_eval_params& params,
-                                                          const coco_report_point& point) {
-  if (point.area_range >= params.area_ranges.size())
-    return make_error(errc::eval_bad_params, "match log: area range index out of range");
-  if (point.max_dets == 0) return make_error(errc::eval_bad_params, "match log: maxDets is 0");
-  coco_eval_params p = params;
-  p.iou_thresholds = {point.iou_threshold};
-  p.area_ranges = {params.area_ranges[point.area_range]};
-  // Greedy matching decides each detection from the higher-ranked ones only, so cutting at the
-  // log's maxDets gives the same matches as pycocotools' cut at maxDets[-1] for ranks below it.
-  p.max_dets = {point.max_dets};
-  auto mt_r = try_evaluate_images(gt, dts, p);
-  if (!mt_r) return std::move(mt_r).error();
-  const coco_matches& mt = *mt_r;
+namespace detail {
+inline void count_log(coco_match_log& log) {
+  log.true_positives = log.false_positives = log.ignored = log.not_counted = 0;
+  log.gt_matched = log.gt_missed = log.gt_ignored = 0;
+  for (const auto& m : log.detections) {
+    log.true_positives += m.status == match_status::true_positive;
+    log.false_positives += m.status == match_status::false_positive;
+    log.ignored += m.status == match_status::ignored;
+    log.not_counted += m.status == match_status::not_counted;
+  }
+  for (const auto& g : log.gt) {
+    log.gt_matched += g.status == gt_status::matched;
+    log.gt_missed += g.status == gt_status::missed;
+    log.gt_ignored += g.status == gt_status::ignored;
+  }
+}
+
+// The log from a matching of (gt, dts) whose iou_thresholds[0] and area_ranges[0] are the point's
+// and whose maxDets cut (max_dets.back()) is at least the point's.
+inline coco_match_log match_log_from(const coco_matches& mt, const coco_ground_truth& gt,
+                                     const std::vector<coco_detection>& dts,
+                                     const coco_report_point& point) {
+  const coco_eval_params& p = mt.params;
+  const std::size_t A = p.area_ranges.size();
   const bool agnostic = p.categories == category_mode::class_agnostic;
   const bool id_zero_quirk =
       p.mode == eval_mode::pycocotools && p.gt_id_zero == gt_id_zero_policy::reproduce_pycocotools;
@@ -238,9 +243,13 @@ inline gt_by_image group_gt_by_image(const coco_matches& mt) {
     }
   }
   const detail::gt_by_image by_image = detail::group_gt_by_image(mt);
-  for (const coco_category_matches& c : mt.categories) {
+  // Categories in parallel: a detection and the GTs it can match belong to one category (one
+  // bucket when class-agnostic), so the writes never overlap.
+  detail::parallel_for(mt.categories.size(), p.threads, [&](std::size_t k) {
+    const coco_category_matches& c = mt.categories[k];
     for (std::size_t i = 0; i < c.score.size(); ++i) {
       coco_detection_match& m = log.detections[c.detection_index[i]];
+      if (c.rank[i] >= point.max_dets) continue;  // stays not_counted / beyond_max_dets
       const coco_detection& d = dts[m.detection_index];
       m.has_rank = true;
       m.rank = c.rank[i];
@@ -258,7 +267,7 @@ inline gt_by_image group_gt_by_image(const coco_matches& mt) {
         m.reason = match_reason::below_score_cutoff;
         continue;
       }
-      if (c.tp_mask[i] & 1u) {
+      if (c.tp_mask[i * A] & 1u) {
         m.status = match_status::true_positive;
         m.reason = match_reason::none;
         coco_gt_match& g = log.gt[gi];
@@ -269,7 +278,7 @@ inline gt_by_image group_gt_by_image(const coco_matches& mt) {
         g.score = d.score;
         continue;
       }
-      if (c.ignore_mask[i] & 1u) {
+      if (c.ignore_mask[i * A] & 1u) {
         m.status = match_status::ignored;
         m.reason = gi == no_match               ? match_reason::dt_outside_area
                    : gt.annotations[gi].iscrowd ? match_reason::crowd
@@ -327,20 +336,82 @@ inline gt_by_image group_gt_by_image(const coco_matches& mt) {
         m.iou = coco_iou(d.bbox, da, gt.annotations[g].bbox, false);
       }
     }
-  }
-  for (const auto& m : log.detections) {
-    log.true_positives += m.status == match_status::true_positive;
-    log.false_positives += m.status == match_status::false_positive;
-    log.ignored += m.status == match_status::ignored;
-    log.not_counted += m.status == match_status::not_counted;
-  }
-  for (const auto& g : log.gt) {
-    log.gt_matched += g.status == gt_status::matched;
-    log.gt_missed += g.status == gt_status::missed;
-    log.gt_ignored += g.status == gt_status::ignored;
-  }
+  });
+  count_log(log);
   return log;
 }
+}  // namespace detail
+
+/// The match log at one (IoU threshold, maxDets, area range, score cutoff) of `mt`, a matching
+/// of exactly (gt, dts). Reads it straight from `mt` when the point is its first IoU threshold and
+/// area range (the default 0.5 / all); else runs the matching for that single threshold and range
+/// (the same evaluate_image as the metric, so it is the metric's matching). Then explains every
+/// false positive from the IoUs with its image's GTs.
+[[nodiscard]] inline result<coco_match_log> try_match_log(const coco_matches& mt,
+                                                          const coco_ground_truth& gt,
+                                                          const std::vector<coco_detection>& dts,
+                                                          const coco_report_point& point) {
+  const coco_eval_params& params = mt.params;
+  if (point.area_range >= params.area_ranges.size())
+    return make_error(errc::eval_bad_params, "match log: area range index out of range");
+  if (point.max_dets == 0) return make_error(errc::eval_bad_params, "match log: maxDets is 0");
+  if (point.area_range == 0 && params.iou_thresholds[0] == point.iou_threshold &&
+      point.max_dets <= params.max_dets.back())
+    return detail::match_log_from(mt, gt, dts, point);
+  coco_eval_params p = params;
+  p.iou_thresholds = {point.iou_threshold};
+  p.area_ranges = {params.area_ranges[point.area_range]};
+  // Greedy matching decides each detection from the higher-ranked ones only, so cutting at the
+  // log's maxDets gives the same matches as pycocotools' cut at maxDets[-1] for ranks below it.
+  p.max_dets = {point.max_dets};
+  auto one = try_evaluate_images(gt, dts, p);
+  if (!one) return std::move(one).error();
+  return detail::match_log_from(*one, gt, dts, point);
+}
+
+/// The same from the inputs alone.
+[[nodiscard]] inline result<coco_match_log> try_match_log(const coco_ground_truth& gt,
+                                                          const std::vector<coco_detection>& dts,
+                                                          const coco_eval_params& params,
+                                                          const coco_report_point& point) {
+  coco_eval_params p = params;
+  if (point.area_range >= p.area_ranges.size())
+    return make_error(errc::eval_bad_params, "match log: area range index out of range");
+  p.iou_thresholds = {point.iou_threshold};
+  p.area_ranges = {params.area_ranges[point.area_range]};
+  p.max_dets = {std::max<std::uint32_t>(point.max_dets, 1)};
+  auto one = try_evaluate_images(gt, dts, p);
+  if (!one) return std::move(one).error();
+  coco_report_point pt = point;
+  pt.area_range = 0;
+  auto log = try_match_log(*one, gt, dts, pt);
+  if (log) log->point.area_range = point.area_range;
+  return log;
+}
+
+/// The log at a higher score cutoff, from one at a lower cutoff (matching is prefix-consistent in
+/// score order, so nothing else changes): detections below it become not counted, GTs matched
+/// only by them become missed.
+inline coco_match_log match_log_at_cutoff(const coco_match_log& in, double cutoff) {
+  coco_match_log log = in;
+  log.point.score_cutoff = std::max(in.point.score_cutoff, cutoff);
+  for (auto& m : log.detections)
+    if (m.score < log.point.score_cutoff && m.status != match_status::not_counted) {
+      m.status = match_status::not_counted;
+      m.reason = match_reason::below_score_cutoff;
+    }
+  for (auto& g : log.gt)
+    if (g.has_detection && g.score < log.point.score_cutoff) {
+      g.has_detection = false;
+      if (g.status == gt_status::matched || g.reason == match_reason::gt_id_zero) {
+        g.status = gt_status::missed;
+        g.reason = match_reason::missed;
+      }
+    }
+  detail::count_log(log);
+  return log;
+}
+
 inline coco_match_log match_log(const coco_ground_truth& gt, const std::vector<coco_detection>& dts,
                                 const coco_eval_params& params, const coco_report_point& point) {
   return try_match_log(gt, dts, params, point).value();
@@ -362,9 +433,10 @@ struct coco_confusion_matrix {
   }
 };
 
-inline coco_confusion_matrix confusion_matrix(const coco_ground_truth& gt,
-                                              const std::vector<coco_detection>& dts,
-                                              const coco_match_log& log) {
+/// `confidence`: only detections with score >= it count (as match_log_at_cutoff, without a copy).
+inline coco_confusion_matrix confusion_matrix(
+    const coco_ground_truth& gt, const std::vector<coco_detection>& dts, const coco_match_log& log,
+    double confidence = -std::numeric_limits<double>::infinity()) {
   coco_confusion_matrix cm;
   for (const auto& c : gt.categories) cm.category_ids.push_back(c.id);
   std::sort(cm.category_ids.begin(), cm.category_ids.end());
@@ -378,17 +450,36 @@ inline coco_confusion_matrix confusion_matrix(const coco_ground_truth& gt,
   // FPs in (image, score desc, input) order; missed GTs by image.
   std::vector<std::uint32_t> fps;
   for (const auto& m : log.detections)
-    if (m.status == match_status::true_positive)
+    if (m.score < confidence)
+      continue;
+    else if (m.status == match_status::true_positive)
       ++cm.cells[cls(m.gt_category_id) * N + cls(m.category_id)];
     else if (m.status == match_status::false_positive)
       fps.push_back(m.detection_index);
-  std::stable_sort(fps.begin(), fps.end(), [&](std::uint32_t a, std::uint32_t b) {
-    if (dts[a].image_id != dts[b].image_id) return dts[a].image_id < dts[b].image_id;
-    return dts[a].score > dts[b].score;
-  });
+  {
+    // Compact keys: sorting indices through dts would miss the cache on every comparison.
+    struct key {
+      std::int64_t image;
+      double score;
+      std::uint32_t index;
+    };
+    std::vector<key> keys(fps.size());
+    for (std::size_t i = 0; i < fps.size(); ++i)
+      keys[i] = {dts[fps[i]].image_id, dts[fps[i]].score, fps[i]};
+    std::sort(keys.begin(), keys.end(), [](const key& a, const key& b) {
+      if (a.image != b.image) return a.image < b.image;
+      if (a.score != b.score) return a.score > b.score;
+      return a.index < b.index;
+    });
+    for (std::size_t i = 0; i < fps.size(); ++i) fps[i] = keys[i].index;
+  }
   std::vector<std::uint32_t> missed;
-  for (std::size_t i = 0; i < log.gt.size(); ++i)
-    if (log.gt[i].status == gt_status::missed) missed.push_back(static_cast<std::uint32_t>(i));
+  for (std::size_t i = 0; i < log.gt.size(); ++i) {
+    const coco_gt_match& g = log.gt[i];
+    if (g.status == gt_status::missed ||
+        (g.status == gt_status::matched && g.has_detection && g.score < confidence))
+      missed.push_back(static_cast<std::uint32_t>(i));
+  }
   std::stable_sort(missed.begin(), missed.end(), [&](std::uint32_t a, std::uint32_t b) {
     return gt.annotations[a].image_id < gt.annotations[b].image_id;
   });
