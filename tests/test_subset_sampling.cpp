@@ -176,3 +176,42 @@ TEST_CASE("subset_sampling: stratified fraction within a stated tolerance", "[su
   detkit::label_set other;
   CHECK_FALSE(detkit::try_check_proportions(full, other, 0.02));
 }
+
+TEST_CASE("subset_sampling: stratified halves of the real Bed + Apple + Orange labels",
+          "[subset]") {
+  auto table =
+      detkit::read_class_descriptions(fixture("openimages/class-descriptions-boxable.v4.csv"));
+  auto targets = detkit::try_resolve_classes(table, {"Bed", "Apple", "Orange"});
+  REQUIRE(targets);
+  detkit::label_set ls;
+  REQUIRE(detkit::try_join_boxes_file(fixture("openimages/validation-annotations-bbox.v5.bed.csv"),
+                                      *targets, {}, ls));
+  for (int k = 1; k <= 2; ++k) {
+    detkit::join_options jo;
+    jo.label_for_all = (*targets)[static_cast<std::size_t>(k)].mid;
+    REQUIRE(detkit::try_join_boxes_file(
+        fixture(std::string("openimages/images/") + (k == 1 ? "Apple" : "Orange") + ".csv"),
+        *targets, jo, ls));
+  }
+  detkit::normalize_label_set(ls);
+  const auto full = count_by_hand(ls);
+  REQUIRE(full == std::vector<std::size_t>{103, 4, 4});
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    auto half = detkit::try_split_stratified(ls, 0.5, seed);
+    REQUIRE(half);
+    const auto a = count_by_hand(half->selected), b = count_by_hand(half->rest);
+    for (std::size_t c = 0; c < 3; ++c) {
+      CHECK(a[c] + b[c] == full[c]);
+      CHECK(std::fabs(static_cast<double>(a[c]) - 0.5 * static_cast<double>(full[c])) <= 1.0);
+    }
+    // Shares within 2 points of the full set's (the stated tolerance), checked both ways.
+    auto pc = detkit::try_check_proportions(ls, half->selected, 0.02);
+    REQUIRE(pc);
+    CHECK(pc->ok());
+    // The deviation is real (111 images cannot split exactly) and a tolerance below it fails.
+    REQUIRE(pc->max_deviation > 0.0);
+    auto strict = detkit::try_check_proportions(ls, half->selected, pc->max_deviation / 2);
+    REQUIRE(strict);
+    CHECK_FALSE(strict->ok());
+  }
+}
