@@ -123,8 +123,8 @@ int main(int argc, char** argv) {
     for (int k = 0; k < objects; ++k) {
       const shape_class& sc = classes_table[rng() % static_cast<unsigned long>(nclasses)];
       for (int attempt = 0; attempt < 20; ++attempt) {
-        const int bw = static_cast<int>(uni(0.18, 0.45) * S),
-                  bh = static_cast<int>(uni(0.18, 0.45) * S);
+        const int bw = static_cast<int>(uni(0.3, 0.6) * S),
+                  bh = static_cast<int>(uni(0.3, 0.6) * S);
         const int x0 = static_cast<int>(uni(0, S - bw)), y0 = static_cast<int>(uni(0, S - bh));
         bool overlap = false;
         for (const auto& p : placed)

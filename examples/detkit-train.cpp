@@ -51,6 +51,11 @@ const char* const usage_text =
                        with --weights)
   --weights FILE       start from converted torchvision weights (safetensors)
   --new-classes        with --weights from COCO: replace the class head (prior-prob bias init)
+  --head-init-std X    std of the head convs' normal init (torchvision: 0.01). With a narrow
+                       --fpn-channels the 4-conv towers shrink the signal ~C*9*std^2 per conv, so
+                       short CPU runs use a wider init (the main job: 64 channels, 0.04)
+  --no-calibrate-bn    from scratch, keep the frozen BNs identity (default: set their statistics
+                       from the first batch, see train/model_io.hpp calibrate_frozen_bn)
   --resume FILE        continue from a checkpoint (weights, momentum, data position)
   --checkpoint-every N (default 500)   --eval-every N (default 500)   --log-every N (default 10)
   --eval-score-thr X   detections kept for evaluation (default 0.05)
@@ -64,9 +69,9 @@ struct options {
   int fpn = 0, min_size = 800, max_size = 1333, batch = 2, base_batch = 16, warmup = 100;
   long iters = 1000, ckpt_every = 500, eval_every = 500, log_every = 10;
   int trainable = -1;
-  bool new_classes = false;
+  bool new_classes = false, calibrate_bn = true;
   double base_lr = 0.01, warmup_factor = 0.001, gamma = 0.1, momentum = 0.9, wd = 1e-4;
-  double eval_thr = 0.05, draw_thr = 0.5;
+  double eval_thr = 0.05, draw_thr = 0.5, head_std = 0.01;
   std::vector<long> steps;
   unsigned long long seed = 0;
   unsigned workers = 2;
@@ -84,6 +89,10 @@ options parse(int argc, char** argv) {
     if (a == "--help" || a == "-h") {
       std::fputs(usage_text, stdout);
       std::exit(0);
+    }
+    if (a == "--no-calibrate-bn") {
+      o.calibrate_bn = false;
+      continue;
     }
     if (a == "--new-classes") {
       o.new_classes = true;
@@ -154,6 +163,8 @@ options parse(int argc, char** argv) {
       o.wd = num();
     else if (a == "--eval-score-thr")
       o.eval_thr = num();
+    else if (a == "--head-init-std")
+      o.head_std = num();
     else if (a == "--draw-score-thr")
       o.draw_thr = num();
     else if (a == "--seed")
@@ -269,6 +280,17 @@ int main(int argc, char** argv) try {
                                  "backbone.body.conv1"};
   for (int k = trainable; k < 5; ++k) model.freeze_prefix(stages[k]);
 
+  if (o.head_std != 0.01 && o.weights.empty()) {
+    const int n = detkit_train::reinit_head(model, static_cast<float>(o.head_std),
+                                            static_cast<unsigned>(o.seed) + 1u);
+    std::printf("head: %d conv weights drawn from N(0, %.3g) (torchvision: 0.01)\n", n, o.head_std);
+  }
+  if (o.weights.empty() && o.resume.empty() && o.calibrate_bn) {
+    const detkit_train::loaded_batch first =
+        detkit_train::build_batch(*train_cache, o.train_images, lo, 0);
+    const int n = detkit_train::calibrate_frozen_bn(model, first.data.data());
+    std::printf("frozen BN statistics set from the first batch (%d BatchNorms)\n", n);
+  }
   long start = 0;
   if (!o.resume.empty()) {
     auto r = detkit::cuda::try_load_checkpoint(model, o.resume);

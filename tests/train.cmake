@@ -11,3 +11,19 @@ detkit_add_test(test_train_loader SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/train/test
                 LIBS detkit_train_loader TIMEOUT 120)
 target_include_directories(test_train_loader PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 add_dependencies(test_train_loader detkit-synth detkit-prepare)
+
+# End to end through the programs (tests/train/train_cli.py): SIGINT + resume gives bit-equal
+# losses (seconds); a short training run learns held-out scenes (minutes: label slow), and
+# detkit-detect's COCO JSON read back by detkit-eval gives the training evaluation's mAP.
+find_program(DETKIT_PYTHON3 python3)
+if(DETKIT_PYTHON3 AND TARGET simdjson::simdjson)
+  set(_train_bin ${PROJECT_BINARY_DIR}/bin)
+  detkit_add_script_test(train_resume_bit_equal
+    COMMAND ${DETKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/train/train_cli.py ${_train_bin}
+            ${DETKIT_TEST_WORK_DIR}/train_resume resume
+    TIMEOUT 120)
+  detkit_add_script_test(train_learns_heldout
+    COMMAND ${DETKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/train/train_cli.py ${_train_bin}
+            ${DETKIT_TEST_WORK_DIR}/train_learn learn --min-map 0.10
+    LABELS slow TIMEOUT 900)
+endif()

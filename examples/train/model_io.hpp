@@ -4,7 +4,10 @@
 // original image pixels (torchvision's transform.postprocess).
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -91,6 +94,72 @@ std::vector<detkit::coco_detection> detect_cache(detkit::cuda::retinanet& model,
     on_batch(b, per_image);
   }
   return out;
+}
+
+/// Redraws every 4-d weight under "head." from N(0, std) (biases and the class prior untouched).
+inline int reinit_head(detkit::cuda::retinanet& model, float std_dev, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, std_dev);
+  int n = 0;
+  for (const auto& p : model.params()) {
+    if (p.name.rfind("head.", 0) != 0 || p.shape.size() != 4) continue;
+    std::vector<float> w(p.count);
+    for (float& v : w) v = normal(rng);
+    model.set_param(p.name, w.data(), w.size());
+    ++n;
+  }
+  return n;
+}
+
+/// Data-dependent init of the frozen BatchNorms for training from scratch: torchvision's
+/// FrozenBatchNorm2d never updates its statistics, so a scratch model's BNs stay identity and the
+/// un-normalised residual sums grow block by block (SGD at the recipe's LR then diverges). Here each
+/// BN, in network order, gets running_mean/var = its input's per-channel mean/variance over
+/// `images` (one batch), as a pretrained backbone's BNs would hold. Returns how many BNs were set.
+inline int calibrate_frozen_bn(detkit::cuda::retinanet& model, const float* images) {
+  const std::string suffix = ".running_mean";
+  std::vector<std::string> modules;
+  for (const auto& p : model.params())
+    if (p.name.size() > suffix.size() &&
+        p.name.compare(p.name.size() - suffix.size(), suffix.size(), suffix) == 0)
+      modules.push_back(p.name.substr(0, p.name.size() - suffix.size()));
+  for (const std::string& m : modules) {
+    const auto* w = model.find_param(m + ".weight");
+    const auto* b = model.find_param(m + ".bias");
+    const auto* rv = model.find_param(m + ".running_var");
+    const auto* out = model.find_activation(m + "#0");
+    if (!w || !b || !rv || !out) throw std::runtime_error("calibrate_frozen_bn: no BN " + m);
+    // Identity first (weight 1, bias 0, mean 0, var 1), so the output is input / sqrt(1 + eps).
+    const std::vector<float> one(w->count, 1.0f), zero(w->count, 0.0f);
+    model.set_param(m + ".weight", one.data(), one.size());
+    model.set_param(m + ".bias", zero.data(), zero.size());
+    model.set_param(m + ".running_mean", zero.data(), zero.size());
+    model.set_param(m + ".running_var", one.data(), one.size());
+    model.forward(images);
+    const std::vector<float> y = model.get_activation(m + "#0");
+    const double s = std::sqrt(1.0 + static_cast<double>(model.config().bn_eps));
+    const std::size_t C = static_cast<std::size_t>(out->c);
+    const std::size_t HW = static_cast<std::size_t>(out->h) * static_cast<std::size_t>(out->w);
+    std::vector<float> mean(C), var(C);
+    for (std::size_t c = 0; c < C; ++c) {
+      double sum = 0, sq = 0;
+      for (std::size_t n = 0; n < static_cast<std::size_t>(out->n); ++n) {
+        const float* p = y.data() + (n * C + c) * HW;
+        for (std::size_t i = 0; i < HW; ++i) {
+          const double v = static_cast<double>(p[i]) * s;
+          sum += v;
+          sq += v * v;
+        }
+      }
+      const double cnt = static_cast<double>(HW) * out->n;
+      const double mu = sum / cnt;
+      mean[c] = static_cast<float>(mu);
+      var[c] = static_cast<float>(std::max(sq / cnt - mu * mu, 1e-6));
+    }
+    model.set_param(m + ".running_mean", mean.data(), C);
+    model.set_param(m + ".running_var", var.data(), C);
+  }
+  return static_cast<int>(modules.size());
 }
 
 }  // namespace detkit_train
