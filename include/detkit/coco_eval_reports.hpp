@@ -247,7 +247,12 @@ inline coco_match_log match_log_from(const coco_matches& mt, const coco_ground_t
   // bucket when class-agnostic), so the writes never overlap.
   detail::parallel_for(mt.categories.size(), p.threads, [&](std::size_t k) {
     const coco_category_matches& c = mt.categories[k];
+    constexpr std::size_t ahead = 16;  // the detections are in random input order: prefetch
     for (std::size_t i = 0; i < c.score.size(); ++i) {
+      if (i + ahead < c.score.size()) {
+        __builtin_prefetch(&log.detections[c.detection_index[i + ahead]], 1);
+        __builtin_prefetch(&dts[c.detection_index[i + ahead]], 0);
+      }
       coco_detection_match& m = log.detections[c.detection_index[i]];
       if (c.rank[i] >= point.max_dets) continue;  // stays not_counted / beyond_max_dets
       const coco_detection& d = dts[m.detection_index];
