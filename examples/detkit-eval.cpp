@@ -105,6 +105,8 @@ metric and outputs:
                        F2 the summary's all/small/medium/large rows are the first four
                           --area-ranges whatever their labels (pycocotools: -1 for custom labels)
                        F3 a GT with annotation id 0 can be matched (as --fix-gt-id-zero)
+                       F4 a GT without "area" gets bbox w*h, with a located warning on stderr
+                          (pycocotools: KeyError 'area'; detkit pycocotools mode: exit 2)
                      both modes: empty results score 0 (-1 without GT) instead of crashing
 
 match log, reports, shards (issue 7; IoU/maxDets of the log and reports: --report-iou,
@@ -530,8 +532,18 @@ std::vector<detkit::coco_detection> text_to_coco(const std::vector<detkit::text_
 
 int run_coco(const options& o, const std::string& dt_format) {
   const bool merging = !o.merge.empty();
+  std::size_t warnings = 0;
+  detkit::coco_read_options read_opt;
+  read_opt.mode = o.mode == "fixed" ? detkit::eval_mode::fixed : detkit::eval_mode::pycocotools;
+  read_opt.on_warning = [&warnings](const detkit::error& e) {
+    if (++warnings <= 5) std::fprintf(stderr, "detkit-eval: warning: %s\n", e.to_string().c_str());
+  };
   const detkit::coco_ground_truth gt =
-      merging ? detkit::coco_ground_truth{} : take(detkit::try_read_coco_ground_truth(o.gt));
+      merging ? detkit::coco_ground_truth{}
+              : take(detkit::try_read_coco_ground_truth(o.gt, read_opt));
+  if (warnings > 5)
+    std::fprintf(stderr, "detkit-eval: warning: %zu more inputs repaired (--mode fixed)\n",
+                 warnings - 5);
   std::vector<detkit::coco_detection> dt;
   if (merging) {
   } else if (dt_format == "coco") {

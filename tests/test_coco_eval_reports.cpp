@@ -327,3 +327,34 @@ TEST_CASE("reports: hand case with a duplicate, a wrong class, a low IoU and a c
   CHECK(per[0][0] == sum.per_category[0].ap);
   CHECK(per[1][0] == sum.per_category[1].ap);
 }
+
+TEST_CASE("fixed mode F4: a missing area is computed with a located warning", "[coco][fixed]") {
+  const std::string text =
+      "{\"images\": [{\"id\": 1}], \"categories\": [{\"id\": 1, \"name\": \"a\"}],\n"
+      "\"annotations\": [{\"id\": 1, \"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 40, "
+      "50]},\n {\"id\": 2, \"image_id\": 1, \"category_id\": 1, \"bbox\": [100, 0, 10, 10], "
+      "\"area\": 100}]}";
+  // pycocotools mode: refused, as pycocotools raises KeyError('area').
+  auto py = detkit::try_parse_coco_ground_truth(text, "gt.json");
+  REQUIRE(!py);
+  CHECK(py.error().field == "area");
+  CHECK(py.error().line == 2);
+  detkit::coco_read_options opt;
+  opt.mode = detkit::eval_mode::fixed;
+  std::vector<detkit::error> warnings;
+  opt.on_warning = [&](const detkit::error& e) { warnings.push_back(e); };
+  const auto fx = detkit::try_parse_coco_ground_truth(text, "gt.json", opt);
+  REQUIRE(fx);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].field == "area");
+  CHECK(warnings[0].line == 2);
+  CHECK(warnings[0].to_string().find("gt.json:2:") == 0);
+  CHECK(fx->annotations[0].area == 2000.0);
+  CHECK(fx->annotations[1].area == 100.0);
+  // Its numbers: the 2000 px² box is "medium", so APm is defined (1.0 for an exact detection).
+  detkit::coco_eval_params p;
+  p.mode = detkit::eval_mode::fixed;
+  const auto r = detkit::evaluate(*fx, {{1, 1, {0, 0, 40, 50}, 0.9}}, p);
+  CHECK(r.summary.stats[4] > 0.99);
+  CHECK(r.summary.stats[3] == 0.0);  // the small GT was missed
+}

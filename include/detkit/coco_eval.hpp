@@ -26,6 +26,8 @@
 //   F2 the summary's all/small/medium/large rows are area_ranges[0..3] by position, labelled with
 //      the ranges' own labels (pycocotools looks up the four default labels: custom ranges read -1);
 //   F3 a GT with annotation id 0 is matched like any other (as gt_id_zero_policy::fix);
+//   F4 (coco_json.hpp, coco_read_options) a GT annotation without `area` gets bbox w*h and a
+//      located warning through a callback (pycocotools: KeyError; pycocotools mode: an error);
 //   (empty results score 0 where GT exists in both modes; unknown images are an error in both.)
 //
 // Score cutoffs: keeping `score >= c` keeps a prefix of every image's score-sorted detections, and

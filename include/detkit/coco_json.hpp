@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,12 @@
 #include "detkit/error.hpp"
 
 DETKIT_BEGIN_NAMESPACE
+
+/// How lenient the ground-truth reader is (see try_read_coco_ground_truth).
+struct coco_read_options {
+  eval_mode mode = eval_mode::pycocotools;
+  std::function<void(const error&)> on_warning;  // called for each input it had to repair
+};
 
 namespace detail {
 
@@ -206,7 +213,8 @@ inline result<std::string> json_string(const json_locator& loc, ondemand_value v
   return std::string(s);
 }
 
-inline result<coco_ground_truth> parse_coco_gt(const json_source& src, const std::string& name) {
+inline result<coco_ground_truth> parse_coco_gt(const json_source& src, const std::string& name,
+                                               const coco_read_options& opt = {}) {
   json_locator loc{src.data(), src.size(), &name};
   simdjson::ondemand::parser parser;
   simdjson::ondemand::document doc;
@@ -340,6 +348,14 @@ inline result<coco_ground_truth> parse_coco_gt(const json_source& src, const std
                 }
               }
             }
+            if (!(have & 16u) && (have & 8u) && opt.mode == eval_mode::fixed) {
+              // fixed mode: a missing area is the box's (pycocotools: KeyError 'area').
+              a.area = a.bbox.w * a.bbox.h;
+              have |= 16u;
+              if (opt.on_warning)
+                opt.on_warning(loc.at(ow, errc::json_schema,
+                                      "annotation has no member: area taken as bbox w*h", "area"));
+            }
             static const char* const names[] = {"id", "image_id", "category_id", "bbox", "area"};
             if (auto r2 = json_missing(loc, ow, have, 31u, names, 5, "annotation"); !r2) return r2;
             gt.annotations.push_back(a);
@@ -424,12 +440,14 @@ inline result<std::vector<coco_detection>> parse_coco_results(const json_source&
 }  // namespace detail
 
 /// Reads a COCO instances file (pycocotools COCO(path)). The error names file:line:column.
+/// With opt.mode == eval_mode::fixed a missing `area` is computed (w*h) and reported through
+/// opt.on_warning (a located error used as a warning); pycocotools mode refuses it.
 [[nodiscard]] inline result<coco_ground_truth> try_read_coco_ground_truth(
-    const std::string& path) noexcept {
+    const std::string& path, const coco_read_options& opt = {}) noexcept {
   try {
     auto src = detail::json_source::try_open(path);
     if (!src) return std::move(src).error();
-    return detail::parse_coco_gt(*src, path);
+    return detail::parse_coco_gt(*src, path, opt);
   } catch (const std::bad_alloc&) {
     error e = make_error(errc::io_read, "out of memory");
     e.file = path;
@@ -441,8 +459,9 @@ inline coco_ground_truth read_coco_ground_truth(const std::string& path) {
 }
 /// The same from text in memory; `name` is used in errors.
 [[nodiscard]] inline result<coco_ground_truth> try_parse_coco_ground_truth(
-    std::string_view json, const std::string& name = "<memory>") {
-  return detail::parse_coco_gt(detail::json_source::from_memory(json), name);
+    std::string_view json, const std::string& name = "<memory>",
+    const coco_read_options& opt = {}) {
+  return detail::parse_coco_gt(detail::json_source::from_memory(json), name, opt);
 }
 
 /// Reads a COCO results file (a JSON list of detections, as loadRes takes).
