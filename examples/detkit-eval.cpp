@@ -371,28 +371,7 @@ std::string pr_svg(const std::string& title, const std::vector<curve>& curves) {
   s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   std::snprintf(buf, sizeof buf, "<text x=\"%g\" y=\"24\" font-size=\"15\">", L);
   s += buf + svg_escape(title) + "</text>\n";
-  for (int i = 0; i <= 10; ++i) {
-    const double v = i / 10.0;
-    const double x = L + v * pw, y = T + (1 - v) * ph;
-    std::snprintf(buf, sizeof buf,
-                  "<line x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\" stroke=\"#e5e5e5\"/>"
-                  "<line x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n",
-                  x, T, x, T + ph, L, y, L + pw, y);
-    s += buf;
-    std::snprintf(buf, sizeof buf,
-                  "<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%.1f</text>"
-                  "<text x=\"%g\" y=\"%.1f\" text-anchor=\"end\">%.1f</text>\n",
-                  x, T + ph + 16, v, L - 6, y + 4, v);
-    s += buf;
-  }
-  std::snprintf(
-      buf, sizeof buf,
-      "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" stroke=\"black\"/>\n"
-      "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">recall</text>\n"
-      "<text x=\"18\" y=\"%g\" text-anchor=\"middle\" transform=\"rotate(-90 18 %g)\">"
-      "precision</text>\n",
-      L, T, pw, ph, L + pw / 2, H - 20, T + ph / 2, T + ph / 2);
-  s += buf;
+  s += detkit_eval::svg_unit_axes(L, T, pw, ph, H, "recall", "precision");
   std::size_t legend = 0;
   for (const curve& c : curves) {
     s += "<polyline fill=\"none\" stroke=\"";

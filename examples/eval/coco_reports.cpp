@@ -313,24 +313,7 @@ std::string f1_svg(const coco_reports& r, const category_names& names) {
                            "F1 against confidence (IoU " + num(r.point.iou_threshold) +
                                ", maxDets " + std::to_string(r.point.max_dets) + ")");
   char buf[320];
-  for (int i = 0; i <= 10; ++i) {
-    const double v = i / 10.0, x = L + v * pw, y = T + (1 - v) * ph;
-    std::snprintf(buf, sizeof buf,
-                  "<line x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\" stroke=\"#e5e5e5\"/>"
-                  "<line x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>"
-                  "<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%.1f</text>"
-                  "<text x=\"%g\" y=\"%.1f\" text-anchor=\"end\">%.1f</text>\n",
-                  x, T, x, T + ph, L, y, L + pw, y, x, T + ph + 16, v, L - 6, y + 4, v);
-    s += buf;
-  }
-  std::snprintf(
-      buf, sizeof buf,
-      "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" stroke=\"black\"/>"
-      "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">confidence (score &gt;=)</text>"
-      "<text x=\"18\" y=\"%g\" text-anchor=\"middle\" transform=\"rotate(-90 18 %g)\">"
-      "F1</text>\n",
-      L, T, pw, ph, L + pw / 2, H - 20, T + ph / 2, T + ph / 2);
-  s += buf;
+  s += svg_unit_axes(L, T, pw, ph, H, "confidence (score &gt;=)", "F1");
   const std::size_t K1 = r.category_ids.size() + 1;
   std::size_t legend = 0;
   for (std::size_t k = 0; k < K1; ++k) {
