@@ -23,6 +23,7 @@
 #include "detkit/detectron2_json.hpp"
 #include "detkit/image_header.hpp"
 #include "detkit/label_cache.hpp"
+#include "detkit/manifest.hpp"
 #include "detkit/open_images.hpp"
 
 namespace {
@@ -70,6 +71,12 @@ Options:
   --threads N           CSV scan threads (default: all cores).
   --lenient             skip bad rows, count them by reason and report them (default: the
                         first bad row stops with its file:line:column).
+  --manifest FILE       also write a manifest (detkit/manifest.hpp): the inputs' sizes and
+                        content hashes, the options, the tool version, the ImageIDs.
+  --from-manifest FILE  rebuild from a manifest: the inputs are re-checksummed (a changed one is
+                        named and refused), the recorded options replayed, and the same ImageIDs
+                        must come out; give --out (and --dump-json) as usual. Same inputs, same
+                        cache bytes.
   --quiet               no progress and no per-class table.
   --help                this text.
 
@@ -279,8 +286,68 @@ void print_report(const std::string& file, const detkit::read_report& r) {
 
 }  // namespace
 
+// --manifest / --from-manifest: taken out of the command line before parse_args. The options
+// that shape the labels are recorded as the argv tokens themselves (outputs, --threads and --quiet
+// are not), so a replay parses exactly what the first run parsed.
+struct manifest_args {
+  std::string write, replay;
+  std::vector<std::string> tokens;    // the command line without the manifest options
+  std::vector<std::string> recorded;  // the tokens that shape the labels
+  detkit::manifest replayed;
+};
+
+manifest_args manifest_pass(int argc, char** argv) {
+  manifest_args m;
+  for (int i = 1; i < argc; ++i) {
+    const std::string o = argv[i];
+    if ((o == "--manifest" || o == "--from-manifest") && i + 1 < argc) {
+      (o == "--manifest" ? m.write : m.replay) = argv[++i];
+      continue;
+    }
+    m.tokens.push_back(o);
+  }
+  for (std::size_t i = 0; i < m.tokens.size(); ++i) {
+    const std::string& o = m.tokens[i];
+    const bool output = o == "--out" || o == "--dump-json" || o == "--threads";
+    if (output) {
+      ++i;
+    } else if (o != "--quiet") {
+      m.recorded.push_back(o);
+    }
+  }
+  if (m.replay.empty()) return m;
+  if (!m.recorded.empty()) {
+    die_usage(
+        "--from-manifest takes the inputs and options from the manifest; give only --out, "
+        "--dump-json, --threads, --quiet, --manifest");
+  }
+  auto r = detkit::try_read_manifest(m.replay);
+  if (!r) die_error(r.error());
+  if (r->tool != "detkit-prepare") {
+    die(2, m.replay + ": error: written by '" + r->tool +
+               "', not detkit-prepare [detkit.oi.bad_manifest]");
+  }
+  if (auto v = detkit::try_verify_manifest_inputs(*r); !v) die_error(v.error());
+  std::vector<std::string> replayed;
+  for (const auto& kv : r->options) {
+    if (kv.first != "arg") {
+      die(2,
+          m.replay + ": error: unknown option record '" + kv.first + "' [detkit.oi.bad_manifest]");
+    }
+    replayed.push_back(kv.second);
+  }
+  m.recorded = replayed;
+  replayed.insert(replayed.end(), m.tokens.begin(), m.tokens.end());
+  m.tokens = std::move(replayed);
+  m.replayed = std::move(*r);
+  return m;
+}
+
 int main(int argc, char** argv) {
-  const args a = parse_args(argc, argv);
+  const manifest_args ma = manifest_pass(argc, argv);
+  std::vector<char*> av{argv[0]};
+  for (const auto& t : ma.tokens) av.push_back(const_cast<char*>(t.c_str()));
+  const args a = parse_args(static_cast<int>(av.size()), av.data());
   const auto t0 = std::chrono::steady_clock::now();
 
   auto classes = detkit::try_read_class_descriptions(a.classes);
@@ -382,6 +449,34 @@ int main(int argc, char** argv) {
   if (!fp) die_error(fp.error());
   if (auto w = detkit::try_write_label_cache(a.out, labels, *fp); !w) {
     die(w.error().code == detkit::errc::io_write ? 1 : 2, w.error().to_string());
+  }
+  if (!ma.write.empty() || !ma.replay.empty()) {
+    std::vector<std::string> ids;
+    ids.reserve(labels.images.size());
+    for (const auto& rec : labels.images) ids.push_back(rec.image_id);
+    std::sort(ids.begin(), ids.end());
+    if (!ma.replay.empty() && ids != ma.replayed.image_ids) {
+      die(2, ma.replay + ": error: the rebuild has " + std::to_string(ids.size()) +
+                 " images, the manifest lists " + std::to_string(ma.replayed.image_ids.size()) +
+                 " (or other ones) [detkit.oi.manifest_stale]");
+    }
+    if (!ma.write.empty()) {
+      detkit::manifest m;
+      m.tool = "detkit-prepare";
+      m.tool_version = DETKIT_VERSION_STRING;
+      const char* const roles[] = {"boxes", "classes", "image-list"};
+      for (std::size_t i = 0; i < sources.size(); ++i) {
+        const char* role = i < a.boxes.size()    ? roles[0]
+                           : i == a.boxes.size() ? roles[1]
+                                                 : roles[2];
+        auto in = detkit::try_manifest_input(role, sources[i]);
+        if (!in) die_error(in.error());
+        m.inputs.push_back(std::move(*in));
+      }
+      for (const auto& t : ma.recorded) m.options.emplace_back("arg", t);
+      m.image_ids = std::move(ids);
+      if (auto w = detkit::try_write_manifest(ma.write, m); !w) die_error(w.error());
+    }
   }
   if (!a.dump_json.empty()) {
     if (auto w = detkit::try_write_detectron2_json(a.dump_json, labels); !w) {

@@ -235,3 +235,58 @@ TEST_CASE("detkit-subset: from a label cache, with verified negatives and a rebu
   CHECK(run("--cache " + dir + "/bed.dkc --target Bed --drop blurry", dir).status == 2);
   CHECK(run("--from-manifest " + dir + "/sub.manifest --target Bed --out x", dir).status == 2);
 }
+
+TEST_CASE("detkit-prepare: --manifest and a byte-identical --from-manifest rebuild", "[subset]") {
+  const std::string prepare_bin = std::string(DETKIT_BINARY_DIR) + "/bin/detkit-prepare";
+  const std::string dir = detkit_test::work_dir("prepare_manifest");
+  write_text(dir + "/bed.csv", read_text(fixture(oi + "validation-annotations-bbox.v5.bed.csv")));
+  auto prep = [&](const std::string& args) {
+    const std::string cmd =
+        prepare_bin + " " + args + " >'" + dir + "/stdout' 2>'" + dir + "/stderr'";
+    const int st = std::system(cmd.c_str());
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  };
+  REQUIRE(prep("--boxes " + dir + "/bed.csv --classes " +
+               fixture(oi + "class-descriptions-boxable.v4.csv") +
+               " --target Bed --exclude group-of --rounding recipe --out " + dir +
+               "/a.dkc --manifest " + dir + "/a.manifest --quiet") == 0);
+  auto m = detkit::try_read_manifest(dir + "/a.manifest");
+  REQUIRE(m);
+  CHECK(m->tool == "detkit-prepare");
+  REQUIRE(m->inputs.size() == 2);
+  CHECK(m->inputs[0].role == "boxes");
+  CHECK(m->inputs[1].role == "classes");
+  auto cache = detkit::label_cache::try_open(dir + "/a.dkc");
+  REQUIRE(cache);
+  CHECK(m->image_ids.size() == cache->images().size());
+  REQUIRE(prep("--from-manifest " + dir + "/a.manifest --out " + dir + "/b.dkc --quiet") == 0);
+  CHECK(read_text(dir + "/b.dkc") == read_text(dir + "/a.dkc"));
+  // Inputs and options come from the manifest only.
+  CHECK(prep("--from-manifest " + dir + "/a.manifest --target Oven --out " + dir + "/c.dkc") == 2);
+  // An edited input is named and refused.
+  std::string text = read_text(dir + "/bed.csv");
+  text[text.find("0.9985229") + 8] = '8';
+  write_text(dir + "/bed.csv", text);
+  CHECK(prep("--from-manifest " + dir + "/a.manifest --out " + dir + "/c.dkc") == 2);
+  CHECK(read_text(dir + "/stderr").find("[detkit.oi.manifest_stale]") != std::string::npos);
+  CHECK_FALSE(detkit_test::file_exists(dir + "/c.dkc"));
+}
+
+TEST_CASE("detkit-subset: anchor report from a sized cache", "[subset]") {
+  const std::string prepare_bin = std::string(DETKIT_BINARY_DIR) + "/bin/detkit-prepare";
+  const std::string dir = detkit_test::work_dir("subset_anchor_report");
+  const std::string classes = fixture(oi + "class-descriptions-boxable.v4.csv");
+  const std::string cmd = prepare_bin + " --boxes " + fixture(oi + "images/Apple.csv") +
+                          " --label Apple --classes " + classes + " --target Apple --images " +
+                          fixture(oi + "images") + " --out " + dir + "/apple.dkc --quiet";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  const auto r = run("--cache " + dir + "/apple.dkc --target Apple --anchor-report " + dir +
+                         "/anchors.tsv --coco " + dir + "/coco.json --quiet",
+                     dir);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const std::string t = read_text(dir + "/anchors.tsv");
+  CHECK(t.rfind("group\tbucket\tboxes\tcovered_iou50\tshare\tmean_best_iou\n", 0) == 0);
+  CHECK(t.find("class\tApple\t8\t") != std::string::npos);  // the 8 real Apple boxes
+  CHECK(t.find("all\tall\t8\t") != std::string::npos);
+}
