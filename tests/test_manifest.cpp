@@ -101,6 +101,14 @@ TEST_CASE("manifest: a changed input is found", "[subset]") {
   REQUIRE_FALSE(v);
   CHECK(v.error().code == detkit::errc::oi_manifest_stale);
   CHECK(v.error().file == dir + "/in.csv");
+  // The rebuild entry point checks the writer and the inputs.
+  REQUIRE(detkit::try_write_manifest(dir + "/m.txt", m));
+  auto wrong = detkit::try_read_manifest_for_rebuild(dir + "/m.txt", "detkit-subset");
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().code == detkit::errc::oi_bad_manifest);
+  auto stale = detkit::try_read_manifest_for_rebuild(dir + "/m.txt", "t");
+  REQUIRE_FALSE(stale);
+  CHECK(stale.error().code == detkit::errc::oi_manifest_stale);
 }
 
 TEST_CASE("detkit-subset: summary, exports, and a byte-identical rebuild from the manifest",

@@ -232,4 +232,20 @@ inline std::vector<std::string_view> split_tabs(std::string_view line) {
   return {};
 }
 
+/// What a rebuild starts with: reads the manifest at `path`, checks that `tool` wrote it
+/// (oi_bad_manifest otherwise) and that every input is unchanged (try_verify_manifest_inputs).
+[[nodiscard]] inline result<manifest> try_read_manifest_for_rebuild(const std::string& path,
+                                                                    std::string_view tool) {
+  auto m = try_read_manifest(path);
+  if (!m) return m;
+  if (m->tool != tool) {
+    error e = make_error(errc::oi_bad_manifest,
+                         "written by '" + m->tool + "', not by '" + std::string(tool) + "'");
+    e.file = path;
+    return e;
+  }
+  if (auto v = try_verify_manifest_inputs(*m); !v) return std::move(v).error();
+  return m;
+}
+
 DETKIT_END_NAMESPACE
