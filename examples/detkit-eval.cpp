@@ -107,6 +107,9 @@ metric and outputs:
                        F3 a GT with annotation id 0 can be matched (as --fix-gt-id-zero)
                        F4 a GT without "area" gets bbox w*h, with a located warning on stderr
                           (pycocotools: KeyError 'area'; detkit pycocotools mode: exit 2)
+                       F5 with --class-agnostic, detections of undeclared categories (e.g. -1)
+                          are evaluated (pycocotools drops them: cocoapi#515, AP 0)
+  --class-agnostic   pycocotools useCats=0: one bucket for all categories
                      both modes: empty results score 0 (-1 without GT) instead of crashing
 
 match log, reports, shards (issue 7; IoU/maxDets of the log and reports: --report-iou,
@@ -146,7 +149,7 @@ struct options {
   std::vector<detkit::coco_area_range> area_ranges;
   double report_iou = 0.5, conf = 0.5;
   std::uint32_t report_max_dets = 0;  // 0 = the last maxDets
-  bool reports = false;
+  bool reports = false, class_agnostic = false;
   double score_thr = -std::numeric_limits<double>::infinity();
   bool has_score_thr = false, sweep = false, per_class = false, drop_unknown = false,
        fix_id_zero = false;
@@ -251,6 +254,8 @@ options parse_args(int argc, char** argv) {
                                  parse_number_arg(a, item.substr(c2 + 1))});
         b = e + 1;
       }
+    } else if (a == "--class-agnostic") {
+      o.class_agnostic = true;
     } else if (a == "--match-log") {
       o.match_log = value(i);
     } else if (a == "--report-iou") {
@@ -537,6 +542,7 @@ int run_coco(const options& o, const std::string& dt_format) {
   if (o.drop_unknown) p.unknown_images = detkit::unknown_image_policy::drop;
   if (o.fix_id_zero) p.gt_id_zero = detkit::gt_id_zero_policy::fix;
   if (o.mode == "fixed") p.mode = detkit::eval_mode::fixed;
+  if (o.class_agnostic) p.categories = detkit::category_mode::class_agnostic;
   if (!o.max_dets.empty()) p.max_dets = o.max_dets;
   if (!o.area_ranges.empty()) p.area_ranges = o.area_ranges;
   detkit::result<detkit::coco_matches> mt_r = detkit::coco_matches{};

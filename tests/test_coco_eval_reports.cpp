@@ -358,3 +358,31 @@ TEST_CASE("fixed mode F4: a missing area is computed with a located warning", "[
   CHECK(r.summary.stats[4] > 0.99);
   CHECK(r.summary.stats[3] == 0.0);  // the small GT was missed
 }
+
+TEST_CASE("fixed mode F5: class-agnostic results labelled -1 are evaluated", "[coco][fixed]") {
+  detkit::coco_ground_truth gt;
+  gt.images = {{1, 100, 100, "a.jpg"}};
+  gt.categories = {{1, "cat"}, {2, "dog"}};
+  gt.annotations = {{1, 1, 1, {0, 0, 40, 40}, 1600, false},
+                    {2, 1, 2, {50, 50, 40, 40}, 1600, false}};
+  const std::vector<detkit::coco_detection> dt = {{1, -1, {0, 0, 40, 40}, 0.9},
+                                                  {1, -1, {50, 50, 40, 40}, 0.8}};
+  detkit::coco_eval_params p;
+  p.categories = detkit::category_mode::class_agnostic;
+  const auto py = detkit::evaluate(gt, dt, p);
+  p.mode = detkit::eval_mode::fixed;
+  const auto fx = detkit::evaluate(gt, dt, p);
+  CHECK(py.summary.stats[0] == 0.0);  // pycocotools: the detections are dropped (cocoapi#515)
+  CHECK(py.matches.report.detections_unknown_category == 2);
+  CHECK(fx.summary.stats[0] > 0.99);  // fixed: both match
+  CHECK(fx.matches.report.detections_unknown_category == 0);
+  // Declared categories behave the same in both modes.
+  std::vector<detkit::coco_detection> declared = dt;
+  declared[0].category_id = 2;
+  declared[1].category_id = 1;
+  p.mode = detkit::eval_mode::pycocotools;
+  const double a = detkit::evaluate(gt, declared, p).summary.stats[0];
+  p.mode = detkit::eval_mode::fixed;
+  CHECK(detkit::evaluate(gt, declared, p).summary.stats[0] == a);
+  CHECK(a > 0.99);
+}

@@ -26,6 +26,8 @@
 //   F2 the summary's all/small/medium/large rows are area_ranges[0..3] by position, labelled with
 //      the ranges' own labels (pycocotools looks up the four default labels: custom ranges read -1);
 //   F3 a GT with annotation id 0 is matched like any other (as gt_id_zero_policy::fix);
+//   F5 class-agnostic mode evaluates detections of undeclared categories (e.g. category_id -1,
+//      as class-agnostic detectors write them); pycocotools drops them (cocoapi#515: AP 0);
 //   F4 (coco_json.hpp, coco_read_options) a GT annotation without `area` gets bbox w*h and a
 //      located warning through a callback (pycocotools: KeyError; pycocotools mode: an error);
 //   (empty results score 0 where GT exists in both modes; unknown images are an error in both.)
@@ -656,7 +658,9 @@ inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
       return eval_error(errc::eval_bad_value,
                         "detection " + std::to_string(i) + ": bbox or score is not finite");
     const std::uint32_t ca = cat_index.find(d.category_id);
-    if (ca == detail::id_index::npos) {
+    // pycocotools drops them even when class-agnostic (cocoapi#515: results labelled -1 never
+    // match); fixed mode evaluates them there, since the category plays no part.
+    if (ca == detail::id_index::npos && !(agnostic && p.mode == eval_mode::fixed)) {
       ++out.report.detections_unknown_category;
       continue;
     }
