@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "detkit/csv.hpp"
 #include "detkit/detail/mmap.hpp"
 #include "detkit/open_images.hpp"
 
@@ -42,17 +43,6 @@ std::string status_field(const char* key) {
     }
   }
   return "?";
-}
-
-std::size_t count_range(const char* p, const char* end) {
-  std::size_t n = 0;
-  while (p < end) {
-    const void* q = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
-    if (!q) break;
-    ++n;
-    p = static_cast<const char*>(q) + 1;
-  }
-  return n;
 }
 
 }  // namespace
@@ -85,7 +75,9 @@ int main(int argc, char** argv) {
     std::vector<std::thread> pool;
     for (unsigned t = 0; t < threads; ++t) {
       pool.emplace_back([&, t] {
-        part[t] = count_range(base + size * t / threads, base + size * (t + 1) / threads);
+        // The same memchr newline count the CSV reader uses for line numbers.
+        part[t] = detkit::detail::count_newlines(base + size * t / threads,
+                                                 base + size * (t + 1) / threads);
       });
     }
     for (auto& th : pool) th.join();
