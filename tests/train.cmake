@@ -24,6 +24,6 @@ if(DETKIT_PYTHON3 AND TARGET simdjson::simdjson)
     TIMEOUT 120)
   detkit_add_script_test(train_learns_heldout
     COMMAND ${DETKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/train/train_cli.py ${_train_bin}
-            ${DETKIT_TEST_WORK_DIR}/train_learn learn --min-map 0.10
+            ${DETKIT_TEST_WORK_DIR}/train_learn learn
     LABELS slow TIMEOUT 900)
 endif()

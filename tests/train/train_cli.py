@@ -4,12 +4,12 @@ detkit-prepare -> loader -> CPU twin).
 
   resume    a run interrupted with SIGINT (checkpoint at the iteration it stopped) and resumed
             logs bit-equal losses (and LRs) to an uninterrupted run of the same seed.
-  learn     a short run lowers both losses and reaches mAP@[.5:.95] >= --min-map on held-out
-            scenes (another seed, never trained on); detkit-detect's COCO JSON of the same model,
+  learn     a short run from scratch (150 iterations) lowers both losses and reaches held-out
+            mAP >= 0.02 and AP50 >= 0.08 (scenes of another seed, never trained on), and detkit-detect's COCO JSON of the same model,
             read back by detkit-eval against detkit-prepare's COCO export, gives the same mAP as
-            the in-training evaluation.
+            the in-training evaluation (score threshold 0, so every image has 300 detections).
 
-usage: train_cli.py BIN_DIR WORK_DIR (resume | learn) [--min-map X]
+usage: train_cli.py BIN_DIR WORK_DIR (resume | learn)
 """
 import json
 import os
@@ -18,7 +18,10 @@ import subprocess
 import sys
 
 BIN, WORK, MODE = sys.argv[1], sys.argv[2], sys.argv[3]
-MIN_MAP = float(sys.argv[sys.argv.index("--min-map") + 1]) if "--min-map" in sys.argv else 0.0
+# Measured on the 2-core box (seed 1, 150 iterations, 2026-11-27): loss_cls 1.114 -> 0.710 (0.64),
+# loss_box 0.667 -> 0.484 (0.73), held-out mAP 0.0445, AP50 0.163. Thresholds about half of that.
+LOSS_RATIO = 0.85  # mean of the last 20 iterations / mean of the first 20, for both losses
+MIN_MAP, MIN_AP50 = 0.02, 0.08
 CLASSES = "Red square,Green disc,Blue triangle"
 
 
@@ -86,11 +89,12 @@ elif MODE == "learn":
     tr, tr_imgs = scenes("learn_train", 160, 96, 1, 0)
     va, va_imgs = scenes("learn_val", 40, 96, 2, 100000)
     out_dir = os.path.join(WORK, "learn_run")
-    iters = int(os.environ.get("DETKIT_TRAIN_ITERS", "300"))
+    iters = int(os.environ.get("DETKIT_TRAIN_ITERS", "150"))
     run(f"{BIN}/detkit-train", "--train", tr, "--train-images", tr_imgs, "--val", va,
         "--val-images", va_imgs, "--out", out_dir, "--min-size", 96, "--max-size", 96,
-        "--batch", 4, "--fpn-channels", 64, "--warmup", 30, "--base-lr", 0.08, "--iters", iters,
-        "--eval-every", 0, "--log-every", 10, "--seed", 1)
+        "--batch", 4, "--fpn-channels", 64, "--head-init-std", 0.03, "--warmup", 30,
+        "--base-lr", 0.01, "--iters", iters,
+        "--eval-every", 0, "--log-every", 10, "--seed", 1, "--eval-score-thr", 0)
     steps, evals = log(out_dir)
     first = [steps[i] for i in range(20)]
     last = [steps[i] for i in range(iters - 20, iters)]
@@ -100,15 +104,17 @@ elif MODE == "learn":
     print(f"learn: {iters} iterations; loss_cls {c0:.4f} -> {c1:.4f}, loss_box {b0:.4f} -> {b1:.4f};"
           f" held-out mAP {final['map']:.4f}, AP50 {final['ap50']:.4f}, "
           f"mAP(score>=0.5) {final['map_score05']:.4f}")
-    assert c1 < 0.8 * c0, "classification loss did not fall by 20%"
-    assert b1 < 0.8 * b0, "box loss did not fall by 20%"
-    assert final["map"] >= MIN_MAP, f"held-out mAP {final['map']} < {MIN_MAP}"
+    assert c1 < LOSS_RATIO * c0, f"classification loss did not fall below {LOSS_RATIO} of its start"
+    assert b1 < LOSS_RATIO * b0, f"box loss did not fall below {LOSS_RATIO} of its start"
+    assert final["map"] >= MIN_MAP and final["ap50"] >= MIN_AP50, \
+        f"held-out mAP {final['map']} / AP50 {final['ap50']} below {MIN_MAP} / {MIN_AP50}"
     det = os.path.join(WORK, "learn_detect")
     run(f"{BIN}/detkit-detect", "--weights", f"{out_dir}/model.safetensors", "--classes",
         f"{out_dir}/classes.csv", "--min-size", 96, "--max-size", 96, "--fpn-channels", 64,
-        "--cache", va, "--images", va_imgs, "--out", det, "--draw", 2)
+        "--cache", va, "--images", va_imgs, "--out", det, "--draw", 2, "--score-thr", 0)
     dets = json.load(open(f"{det}/detections.json"))
-    assert dets and all(d["score"] >= 0.05 for d in dets)
+    # Threshold 0: every image keeps its top detections after NMS (at most 300 each).
+    assert 0 < len(dets) <= 40 * 300 and len({d["image_id"] for d in dets}) == 40, len(dets)
     run(f"{BIN}/detkit-eval", "--gt", f"{det}/gt.json", "--dt", f"{det}/detections.json",
         "--json", f"{det}/eval.json")
     ev = json.load(open(f"{det}/eval.json"))
