@@ -428,12 +428,13 @@ inline std::uint32_t boxes_bad_scalar(const cached_box* b, std::size_t n,
 //   category: w | ~(w - class_count) has its sign bit set iff w >= class_count (unsigned)
 //   bytes:    saturate(byte + add - sub) is non-zero for a flag byte not in {FF,00,01}
 //             (add 1, sub 2) and for a non-zero padding byte (add 0, sub 0); other lanes sub FF.
-struct boxes_bad_consts {
-  alignas(16) std::uint32_t fmask[11][4], cmask[11][4];
-  alignas(16) std::uint8_t add[11][16], sub[11][16];
-  boxes_bad_consts() {
-    for (int w = 0; w < 44; ++w) {
-      const int j = w / 4, l = w % 4, kind = w % 11;
+template <int Lanes>  // 4 (SSE2) or 8 (AVX2) 32-bit lanes per vector
+struct boxes_bad_lane_consts {
+  alignas(4 * Lanes) std::uint32_t fmask[11][Lanes], cmask[11][Lanes];
+  alignas(4 * Lanes) std::uint8_t add[11][4 * Lanes], sub[11][4 * Lanes];
+  boxes_bad_lane_consts() {
+    for (int w = 0; w < 11 * Lanes; ++w) {
+      const int j = w / Lanes, l = w % Lanes, kind = w % 11;
       fmask[j][l] = kind < 8 ? 0x80000000u : 0;
       cmask[j][l] = kind == 8 ? 0x80000000u : 0;
       for (int byte = 0; byte < 4; ++byte) {
@@ -445,26 +446,11 @@ struct boxes_bad_consts {
     }
   }
 };
+using boxes_bad_consts = boxes_bad_lane_consts<4>;
 inline std::uint32_t boxes_bad_sse2(const cached_box* b, std::size_t n, std::uint32_t class_count);
 #ifdef DETKIT_CHECKSUM_AVX2
 // The same with AVX2: 8 boxes (352 bytes = 11 registers) per step, used when the CPU has it.
-struct boxes_bad_consts8 {
-  alignas(32) std::uint32_t fmask[11][8], cmask[11][8];
-  alignas(32) std::uint8_t add[11][32], sub[11][32];
-  boxes_bad_consts8() {
-    for (int w = 0; w < 88; ++w) {
-      const int j = w / 8, l = w % 8, kind = w % 11;
-      fmask[j][l] = kind < 8 ? 0x80000000u : 0;
-      cmask[j][l] = kind == 8 ? 0x80000000u : 0;
-      for (int byte = 0; byte < 4; ++byte) {
-        const bool flag = kind == 9 || (kind == 10 && byte == 0);
-        const bool pad = kind == 10 && byte > 0;
-        add[j][4 * l + byte] = flag ? 1 : 0;
-        sub[j][4 * l + byte] = flag ? 2 : (pad ? 0 : 0xff);
-      }
-    }
-  }
-};
+using boxes_bad_consts8 = boxes_bad_lane_consts<8>;
 __attribute__((target("avx2"))) inline std::uint32_t boxes_bad_avx2(const unsigned char* p,
                                                                     std::size_t groups,
                                                                     std::uint32_t class_count) {
