@@ -21,7 +21,7 @@ if(DETKIT_PYTHON3 AND TARGET simdjson::simdjson)
   detkit_add_script_test(train_resume_bit_equal
     COMMAND ${DETKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/train/train_cli.py ${_train_bin}
             ${DETKIT_TEST_WORK_DIR}/train_resume resume
-    TIMEOUT 120)
+    TIMEOUT 300)
   detkit_add_script_test(train_learns_heldout
     COMMAND ${DETKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/train/train_cli.py ${_train_bin}
             ${DETKIT_TEST_WORK_DIR}/train_learn learn
