@@ -27,3 +27,9 @@ if(DETKIT_PYTHON3 AND TARGET simdjson::simdjson)
             ${DETKIT_TEST_WORK_DIR}/train_learn learn
     LABELS slow TIMEOUT 900)
 endif()
+if(DETKIT_PYTHON3 AND TARGET simdjson::simdjson)
+  detkit_add_script_test(train_new_classes
+    COMMAND ${DETKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/train/train_cli.py ${_train_bin}
+            ${DETKIT_TEST_WORK_DIR}/train_new_classes newclasses
+    TIMEOUT 300)
+endif()

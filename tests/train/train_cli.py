@@ -9,7 +9,10 @@ detkit-prepare -> loader -> CPU twin).
             read back by detkit-eval against detkit-prepare's COCO export, gives the same mAP as
             the in-training evaluation (score threshold 0, so every image has 300 detections).
 
-usage: train_cli.py BIN_DIR WORK_DIR (resume | learn)
+  newclasses  weights of a 3-class model load into a 2-class model only with --new-classes
+            (the class head keeps its prior-probability init; 3 backbone stages trainable).
+
+usage: train_cli.py BIN_DIR WORK_DIR (resume | learn | newclasses)
 """
 import json
 import os
@@ -122,6 +125,24 @@ elif MODE == "learn":
           f"(training's evaluation {final['map']:.6f}), {len(dets)} detections")
     assert abs(ev["stats"][0] - final["map"]) < 2e-4, "detect + eval disagree with training's eval"
     assert len(os.listdir(f"{det}/drawn")) == 2
+elif MODE == "newclasses":
+    cache, imgs = scenes("nc_scenes", 6, 64, 4, 0)
+    base = ["--train-images", imgs, "--min-size", 64, "--max-size", 64, "--batch", 2,
+            "--fpn-channels", 16, "--iters", 1, "--eval-every", 0, "--log-every", 1]
+    three = os.path.join(WORK, "nc_three")
+    run(f"{BIN}/detkit-train", "--train", cache, "--out", three, *base)
+    d = os.path.join(WORK, "nc_scenes")
+    two = f"{d}-two.dkc"
+    run(f"{BIN}/detkit-prepare", "--boxes", f"{d}/boxes.csv", "--classes", f"{d}/classes.csv",
+        "--target", "Red square,Green disc", "--images", f"{d}/images", "--out", two)
+    w = f"{three}/model.safetensors"
+    r = subprocess.run([f"{BIN}/detkit-train", "--train", two, "--out", os.path.join(WORK, "nc_bad"),
+                        "--weights", w, *map(str, base)], capture_output=True, text=True)
+    assert r.returncode == 2 and "cls_logits" in r.stderr, (r.returncode, r.stderr)
+    out = run(f"{BIN}/detkit-train", "--train", two, "--out", os.path.join(WORK, "nc_two"),
+              "--weights", w, "--new-classes", *base)
+    assert "class head replaced" in out and "trainable backbone layers 3" in out, out
+    print("new classes: 3-class weights refused for 2 classes without --new-classes, loaded with it")
 else:
-    sys.exit("mode is resume or learn")
+    sys.exit("mode is resume, learn or newclasses")
 print("OK")
