@@ -319,6 +319,31 @@ inline const char* find_special(const char* p, const char* end, char delim) noex
   return end;
 }
 
+// One 32-byte step of scan_line / scan_line_avx2 after the compares (shared by both; the
+// popcount stays in each, since only the AVX2 one may use the popcnt instruction).
+// Drops delimiter and quote bits past the first newline: they belong to the next line.
+inline void cut_at_newline(std::uint32_t nl, std::uint32_t& dl, std::uint32_t& qt) noexcept {
+  if (nl != 0) {
+    const std::uint32_t below = (nl & (~nl + 1)) - 1;
+    dl &= below;
+    qt &= below;
+  }
+}
+// Records the step's delimiter offsets (up to `want`); true when the line ends in this step.
+inline bool record_step(std::size_t off, std::uint32_t nl, std::uint32_t dl, std::uint32_t want,
+                        line_scan& out) noexcept {
+  while (out.recorded < want && dl != 0) {
+    out.pos[out.recorded++] = static_cast<std::uint32_t>(off + ctz32(dl));
+    dl &= dl - 1;
+  }
+  if (nl != 0) {
+    out.len = off + ctz32(nl);
+    out.terminated = true;
+    return true;
+  }
+  return false;
+}
+
 /// Scans one line, recording the offsets of its first `want` (<= 16) delimiters.
 inline void scan_line(const char* p, const char* end, char delim, std::uint32_t want,
                       line_scan& out) noexcept {
@@ -331,22 +356,10 @@ inline void scan_line(const char* p, const char* end, char delim, std::uint32_t 
     const std::size_t n = std::min<std::size_t>(32, avail - off);
     std::uint32_t nl, dl, qt;
     masks32(p + off, n, delim, nl, dl, qt);
-    if (nl != 0) {
-      const std::uint32_t below = (nl & (~nl + 1)) - 1;
-      dl &= below;
-      qt &= below;
-    }
+    cut_at_newline(nl, dl, qt);
     out.has_quote |= qt != 0;
     out.delimiters += popcount32(dl);
-    while (out.recorded < want && dl != 0) {
-      out.pos[out.recorded++] = static_cast<std::uint32_t>(off + ctz32(dl));
-      dl &= dl - 1;
-    }
-    if (nl != 0) {
-      out.len = off + ctz32(nl);
-      out.terminated = true;
-      return;
-    }
+    if (record_step(off, nl, dl, want, out)) return;
     off += n;
   }
   out.len = avail;
@@ -379,22 +392,10 @@ __attribute__((target("avx2,popcnt"))) inline void scan_line_avx2(const char* p,
       n = avail - off;
       masks32(p + off, n, delim, nl, dl, qt);
     }
-    if (nl != 0) {
-      const std::uint32_t below = (nl & (~nl + 1)) - 1;
-      dl &= below;
-      qt &= below;
-    }
+    cut_at_newline(nl, dl, qt);
     out.has_quote |= qt != 0;
     out.delimiters += static_cast<std::uint32_t>(_mm_popcnt_u32(dl));
-    while (out.recorded < want && dl != 0) {
-      out.pos[out.recorded++] = static_cast<std::uint32_t>(off + ctz32(dl));
-      dl &= dl - 1;
-    }
-    if (nl != 0) {
-      out.len = off + ctz32(nl);
-      out.terminated = true;
-      return;
-    }
+    if (record_step(off, nl, dl, want, out)) return;
     off += n;
   }
   out.len = avail;
