@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/cli.hpp"
+#include "detkit/class_selection.hpp"
 #include "detkit/detectron2_json.hpp"
 #include "detkit/image_header.hpp"
 #include "detkit/label_cache.hpp"
@@ -97,87 +99,56 @@ struct args {
 };
 
 [[noreturn]] void die(int code, const std::string& msg) {
-  std::fprintf(stderr, "detkit-prepare: %s\n", msg.c_str());
-  std::exit(code);
+  detkit_cli::die("detkit-prepare", code, msg);
 }
 [[noreturn]] void die_usage(const std::string& msg) { die(2, msg + " (see --help)"); }
 
-detkit::flag_rule* flag_slot(detkit::attribute_filter& f, const std::string& name) {
-  if (name == "occluded") return &f.occluded;
-  if (name == "truncated") return &f.truncated;
-  if (name == "group-of" || name == "group_of") return &f.group_of;
-  if (name == "depiction") return &f.depiction;
-  if (name == "inside") return &f.inside;
-  die_usage("unknown attribute '" + name + "' (occluded, truncated, group-of, depiction, inside)");
-}
-
-std::vector<std::string> split_list(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == sep) {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
-
 args parse_args(int argc, char** argv) {
   args a;
-  auto need = [&](int& i) -> std::string {
-    if (i + 1 >= argc || std::strncmp(argv[i + 1], "--", 2) == 0) {
-      die_usage(std::string(argv[i]) + " needs a value");
-    }
-    return argv[++i];
-  };
+  const detkit_cli::arg_reader cli("detkit-prepare", argc, argv);
   for (int i = 1; i < argc; ++i) {
     const std::string o = argv[i];
     if (o == "--help" || o == "-h") {
       std::fputs(usage_text, stdout);
       std::exit(0);
     } else if (o == "--boxes") {
-      while (i + 1 < argc && std::strncmp(argv[i + 1], "--", 2) != 0) a.boxes.push_back(argv[++i]);
+      for (auto& b : cli.values(i)) a.boxes.push_back(std::move(b));
       if (a.boxes.empty()) die_usage("--boxes needs at least one file");
     } else if (o == "--classes") {
-      a.classes = need(i);
+      a.classes = cli.value(i);
     } else if (o == "--images") {
-      a.images = need(i);
+      a.images = cli.value(i);
     } else if (o == "--target") {
-      a.target = need(i);
+      a.target = cli.value(i);
     } else if (o == "--out") {
-      a.out = need(i);
+      a.out = cli.value(i);
     } else if (o == "--dump-json") {
-      a.dump_json = need(i);
+      a.dump_json = cli.value(i);
     } else if (o == "--label") {
-      a.label = need(i);
+      a.label = cli.value(i);
     } else if (o == "--label-from-filename") {
       a.label_from_filename = true;
     } else if (o == "--image-list") {
-      a.image_list = need(i);
+      a.image_list = cli.value(i);
     } else if (o == "--strict-images") {
       a.strict_images = true;
     } else if (o == "--drop-missing-images") {
       a.drop_missing = true;
     } else if (o == "--exclude") {
-      const std::string v = need(i);
-      for (const auto& n : split_list(v, ','))
-        *flag_slot(a.attrs, n) = detkit::flag_rule::exclude_yes;
+      const std::string v = cli.value(i);
+      for (const auto& n : detkit::split_list(v)) {
+        auto r = detkit::try_set_attribute_rule(a.attrs, n, detkit::flag_rule::exclude_yes);
+        if (!r) die_usage(r.error().message);
+      }
       a.settings += ";exclude=" + v;
     } else if (o == "--require") {
-      const std::string v = need(i);
-      const auto eq = v.find('=');
-      if (eq == std::string::npos || (v.substr(eq + 1) != "0" && v.substr(eq + 1) != "1")) {
-        die_usage("--require wants ATTR=0 or ATTR=1, got '" + v + "'");
+      const std::string v = cli.value(i);
+      if (auto r = detkit::try_set_attribute_requirement(a.attrs, v); !r) {
+        die_usage("--require: " + r.error().message);
       }
-      *flag_slot(a.attrs, v.substr(0, eq)) =
-          v.substr(eq + 1) == "1" ? detkit::flag_rule::require_yes : detkit::flag_rule::require_no;
       a.settings += ";require=" + v;
     } else if (o == "--rounding") {
-      const std::string v = need(i);
+      const std::string v = cli.value(i);
       if (v == "none") {
         a.rounding = detkit::rounding_policy::none;
       } else if (v == "recipe") {
@@ -186,7 +157,7 @@ args parse_args(int argc, char** argv) {
         die_usage("--rounding wants none or recipe, got '" + v + "'");
       }
     } else if (o == "--threads") {
-      const std::string v = need(i);
+      const std::string v = cli.value(i);
       char* end = nullptr;
       const long n = std::strtol(v.c_str(), &end, 10);
       if (*end != 0 || n < 1 || n > 256) die_usage("--threads wants 1..256, got '" + v + "'");
@@ -219,17 +190,6 @@ std::string base_name(const std::string& path) {
   std::string b = slash == std::string::npos ? path : path.substr(slash + 1);
   if (b.size() > 4 && b.compare(b.size() - 4, 4, ".csv") == 0) b.resize(b.size() - 4);
   return b;
-}
-
-std::vector<std::string> read_target_file(const std::string& path) {
-  auto m = detkit::detail::mapped_file::try_open(path);
-  if (!m) die_error(m.error());
-  std::vector<std::string> names;
-  for (auto line : split_list(std::string(m->view()), '\n')) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) names.push_back(line);
-  }
-  return names;
 }
 
 /// Throttled progress line on stderr: rows/s, MB/s and ETA, at most twice a second.
@@ -360,9 +320,9 @@ int main(int argc, char** argv) {
       targets.push_back(c);
     }
   } else {
-    const auto names =
-        a.target[0] == '@' ? read_target_file(a.target.substr(1)) : split_list(a.target, ',');
-    auto t = detkit::try_resolve_classes(*classes, names);
+    auto names = detkit::try_target_list(a.target);
+    if (!names) die_error(names.error());
+    auto t = detkit::try_resolve_classes(*classes, *names);
     if (!t) die_error(t.error());
     targets = std::move(*t);
   }

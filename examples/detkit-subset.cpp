@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/cli.hpp"
 #include "detkit/class_selection.hpp"
 #include "detkit/detectron2_json.hpp"
 #include "detkit/export_coco.hpp"
@@ -98,8 +99,7 @@ struct args {
 };
 
 [[noreturn]] void die(int code, const std::string& msg) {
-  std::fprintf(stderr, "detkit-subset: %s\n", msg.c_str());
-  std::exit(code);
+  detkit_cli::die("detkit-subset", code, msg);
 }
 [[noreturn]] void die_usage(const std::string& msg) { die(2, msg + " (see --help)"); }
 [[noreturn]] void die_error(const detkit::error& e) {
@@ -176,78 +176,73 @@ void validate(const args& a, stage st) {
 
 args parse_args(int argc, char** argv) {
   args a;
-  auto need = [&](int& i) -> std::string {
-    if (i + 1 >= argc || std::strncmp(argv[i + 1], "--", 2) == 0) {
-      die_usage(std::string(argv[i]) + " needs a value");
-    }
-    return argv[++i];
-  };
+  const detkit_cli::arg_reader cli("detkit-subset", argc, argv);
   for (int i = 1; i < argc; ++i) {
     const std::string o = argv[i];
     if (o == "--help" || o == "-h") {
       std::fputs(usage_text, stdout);
       std::exit(0);
     } else if (o == "--boxes") {
-      while (i + 1 < argc && std::strncmp(argv[i + 1], "--", 2) != 0) a.boxes.push_back(argv[++i]);
+      for (auto& b : cli.values(i)) a.boxes.push_back(std::move(b));
       if (a.boxes.empty()) die_usage("--boxes needs at least one file");
     } else if (o == "--classes") {
-      a.classes = need(i);
+      a.classes = cli.value(i);
     } else if (o == "--cache") {
-      a.cache = need(i);
+      a.cache = cli.value(i);
     } else if (o == "--target") {
-      a.target = need(i);
+      a.target = cli.value(i);
     } else if (o == "--hierarchy") {
-      a.hierarchy = need(i);
+      a.hierarchy = cli.value(i);
     } else if (o == "--descendants") {
       a.descendants = true;
     } else if (o == "--exclude") {
-      a.exclude = need(i);
+      a.exclude = cli.value(i);
     } else if (o == "--relabel-to-parent") {
       a.relabel_parent = true;
     } else if (o == "--drop") {
-      for (const auto& d : detkit::split_list(need(i))) a.drop.push_back(d);
+      for (const auto& d : detkit::split_list(cli.value(i))) a.drop.push_back(d);
     } else if (o == "--require") {
-      a.require.push_back(need(i));
+      a.require.push_back(cli.value(i));
     } else if (o == "--image-labels") {
-      a.image_labels = need(i);
+      a.image_labels = cli.value(i);
     } else if (o == "--negatives") {
-      a.negatives = parse_u64(o, need(i));
+      a.negatives = parse_u64(o, cli.value(i));
     } else if (o == "--max-per-class") {
-      a.max_per_class = parse_u64(o, need(i));
+      a.max_per_class = parse_u64(o, cli.value(i));
       if (a.max_per_class == 0) die_usage("--max-per-class wants at least 1");
     } else if (o == "--balance") {
       a.balance = true;
     } else if (o == "--fraction") {
-      a.fraction = parse_double(o, need(i));
+      a.fraction = parse_double(o, cli.value(i));
       if (!(a.fraction >= 0.0 && a.fraction <= 1.0))
         die_usage("--fraction wants a number in [0, 1]");
     } else if (o == "--tolerance") {
-      a.tolerance = parse_double(o, need(i));
+      a.tolerance = parse_double(o, cli.value(i));
       if (!(a.tolerance >= 0.0)) die_usage("--tolerance wants a number >= 0");
     } else if (o == "--seed") {
-      a.seed = parse_u64(o, need(i));
+      a.seed = parse_u64(o, cli.value(i));
     } else if (o == "--images") {
-      a.images = need(i);
+      a.images = cli.value(i);
     } else if (o == "--out") {
-      a.out = need(i);
+      a.out = cli.value(i);
     } else if (o == "--coco") {
-      a.coco = need(i);
+      a.coco = cli.value(i);
     } else if (o == "--yolo") {
-      a.yolo = need(i);
+      a.yolo = cli.value(i);
     } else if (o == "--voc") {
-      a.voc = need(i);
+      a.voc = cli.value(i);
     } else if (o == "--detectron2") {
-      a.detectron2 = need(i);
+      a.detectron2 = cli.value(i);
     } else if (o == "--manifest") {
-      a.manifest_out = need(i);
+      a.manifest_out = cli.value(i);
     } else if (o == "--summary") {
-      a.summary = need(i);
+      a.summary = cli.value(i);
     } else if (o == "--anchor-report") {
-      a.anchor_report = need(i);
+      a.anchor_report = cli.value(i);
     } else if (o == "--from-manifest") {
-      a.from_manifest = need(i);
+      a.from_manifest = cli.value(i);
     } else if (o == "--threads") {
-      const auto n = parse_u64(o, need(i));
+      const auto n = parse_u64(o, cli.value(i));
       if (n < 1 || n > 256) die_usage("--threads wants 1..256");
       a.threads = static_cast<unsigned>(n);
     } else if (o == "--quiet") {
