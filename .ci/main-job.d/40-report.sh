@@ -29,6 +29,8 @@ def gallery(sub):
     names = sorted(os.listdir(d)) if os.path.isdir(d) else []
     return "".join(f'<figure><img src="train/{sub}/drawn/{n}" width="192"><figcaption>{n}'
                    f"</figcaption></figure>" for n in names)
+tt = os.path.join(t, "train.txt")
+summary = "".join(l for l in open(tt) if l.startswith(("memory estimate", "summary:", "frozen BN", "head:"))) if os.path.exists(tt) else ""
 bench = open(os.path.join(t, "bench.txt")).read() if os.path.exists(os.path.join(t, "bench.txt")) else ""
 page = f"""<!doctype html><html><head><meta charset="utf-8"><title>detkit main job report</title>
 <style>body{{font-family:sans-serif;max-width:1300px;margin:auto}}figure{{display:inline-block;margin:4px}}
@@ -38,6 +40,7 @@ td,th{{padding:2px 10px;text-align:right}}td:first-child{{text-align:left}}</sty
 96 px, 160 training / 40 held-out images of another seed) taken through JPEG → detkit-prepare → label
 cache → loader. The 8 bundled real Open Images photos are too few for a held-out score; the model
 only runs on them at the end (it has never seen a photo).</p>
+<h2>Run summary</h2><pre>{html.escape(summary)}</pre>
 <h2>Training curves</h2>{svg}
 <p>{len(steps)} iterations; mean of the first 10 → last 10: classification loss
 {avg(first10,'loss_cls'):.4f} → {avg(last10,'loss_cls'):.4f}, box loss {avg(first10,'loss_box'):.4f}
