@@ -11,12 +11,9 @@ if(NOT DETKIT_CBLAS_FOUND)
   message(STATUS "detkit: no CBLAS, detkit-train / detkit-detect skipped")
   return()
 endif()
-# The CUDA backend when it is built (same program, --device cuda), else the CPU twin.
-if(_detkit_want_cuda)
-  set(_detkit_train_model detkit_retinanet_cuda)
-else()
-  set(_detkit_train_model detkit_retinanet_cpu)
-endif()
+# The CUDA backend when cuda/ builds it (same program, --device cuda), else the CPU twin alone.
+# cuda/ is read after this file, so the choice is made at generate time.
+set(_detkit_train_model detkit_retinanet_cpu $<TARGET_NAME_IF_EXISTS:detkit_retinanet_cuda>)
 add_library(detkit_train_loader STATIC ${CMAKE_CURRENT_SOURCE_DIR}/train/data_loader.cpp)
 target_include_directories(detkit_train_loader PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_link_libraries(detkit_train_loader PUBLIC detkit::detkit detkit_retinanet_cpu detkit::stb
