@@ -25,7 +25,9 @@
 #include <string>
 #include <vector>
 
+#include "common/cli.hpp"
 #include "detkit/atomic_file.hpp"
+#include "detkit/class_selection.hpp"
 #include "detkit/download_queue.hpp"
 #include "detkit/error.hpp"
 #include "download/curl_fetcher.hpp"
@@ -111,8 +113,7 @@ extern "C" void on_signal(int sig) {
 }
 
 [[noreturn]] void die(int code, const std::string& msg) {
-  std::fprintf(stderr, "detkit-download: %s\n", msg.c_str());
-  std::exit(code);
+  detkit_cli::die("detkit-download", code, msg);
 }
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -138,15 +139,6 @@ T parse_number(const std::string& flag, const std::string& v, T lo, T hi) {
     die(2, flag + ": expected a number in [" + std::to_string(lo) + ", " + std::to_string(hi) +
                "], got '" + v + "'");
   return static_cast<T>(d);
-}
-
-detkit::flag_rule* flag_slot(detkit::attribute_filter& f, const std::string& name) {
-  if (name == "occluded") return &f.occluded;
-  if (name == "truncated") return &f.truncated;
-  if (name == "group-of" || name == "group_of") return &f.group_of;
-  if (name == "depiction") return &f.depiction;
-  if (name == "inside") return &f.inside;
-  die(2, "unknown attribute '" + name + "' (occluded, truncated, group-of, depiction, inside)");
 }
 
 options parse_args(int argc, char** argv) {
@@ -189,16 +181,15 @@ options parse_args(int argc, char** argv) {
       o.max_per_class = parse_number<std::size_t>(a, value(), 1, 1e15);
     } else if (a == "--exclude") {
       const std::string v = value();
-      for (const auto& n : split_list(v))
-        *flag_slot(o.attributes, n) = detkit::flag_rule::exclude_yes;
+      for (const auto& n : split_list(v)) {
+        auto r = detkit::try_set_attribute_rule(o.attributes, n, detkit::flag_rule::exclude_yes);
+        if (!r) die(2, r.error().message);
+      }
       o.settings += ";exclude=" + v;
     } else if (a == "--require") {
       const std::string v = value();
-      const auto eq = v.find('=');
-      if (eq == std::string::npos || (v.substr(eq + 1) != "0" && v.substr(eq + 1) != "1"))
-        die(2, "--require wants ATTR=0 or ATTR=1, got '" + v + "'");
-      *flag_slot(o.attributes, v.substr(0, eq)) =
-          v.substr(eq + 1) == "1" ? detkit::flag_rule::require_yes : detkit::flag_rule::require_no;
+      if (auto r = detkit::try_set_attribute_requirement(o.attributes, v); !r)
+        die(2, "--require: " + r.error().message);
       o.settings += ";require=" + v;
     } else if (a == "--rounding") {
       const std::string v = value();
