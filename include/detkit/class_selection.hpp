@@ -81,23 +81,6 @@ struct class_selection {
 
 namespace detail {
 
-// Subcategory descendants of `root` (itself excluded), breadth first, each once.
-inline std::vector<std::uint32_t> hierarchy_descendants(const class_hierarchy& h,
-                                                        std::uint32_t root) {
-  std::vector<std::uint32_t> out;
-  std::vector<char> seen(h.mids.size(), 0);
-  seen[root] = 1;
-  std::vector<std::uint32_t> todo = h.children[root];
-  for (std::size_t k = 0; k < todo.size(); ++k) {
-    const std::uint32_t c = todo[k];
-    if (seen[c]) continue;
-    seen[c] = 1;
-    out.push_back(c);
-    todo.insert(todo.end(), h.children[c].begin(), h.children[c].end());
-  }
-  return out;
-}
-
 inline class_info class_of_mid(const class_table& table, const std::string& mid) {
   const auto i = table.find_mid(mid);
   // A hierarchy MID missing from the class file keeps its MID as its name (never dropped).
@@ -132,7 +115,7 @@ inline class_info class_of_mid(const class_table& table, const std::string& mid)
     if (hierarchy != nullptr) {
       const auto i = hierarchy->find(e.mid);
       if (i >= 0) {
-        for (auto d : detail::hierarchy_descendants(*hierarchy, static_cast<std::uint32_t>(i))) {
+        for (auto d : hierarchy->descendants(static_cast<std::uint32_t>(i))) {
           excluded.push_back(hierarchy->mids[d]);
         }
       }
@@ -165,7 +148,7 @@ inline class_info class_of_mid(const class_table& table, const std::string& mid)
         return make_error(errc::oi_bad_hierarchy,
                           "target '" + t.name + "' (" + t.mid + ") is not in the class hierarchy");
       }
-      for (auto d : detail::hierarchy_descendants(*hierarchy, static_cast<std::uint32_t>(root))) {
+      for (auto d : hierarchy->descendants(static_cast<std::uint32_t>(root))) {
         const std::string& mid = hierarchy->mids[d];
         if (is_excluded(mid)) continue;
         const auto it = join_of.find(mid);

@@ -48,6 +48,22 @@ struct class_hierarchy {
     }
     return out;
   }
+  /// Every Subcategory descendant of class i (i itself excluded), each once, in breadth-first
+  /// order: what "--descendants" expands a target class to.
+  std::vector<std::uint32_t> descendants(std::uint32_t i) const {
+    std::vector<std::uint32_t> out;
+    std::vector<char> seen(mids.size(), 0);
+    seen[i] = 1;
+    std::vector<std::uint32_t> todo = children[i];
+    for (std::size_t k = 0; k < todo.size(); ++k) {
+      const std::uint32_t c = todo[k];
+      if (seen[c]) continue;
+      seen[c] = 1;
+      out.push_back(c);
+      todo.insert(todo.end(), children[c].begin(), children[c].end());
+    }
+    return out;
+  }
 };
 
 namespace detail {
