@@ -1,25 +1,12 @@
 // cuda/ops/box_loss/box_loss.cu — L1 box loss forward+backward; fixed-order reductions.
 #include "../../common/gpu_context.hpp"
+#include "../../common/loss_reductions.cuh"
 #include "box_loss.hpp"
 
 DETKIT_BEGIN_NAMESPACE
 namespace cuda {
 
 namespace {
-__global__ void count_fg_kernel(int r, const int* cls_target, float* norm) {
-  __shared__ int partial[256];
-  const int* t = cls_target + static_cast<long long>(blockIdx.x) * r;
-  int fg = 0;
-  for (int a = threadIdx.x; a < r; a += blockDim.x) fg += t[a] >= 0 ? 1 : 0;
-  partial[threadIdx.x] = fg;
-  __syncthreads();
-  for (int s = blockDim.x / 2; s > 0; s /= 2) {
-    if (static_cast<int>(threadIdx.x) < s) partial[threadIdx.x] += partial[threadIdx.x + s];
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) norm[blockIdx.x] = static_cast<float>(partial[0] > 1 ? partial[0] : 1);
-}
-
 // One thread per anchor: its 4 terms summed in a fixed order.
 __global__ void term_kernel(int n, int r, box_loss_options o, const float* deltas,
                             const float* targets, const float* anchors, const int* cls_target,
@@ -37,24 +24,6 @@ __global__ void term_kernel(int n, int r, box_loss_options o, const float* delta
   terms[a] = sum;
 }
 
-__global__ void reduce_kernel(int n, int r, const float* terms, const float* norm, float* out) {
-  __shared__ double partial[256];
-  double total = 0.0;
-  for (int img = 0; img < n; ++img) {
-    double sum = 0.0;
-    for (int j = threadIdx.x; j < r; j += blockDim.x)
-      sum += static_cast<double>(terms[static_cast<long long>(img) * r + j]);
-    partial[threadIdx.x] = sum;
-    __syncthreads();
-    for (int s = blockDim.x / 2; s > 0; s /= 2) {
-      if (static_cast<int>(threadIdx.x) < s) partial[threadIdx.x] += partial[threadIdx.x + s];
-      __syncthreads();
-    }
-    total += partial[0] / static_cast<double>(norm[img]);
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) out[0] = static_cast<float>(total / n);
-}
 }  // namespace
 
 float box_loss(gpu_context& ctx, int n, int r, const box_loss_options& o, const float* deltas,
@@ -68,7 +37,7 @@ float box_loss(gpu_context& ctx, int n, int r, const box_loss_options& o, const 
   term_kernel<<<blocks_for(static_cast<long long>(n) * r), 256, 0, ctx.stream>>>(
       n, r, o, deltas, targets, anchors, cls_target, grad_scale, norm, ddeltas, terms);
   DETKIT_CUDA_CHECK_LAUNCH();
-  reduce_kernel<<<1, 256, 0, ctx.stream>>>(n, r, terms, norm, result);
+  reduce_kernel<<<1, 256, 0, ctx.stream>>>(n, static_cast<long long>(r), terms, norm, result);
   DETKIT_CUDA_CHECK_LAUNCH();
   float host = 0.0f;
   DETKIT_CUDA_CHECK(

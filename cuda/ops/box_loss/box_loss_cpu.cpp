@@ -1,4 +1,5 @@
 // cuda/ops/box_loss/box_loss_cpu.cpp — CPU twin of box_loss.cu (double accumulation).
+#include "../../common/foreground_norm.hpp"
 #include "box_loss.hpp"
 
 DETKIT_BEGIN_NAMESPACE
@@ -10,9 +11,7 @@ float box_loss_cpu(int n, int r, const box_loss_options& o, const float* deltas,
   double total = 0.0;
   for (int img = 0; img < n; ++img) {
     const int* t = cls_target + static_cast<long long>(img) * r;
-    int fg = 0;
-    for (int a = 0; a < r; ++a) fg += t[a] >= 0 ? 1 : 0;
-    const float norm = static_cast<float>(fg > 1 ? fg : 1);
+    const float norm = foreground_norm(t, r);
     const float w = grad_scale / (norm * static_cast<float>(n));
     double sum = 0.0;
     for (int a = 0; a < r; ++a) {

@@ -1,27 +1,13 @@
 // cuda/ops/focal_loss/focal_loss.cu — fused focal loss forward+backward; per-image foreground count
 // and loss sums by fixed-order block reductions (deterministic). Body in focal_loss_math.hpp.
 #include "../../common/gpu_context.hpp"
+#include "../../common/loss_reductions.cuh"
 #include "focal_loss.hpp"
 
 DETKIT_BEGIN_NAMESPACE
 namespace cuda {
 
 namespace {
-// One block per image: count foreground anchors into norm[img] = max(1, fg).
-__global__ void count_fg_kernel(int r, const int* cls_target, float* norm) {
-  __shared__ int partial[256];
-  const int* t = cls_target + static_cast<long long>(blockIdx.x) * r;
-  int fg = 0;
-  for (int a = threadIdx.x; a < r; a += blockDim.x) fg += t[a] >= 0 ? 1 : 0;
-  partial[threadIdx.x] = fg;
-  __syncthreads();
-  for (int s = blockDim.x / 2; s > 0; s /= 2) {
-    if (static_cast<int>(threadIdx.x) < s) partial[threadIdx.x] += partial[threadIdx.x + s];
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) norm[blockIdx.x] = static_cast<float>(partial[0] > 1 ? partial[0] : 1);
-}
-
 __global__ void term_kernel(int n, int r, int k, const float* logits, const int* cls_target,
                             focal_options o, float grad_scale, const float* norm, float* dlogits,
                             float* terms) {
@@ -42,26 +28,6 @@ __global__ void term_kernel(int n, int r, int k, const float* logits, const int*
   terms[i] = f.loss;
 }
 
-// One block in total: sum each image's terms in double, divide, mean over images.
-__global__ void reduce_kernel(int n, long long per_image, const float* terms, const float* norm,
-                              float* out) {
-  __shared__ double partial[256];
-  double total = 0.0;
-  for (int img = 0; img < n; ++img) {
-    double sum = 0.0;
-    for (long long j = threadIdx.x; j < per_image; j += blockDim.x)
-      sum += static_cast<double>(terms[img * per_image + j]);
-    partial[threadIdx.x] = sum;
-    __syncthreads();
-    for (int s = blockDim.x / 2; s > 0; s /= 2) {
-      if (static_cast<int>(threadIdx.x) < s) partial[threadIdx.x] += partial[threadIdx.x + s];
-      __syncthreads();
-    }
-    total += partial[0] / static_cast<double>(norm[img]);
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) out[0] = static_cast<float>(total / n);
-}
 }  // namespace
 
 float focal_loss(gpu_context& ctx, int n, int r, int k, const float* logits, const int* cls_target,

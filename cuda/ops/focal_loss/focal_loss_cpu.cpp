@@ -1,4 +1,5 @@
 // cuda/ops/focal_loss/focal_loss_cpu.cpp — CPU twin of focal_loss.cu (double accumulation).
+#include "../../common/foreground_norm.hpp"
 #include "focal_loss.hpp"
 
 DETKIT_BEGIN_NAMESPACE
@@ -9,9 +10,7 @@ float focal_loss_cpu(int n, int r, int k, const float* logits, const int* cls_ta
   double total = 0.0;
   for (int img = 0; img < n; ++img) {
     const int* t = cls_target + static_cast<long long>(img) * r;
-    int fg = 0;
-    for (int a = 0; a < r; ++a) fg += t[a] >= 0 ? 1 : 0;
-    const float norm = static_cast<float>(fg > 1 ? fg : 1);
+    const float norm = foreground_norm(t, r);
     const float w = grad_scale / (norm * static_cast<float>(n));
     double sum = 0.0;
     for (int a = 0; a < r; ++a) {
