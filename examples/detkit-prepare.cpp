@@ -112,8 +112,7 @@ args parse_args(int argc, char** argv) {
       std::fputs(usage_text, stdout);
       std::exit(0);
     } else if (o == "--boxes") {
-      for (auto& b : cli.values(i)) a.boxes.push_back(std::move(b));
-      if (a.boxes.empty()) die_usage("--boxes needs at least one file");
+      cli.append_values(i, a.boxes, "file");
     } else if (o == "--classes") {
       a.classes = cli.value(i);
     } else if (o == "--images") {

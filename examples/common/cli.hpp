@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace detkit_cli {
@@ -41,6 +42,14 @@ class arg_reader {
     std::vector<std::string> out;
     while (has_value_after(i)) out.emplace_back(argv_[++i]);
     return out;
+  }
+
+  /// Appends values(i) to `to` (options like --boxes may be given more than once); `to` still
+  /// empty afterwards is the usage error "<option> needs at least one <what>".
+  void append_values(int& i, std::vector<std::string>& to, const char* what) const {
+    const std::string option = argv_[i];
+    for (auto& v : values(i)) to.push_back(std::move(v));
+    if (to.empty()) usage_error(option + " needs at least one " + what);
   }
 
  private:
