@@ -5,6 +5,7 @@
 #pragma once
 
 #include "detkit/config.hpp"
+#include "gpu_context.hpp"
 
 DETKIT_BEGIN_NAMESPACE
 namespace cuda {
@@ -45,6 +46,19 @@ __global__ void reduce_kernel(int n, long long per_image, const float* terms, co
     __syncthreads();
   }
   if (threadIdx.x == 0) out[0] = static_cast<float>(total / n);
+}
+
+// Runs reduce_kernel into the device float `result` on ctx's stream and returns it on the host
+// (waits for the stream).
+inline float mean_loss_to_host(gpu_context& ctx, int n, long long per_image, const float* terms,
+                               const float* norm, float* result) {
+  reduce_kernel<<<1, 256, 0, ctx.stream>>>(n, per_image, terms, norm, result);
+  DETKIT_CUDA_CHECK_LAUNCH();
+  float host = 0.0f;
+  DETKIT_CUDA_CHECK(
+      cudaMemcpyAsync(&host, result, sizeof(float), cudaMemcpyDeviceToHost, ctx.stream));
+  DETKIT_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
+  return host;
 }
 
 }  // namespace

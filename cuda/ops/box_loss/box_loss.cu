@@ -37,13 +37,7 @@ float box_loss(gpu_context& ctx, int n, int r, const box_loss_options& o, const 
   term_kernel<<<blocks_for(static_cast<long long>(n) * r), 256, 0, ctx.stream>>>(
       n, r, o, deltas, targets, anchors, cls_target, grad_scale, norm, ddeltas, terms);
   DETKIT_CUDA_CHECK_LAUNCH();
-  reduce_kernel<<<1, 256, 0, ctx.stream>>>(n, static_cast<long long>(r), terms, norm, result);
-  DETKIT_CUDA_CHECK_LAUNCH();
-  float host = 0.0f;
-  DETKIT_CUDA_CHECK(
-      cudaMemcpyAsync(&host, result, sizeof(float), cudaMemcpyDeviceToHost, ctx.stream));
-  DETKIT_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
-  return host;
+  return mean_loss_to_host(ctx, n, static_cast<long long>(r), terms, norm, result);
 }
 
 }  // namespace cuda

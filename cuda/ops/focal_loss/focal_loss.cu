@@ -41,13 +41,7 @@ float focal_loss(gpu_context& ctx, int n, int r, int k, const float* logits, con
                                                          norm, dlogits, terms);
   DETKIT_CUDA_CHECK_LAUNCH();
   float* result = norm + n;
-  reduce_kernel<<<1, 256, 0, ctx.stream>>>(n, static_cast<long long>(r) * k, terms, norm, result);
-  DETKIT_CUDA_CHECK_LAUNCH();
-  float host = 0.0f;
-  DETKIT_CUDA_CHECK(
-      cudaMemcpyAsync(&host, result, sizeof(float), cudaMemcpyDeviceToHost, ctx.stream));
-  DETKIT_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
-  return host;
+  return mean_loss_to_host(ctx, n, static_cast<long long>(r) * k, terms, norm, result);
 }
 
 }  // namespace cuda
