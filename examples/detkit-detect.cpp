@@ -23,12 +23,12 @@
 #include <string>
 #include <vector>
 
+#include "common/draw.hpp"
 #include "detkit/atomic_file.hpp"
 #include "detkit/export_coco.hpp"
 #include "detkit/label_cache.hpp"
 #include "model/safetensors.hpp"
 #include "train/data_loader.hpp"
-#include "train/draw.hpp"
 #include "train/model_io.hpp"
 
 namespace {
@@ -249,15 +249,15 @@ int main(int argc, char** argv) try {
                   scale = std::max(1, std::min(w, h) / 300);
         for (const auto& d : dets) {
           if (static_cast<double>(d.score) < draw_thr) continue;
-          const auto c = detkit_train::class_color(d.label);
-          detkit_train::draw_box(px, w, h, d.box[0], d.box[1], d.box[2], d.box[3], c, thick);
+          const auto c = detkit_draw::class_color(d.label);
+          detkit_draw::draw_box(px, w, h, d.box[0], d.box[1], d.box[2], d.box[3], c, thick);
           char label[128];
           std::snprintf(label, sizeof label, "%s %.2f",
                         classes[static_cast<std::size_t>(d.label)].second.c_str(),
                         static_cast<double>(d.score));
-          detkit_train::draw_label(px, w, h, static_cast<int>(d.box[0]),
-                                   static_cast<int>(d.box[1]) - 9 * scale, label, {255, 255, 255},
-                                   c, scale);
+          detkit_draw::draw_label(px, w, h, static_cast<int>(d.box[0]),
+                                  static_cast<int>(d.box[1]) - 9 * scale, label, {255, 255, 255}, c,
+                                  scale);
         }
         const std::string dst = out + "/drawn/" + b.image_ids[si] + ".png";
         const std::string tmp = dst + ".tmp";

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/draw.hpp"
 #include "detkit/atomic_file.hpp"
 #include "detkit/coco_eval.hpp"
 #include "detkit/coco_eval_reports.hpp"
@@ -412,34 +413,6 @@ const char* palette(std::size_t i) {
 
 // ---- Drawing the worst images -----------------------------------------------------------------
 
-#if DETKIT_EVAL_HAS_STB
-void draw_rect(unsigned char* px, int w, int h, int ch, double x1, double y1, double x2, double y2,
-               const unsigned char rgb[3], int thick) {
-  auto clampi = [](double v, int lo, int hi) {
-    return static_cast<int>(std::max<double>(lo, std::min<double>(hi, std::floor(v))));
-  };
-  const int a = clampi(x1, 0, w - 1), b = clampi(y1, 0, h - 1), c = clampi(x2, 0, w - 1),
-            d = clampi(y2, 0, h - 1);
-  auto put = [&](int x, int y) {
-    if (x < 0 || y < 0 || x >= w || y >= h) return;
-    unsigned char* p = px + (static_cast<std::size_t>(y) * static_cast<std::size_t>(w) +
-                             static_cast<std::size_t>(x)) *
-                                static_cast<std::size_t>(ch);
-    for (int k = 0; k < 3 && k < ch; ++k) p[k] = rgb[k];
-  };
-  for (int t = 0; t < thick; ++t) {
-    for (int x = a; x <= c; ++x) {
-      put(x, b + t);
-      put(x, d - t);
-    }
-    for (int y = b; y <= d; ++y) {
-      put(a + t, y);
-      put(c - t, y);
-    }
-  }
-}
-#endif
-
 struct drawn_box {
   double x1, y1, x2, y2;
   int kind;  // 0 matched GT, 1 missed GT, 2 TP, 3 FP
@@ -456,11 +429,11 @@ bool draw_image(const std::string& in, const std::string& out,
                  stbi_failure_reason());
     return false;
   }
-  static const unsigned char colors[4][3] = {
+  static const detkit_draw::rgb colors[4] = {
       {0, 200, 0}, {255, 220, 0}, {30, 120, 255}, {230, 0, 0}};
   const int thick = std::max(2, std::min(w, h) / 200);
   for (const drawn_box& b : boxes)
-    draw_rect(px, w, h, 3, b.x1, b.y1, b.x2, b.y2, colors[b.kind], thick);
+    detkit_draw::draw_box(px, w, h, b.x1, b.y1, b.x2, b.y2, colors[b.kind], thick);
   const std::string tmp = out + ".tmp";
   const int ok = stbi_write_png(tmp.c_str(), w, h, 3, px, w * 3);
   stbi_image_free(px);

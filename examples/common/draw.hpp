@@ -1,15 +1,16 @@
-// examples/train/draw.hpp — boxes with labels drawn into an 8-bit RGB image (detkit-detect's
-// pictures): rectangle outlines, and text in a built-in 5x7 bitmap font (upper-case letters,
+// examples/common/draw.hpp — boxes with labels drawn into an 8-bit RGB image (detkit-detect's
+// and detkit-eval's pictures): rectangle outlines, and text in a built-in 5x7 bitmap font (upper-case letters,
 // digits, ". : - _ %"; lower case is drawn upper case, other characters as blanks) on a filled
 // label bar, so class names and scores need no font library.
 #pragma once
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdint>
 #include <string>
 
-namespace detkit_train {
+namespace detkit_draw {
 
 struct rgb {
   unsigned char r, g, b;
@@ -94,11 +95,15 @@ inline void put(unsigned char* px, int w, int h, int x, int y, rgb c) {
   p[2] = c.b;
 }
 
-/// Rectangle outline `thick` pixels wide, inside (x1, y1)-(x2, y2), clipped to the image.
+/// Rectangle outline `thick` pixels wide, inside (x1, y1)-(x2, y2). Corners are floored and
+/// clamped to the image, so a box reaching past the border still shows its edge there.
 inline void draw_box(unsigned char* px, int w, int h, double x1, double y1, double x2, double y2,
                      rgb c, int thick) {
-  const int a = static_cast<int>(x1), b = static_cast<int>(y1);
-  const int e = static_cast<int>(x2), f = static_cast<int>(y2);
+  auto clampi = [](double v, int lo, int hi) {
+    return static_cast<int>(std::max<double>(lo, std::min<double>(hi, std::floor(v))));
+  };
+  const int a = clampi(x1, 0, w - 1), b = clampi(y1, 0, h - 1);
+  const int e = clampi(x2, 0, w - 1), f = clampi(y2, 0, h - 1);
   for (int t = 0; t < thick; ++t) {
     for (int x = a; x <= e; ++x) put(px, w, h, x, b + t, c), put(px, w, h, x, f - t, c);
     for (int y = b; y <= f; ++y) put(px, w, h, a + t, y, c), put(px, w, h, e - t, y, c);
@@ -133,4 +138,4 @@ inline rgb class_color(int k) {
   return table[static_cast<unsigned>(k) % 10u];
 }
 
-}  // namespace detkit_train
+}  // namespace detkit_draw
