@@ -47,6 +47,9 @@ const char* const usage_text =
   --warmup N           linear warmup iterations from --warmup-factor (default 100, 0.001)
   --steps A,B          iterations where the LR is multiplied by --gamma (default none, 0.1)
   --momentum X --weight-decay X   (0.9 / 1e-4)
+  --clip-grad-norm X   scale the gradients so their total L2 norm is at most X (torch's
+                       clip_grad_norm_; default 0 = off). Lets a from-scratch run take a higher LR
+                       without the early blow-ups (the main job: 10)
   --trainable-layers N torchvision's trainable_backbone_layers: 0..5 (default 5 from scratch, 3
                        with --weights)
   --weights FILE       start from converted torchvision weights (safetensors)
@@ -70,7 +73,7 @@ struct options {
   long iters = 1000, ckpt_every = 500, eval_every = 500, log_every = 10;
   int trainable = -1;
   bool new_classes = false, calibrate_bn = true;
-  double base_lr = 0.01, warmup_factor = 0.001, gamma = 0.1, momentum = 0.9, wd = 1e-4;
+  double clip = 0, base_lr = 0.01, warmup_factor = 0.001, gamma = 0.1, momentum = 0.9, wd = 1e-4;
   double eval_thr = 0.05, draw_thr = 0.5, head_std = 0.01;
   std::vector<long> steps;
   unsigned long long seed = 0;
@@ -163,6 +166,8 @@ options parse(int argc, char** argv) {
       o.wd = num();
     else if (a == "--eval-score-thr")
       o.eval_thr = num();
+    else if (a == "--clip-grad-norm")
+      o.clip = num();
     else if (a == "--head-init-std")
       o.head_std = num();
     else if (a == "--draw-score-thr")
@@ -302,11 +307,13 @@ int main(int argc, char** argv) try {
   const double scaled = o.base_lr * o.batch / o.base_batch;
   std::printf(
       "summary: %d classes, %zu training images, %zu held-out; lr %.6g = base %.6g x batch "
-      "%d / %d (linear scaling); warmup %d; momentum %.3g, weight decay %.3g; trainable "
-      "backbone layers %d; eval score threshold %.3g, draw score threshold %.3g\n",
+      "%d / %d (linear scaling); warmup %d; momentum %.3g, weight decay %.3g; gradient clip "
+      "%s; trainable backbone layers %d; eval score threshold %.3g, draw score threshold %.3g\n",
       num_classes, train_cache->images().size(),
       val_cache ? val_cache->images().size() : std::size_t{0}, scaled, o.base_lr, o.batch,
-      o.base_batch, o.warmup, o.momentum, o.wd, trainable, o.eval_thr, o.draw_thr);
+      o.base_batch, o.warmup, o.momentum, o.wd,
+      o.clip > 0 ? ("norm " + std::to_string(o.clip)).c_str() : "off", trainable, o.eval_thr,
+      o.draw_thr);
   std::fflush(stdout);
   {
     std::string names;
@@ -374,7 +381,10 @@ int main(int argc, char** argv) try {
     sgd.momentum = static_cast<float>(o.momentum);
     sgd.weight_decay = static_cast<float>(o.wd);
     detkit_train::loaded_batch b = loader.next();
-    const detkit::cuda::loss_values l = model.train_step(b.data.data(), b.targets, sgd);
+    model.forward(b.data.data());
+    const detkit::cuda::loss_values l = model.loss_and_backward(b.targets, model.match(b.targets));
+    const double grad_norm = model.gradient_norm();
+    if (o.clip > 0) sgd.grad_scale = detkit::cuda::clip_factor(grad_norm, o.clip);
     if (!std::isfinite(l.classification) || !std::isfinite(l.box_regression)) {
       std::string ids;
       for (const auto& id : b.image_ids) ids += " " + id;
@@ -385,16 +395,20 @@ int main(int argc, char** argv) try {
                    ids.c_str());
       return 3;
     }
-    log.add_step({it, lr, l.classification, l.box_regression});
+    model.sgd_step(sgd);
+    log.add_step({it, lr, l.classification, l.box_regression, grad_norm});
     const long done = it + 1;
     if (done % std::max(1L, o.log_every) == 0 || done == o.iters) {
       const double el =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
       const double ips = static_cast<double>((done - start) * o.batch) / el;
       const double eta = static_cast<double>(o.iters - done) * o.batch / ips;
-      std::printf("iter %ld/%ld  loss_cls %.4f  loss_box %.4f  lr %.5g  %.2f img/s  ETA %.0f s\n",
-                  done, o.iters, static_cast<double>(l.classification),
-                  static_cast<double>(l.box_regression), lr, ips, eta);
+      std::printf(
+          "iter %ld/%ld  loss_cls %.4f  loss_box %.4f  lr %.5g  grad norm %.3g%s  %.2f img/s  ETA "
+          "%.0f s\n",
+          done, o.iters, static_cast<double>(l.classification),
+          static_cast<double>(l.box_regression), lr, grad_norm,
+          o.clip > 0 && grad_norm > o.clip ? " (clipped)" : "", ips, eta);
       std::fflush(stdout);
       log.flush();
     }

@@ -151,6 +151,8 @@ class op_backend {
                          float grad_scale, float* ddeltas, float* work) = 0;
   virtual void sgd_step(const sgd_options& o, long long count, const float* grad, float* param,
                         float* momentum_buf) = 0;
+  /// Sum of squares of count floats (gradient clipping); returns to the host.
+  virtual double sum_of_squares(long long count, const float* x) = 0;
   /// Inference: sigmoid > threshold, top k of `count` logits (one level of one image), best first.
   /// Only the winners leave the device.
   virtual std::vector<scored_index> select_candidates(const float* logits, long long count,
@@ -240,7 +242,10 @@ class retinanet {
   /// every parameter and activation gradient. matched: from match() (or a reference).
   loss_values loss_and_backward(const std::vector<image_targets>& targets,
                                 const std::vector<std::vector<int>>& matched);
-  /// One SGD update of every trainable parameter from the current gradients.
+  /// L2 norm over the gradients of every trainable, unfrozen parameter (clip_grad_norm_'s total).
+  double gradient_norm() const;
+  /// One SGD update of every trainable parameter from the current gradients (o.grad_scale scales
+  /// them first: gradient clipping).
   void sgd_step(const sgd_options& o);
   /// forward + match + loss_and_backward + sgd_step. Returns the losses before the update.
   loss_values train_step(const float* images, const std::vector<image_targets>& targets,

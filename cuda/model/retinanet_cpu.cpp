@@ -653,6 +653,16 @@ void retinanet::sgd_step(const sgd_options& o) {
   }
 }
 
+double retinanet::gradient_norm() const {
+  double s = 0.0;
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const param_info& p = params_[i];
+    if (p.role != param_role::trainable || frozen_[i] != 0) continue;
+    s += be_->sum_of_squares(static_cast<long long>(p.count), param_grad_ptr(static_cast<int>(i)));
+  }
+  return std::sqrt(s);
+}
+
 loss_values retinanet::train_step(const float* images, const std::vector<image_targets>& targets,
                                   const sgd_options& o) {
   forward(images);
@@ -825,6 +835,9 @@ class cpu_backend final : public op_backend {
                 float* momentum_buf) override {
     sgd_step_cpu(o, count, grad, param, momentum_buf);
   }
+  double sum_of_squares(long long count, const float* x) override {
+    return sum_of_squares_cpu(count, x);
+  }
   std::vector<scored_index> select_candidates(const float* logits, long long count, float threshold,
                                               int k) override {
     return topk_scores_cpu(count, logits, threshold, k);
@@ -895,6 +908,7 @@ class sizing_backend final : public op_backend {
     unused();
   }
   void sgd_step(const sgd_options&, long long, const float*, float*, float*) override { unused(); }
+  double sum_of_squares(long long, const float*) override { unused(); }
   std::vector<scored_index> select_candidates(const float*, long long, float, int) override {
     unused();
   }

@@ -123,6 +123,9 @@ class cuda_backend final : public op_backend {
                 float* momentum_buf) override {
     cuda::sgd_step(ctx_, o, count, grad, param, momentum_buf);
   }
+  double sum_of_squares(long long count, const float* x) override {
+    return cuda::sum_of_squares(ctx_, count, x);
+  }
   std::vector<scored_index> select_candidates(const float* logits, long long count, float threshold,
                                               int k) override {
     const std::size_t need = topk_scores_work_bytes(static_cast<int>(count));

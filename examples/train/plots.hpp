@@ -19,6 +19,7 @@ struct step_point {
   long iter;
   double lr;
   float loss_cls, loss_box;
+  double grad_norm = 0;  // before clipping
 };
 struct class_ap {
   std::string name;
@@ -49,8 +50,10 @@ class training_log {
     char buf[192];
     // %.9g: a float's value survives the round trip (the resume test compares them bit for bit).
     std::snprintf(buf, sizeof buf,
-                  "{\"iter\":%ld,\"lr\":%.9g,\"loss_cls\":%.9g,\"loss_box\":%.9g}\n", p.iter, p.lr,
-                  static_cast<double>(p.loss_cls), static_cast<double>(p.loss_box));
+                  "{\"iter\":%ld,\"lr\":%.9g,\"loss_cls\":%.9g,\"loss_box\":%.9g,"
+                  "\"grad_norm\":%.9g}\n",
+                  p.iter, p.lr, static_cast<double>(p.loss_cls), static_cast<double>(p.loss_box),
+                  p.grad_norm);
     lines_ += buf;
   }
   void add_eval(const eval_point& e) {
@@ -79,8 +82,10 @@ class training_log {
       step_point p{};
       double lc = 0, lb = 0;
       eval_point e;
-      if (std::sscanf(line.c_str(), "{\"iter\":%ld,\"lr\":%lg,\"loss_cls\":%lg,\"loss_box\":%lg}",
-                      &p.iter, &p.lr, &lc, &lb) == 4) {
+      if (std::sscanf(
+              line.c_str(),
+              "{\"iter\":%ld,\"lr\":%lg,\"loss_cls\":%lg,\"loss_box\":%lg,\"grad_norm\":%lg",
+              &p.iter, &p.lr, &lc, &lb, &p.grad_norm) >= 4) {
         if (p.iter >= start) continue;
         p.loss_cls = static_cast<float>(lc);
         p.loss_box = static_cast<float>(lb);

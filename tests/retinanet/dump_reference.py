@@ -217,6 +217,9 @@ def main():
     out["loss.bbox_regression"] = losses["bbox_regression"].reshape(1)
     for k, p in model.named_parameters():
         out["grad_param." + k] = p.grad.clone()
+    # clip_grad_norm_'s total norm (max_norm inf: measures, scales by 1).
+    out["meta.grad_norm"] = torch.nn.utils.clip_grad_norm_(model.parameters(),
+                                                           float("inf")).reshape(1).float()
 
     # torchvision v2's GIoU box loss on the same head outputs and matches, with its gradient.
     matched = [out["matched_idxs.%d" % i].long() for i in range(n)]

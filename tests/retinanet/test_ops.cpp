@@ -486,6 +486,32 @@ TEST_CASE("sgd: torch.optim.SGD momentum and weight decay", "[retinanet][sgd]") 
   CHECK(p == Approx(0.94 - 0.1 * (0.9 * 0.6 + 0.5 + 0.094)));
 }
 
+TEST_CASE("sgd: grad_scale is clip_grad_norm_'s factor applied before weight decay",
+          "[retinanet][sgd]") {
+  // torch: clip_grad_norm_(max_norm 1) on g = (3, 4) -> coef 1 / (5 + 1e-6); then SGD.
+  CHECK(dc::clip_factor(5.0, 1.0) == Approx(1.0 / (5.0 + 1e-6)));
+  CHECK(dc::clip_factor(0.5, 1.0) == 1.0f);  // never scales up
+  dc::sgd_options o;
+  o.lr = 0.1f;
+  o.weight_decay = 0.1f;
+  o.grad_scale = dc::clip_factor(5.0, 1.0);
+  const float g[2] = {3.0f, 4.0f};
+  float p[2] = {1.0f, -2.0f}, buf[2] = {0.0f, 0.0f};
+  dc::sgd_step_cpu(o, 2, g, p, buf);
+  CHECK(buf[0] == Approx(0.6 + 0.1));  // 3/5 + wd * 1: the decay term is not clipped
+  CHECK(buf[1] == Approx(0.8 - 0.2));
+  CHECK(p[0] == Approx(1.0 - 0.1 * 0.7));
+  CHECK(dc::sum_of_squares_cpu(2, g) == 25.0);
+  // Unclipped (scale 1) is bit-equal to the plain update.
+  dc::sgd_options plain;
+  float q = 0.3f, qb = 0.2f, r = 0.3f, rb = 0.2f;
+  const float h = 0.123456f;
+  dc::sgd_step_cpu(plain, 1, &h, &q, &qb);
+  plain.grad_scale = 1.0f;
+  dc::sgd_step_cpu(plain, 1, &h, &r, &rb);
+  CHECK(q == r);
+}
+
 TEST_CASE("head layout: (N, A*K, H, W) to (N, HWA, K)", "[retinanet][permute]") {
   // n 1, a 2, k 3, h 1, w 2: channel c = a*K + k at pixel x goes to row x*A + a, column k.
   const int a = 2, k = 3, h = 1, w = 2, rows = 4;

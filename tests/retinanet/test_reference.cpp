@@ -242,6 +242,13 @@ int main(int argc, char** argv) {
   }
   std::printf("compared %d activations, %d activation gradients, %d parameter gradients\n", n_act,
               n_grad, n_pgrad);
+  {  // detkit-train --clip-grad-norm uses this total; torch.nn.utils.clip_grad_norm_ measured it.
+    const double ours = model->gradient_norm();
+    const double theirs = static_cast<double>(ref.at("meta.grad_norm").f.at(0));
+    expect(std::fabs(ours - theirs) <= 1e-4 * theirs,
+           "gradient norm " + std::to_string(ours) + " vs torch clip_grad_norm_ " +
+               std::to_string(theirs) + " (1e-4 relative)");
+  }
 
   // ---- GIoU box loss (torchvision v2) on the dumped head outputs and matches ----------------------
   {

@@ -19,5 +19,12 @@ void sgd_step(gpu_context& ctx, const sgd_options& o, long long count, const flo
   DETKIT_CUDA_CHECK_LAUNCH();
 }
 
+double sum_of_squares(gpu_context& ctx, long long count, const float* x) {
+  // cuBLAS takes an int length; parameter tensors are far below 2^31 elements.
+  float norm = 0.0f;
+  DETKIT_CUBLAS_CHECK(cublasSnrm2(ctx.cublas, static_cast<int>(count), x, 1, &norm));
+  return static_cast<double>(norm) * static_cast<double>(norm);
+}
+
 }  // namespace cuda
 DETKIT_END_NAMESPACE

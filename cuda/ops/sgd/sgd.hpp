@@ -10,6 +10,9 @@ struct gpu_context;
 
 void sgd_step_cpu(const sgd_options& o, long long count, const float* grad, float* param,
                   float* momentum_buf);
+/// Sum of squares of x (double accumulation on the CPU; cuBLAS Snrm2 squared on the GPU).
+double sum_of_squares_cpu(long long count, const float* x);
+double sum_of_squares(gpu_context& ctx, long long count, const float* x);
 void sgd_step(gpu_context& ctx, const sgd_options& o, long long count, const float* grad,
               float* param, float* momentum_buf);
 

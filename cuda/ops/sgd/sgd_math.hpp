@@ -1,6 +1,7 @@
 // cuda/ops/sgd/sgd_math.hpp — torch.optim.SGD step for one element (dampening 0, no Nesterov):
-// d = g + wd * p; buf = momentum * buf + d (buf starts at 0, which equals torch's clone on step 1);
-// p -= lr * buf.
+// d = g * grad_scale + wd * p; buf = momentum * buf + d (buf starts at 0, which equals torch's
+// clone on step 1); p -= lr * buf. grad_scale is clip_grad_norm_'s factor (1 when not clipping:
+// g * 1.0f == g exactly, so unclipped steps stay bit-equal to torch).
 #pragma once
 
 #include "detkit/config.hpp"
@@ -13,11 +14,18 @@ struct sgd_options {
   float lr = 0.01f;
   float momentum = 0.9f;
   float weight_decay = 1e-4f;
+  float grad_scale = 1.0f;  // torch.nn.utils.clip_grad_norm_: min(1, max_norm / (norm + 1e-6))
 };
+
+/// clip_grad_norm_'s factor from the total gradient norm.
+DETKIT_HD float clip_factor(double total_norm, double max_norm) {
+  const double f = max_norm / (total_norm + 1e-6);
+  return f < 1.0 ? static_cast<float>(f) : 1.0f;
+}
 
 DETKIT_HD void sgd_update(const sgd_options& o, float grad, float* param, float* buf) {
   const float decayed = o.weight_decay * *param;
-  const float d = grad + decayed;
+  const float d = grad * o.grad_scale + decayed;
   const float kept = o.momentum * *buf;
   *buf = kept + d;
   const float step = o.lr * *buf;
