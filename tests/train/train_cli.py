@@ -4,10 +4,11 @@ detkit-prepare -> loader -> CPU twin).
 
   resume    a run interrupted with SIGINT (checkpoint at the iteration it stopped) and resumed
             logs bit-equal losses (and LRs) to an uninterrupted run of the same seed.
-  learn     a short run from scratch (150 iterations) lowers both losses and reaches held-out
-            mAP >= 0.02 and AP50 >= 0.08 (scenes of another seed, never trained on), and detkit-detect's COCO JSON of the same model,
-            read back by detkit-eval against detkit-prepare's COCO export, gives the same mAP as
-            the in-training evaluation (score threshold 0, so every image has 300 detections).
+  learn     the main job's recipe from scratch (300 iterations, gradient norm clipped at 5), for
+            two model seeds: both losses fall and held-out scenes (another generator seed, never
+            trained on) reach mAP >= 0.5, AP50 >= 0.9, mAP at score >= 0.5 >= 0.4; and
+            detkit-detect's COCO JSON of the model, read back by detkit-eval against
+            detkit-prepare's COCO export, gives the in-training evaluation's mAP.
 
   newclasses  weights of a 3-class model load into a 2-class model only with --new-classes
             (the class head keeps its prior-probability init; 3 backbone stages trainable).
@@ -21,10 +22,11 @@ import subprocess
 import sys
 
 BIN, WORK, MODE = sys.argv[1], sys.argv[2], sys.argv[3]
-# Measured on the 2-core box (seed 1, 150 iterations, 2026-11-27): loss_cls 1.114 -> 0.710 (0.64),
-# loss_box 0.667 -> 0.484 (0.73), held-out mAP 0.0445, AP50 0.163. Thresholds about half of that.
-LOSS_RATIO = 0.85  # mean of the last 20 iterations / mean of the first 20, for both losses
-MIN_MAP, MIN_AP50 = 0.02, 0.08
+# Measured on the 2-core box (2026-11-27, 300 iterations, model seeds 1 / 2 / 3): loss_cls ratio
+# 0.074 / 0.054 / 0.060, loss_box ratio 0.31 / 0.27 / 0.33; held-out mAP 0.731 / 0.734 / 0.731,
+# AP50 1.000 each, mAP(score >= 0.5) = mAP. Thresholds leave room for other BLAS builds.
+CLS_RATIO, BOX_RATIO = 0.25, 0.5  # mean of the last 20 iterations / mean of the first 20
+MIN_MAP, MIN_AP50, MIN_MAP_SCORE05 = 0.5, 0.9, 0.4
 CLASSES = "Red square,Green disc,Blue triangle"
 
 
@@ -91,32 +93,36 @@ if MODE == "resume":
 elif MODE == "learn":
     tr, tr_imgs = scenes("learn_train", 160, 96, 1, 0)
     va, va_imgs = scenes("learn_val", 40, 96, 2, 100000)
-    out_dir = os.path.join(WORK, "learn_run")
-    iters = int(os.environ.get("DETKIT_TRAIN_ITERS", "150"))
-    run(f"{BIN}/detkit-train", "--train", tr, "--train-images", tr_imgs, "--val", va,
-        "--val-images", va_imgs, "--out", out_dir, "--min-size", 96, "--max-size", 96,
-        "--batch", 4, "--fpn-channels", 64, "--head-init-std", 0.03, "--warmup", 30,
-        "--base-lr", 0.01, "--iters", iters,
-        "--eval-every", 0, "--log-every", 10, "--seed", 1, "--eval-score-thr", 0)
-    steps, evals = log(out_dir)
-    first = [steps[i] for i in range(20)]
-    last = [steps[i] for i in range(iters - 20, iters)]
-    mean = lambda xs, k: sum(x[k] for x in xs) / len(xs)
-    c0, c1, b0, b1 = mean(first, 1), mean(last, 1), mean(first, 2), mean(last, 2)
-    final = evals[-1]
-    print(f"learn: {iters} iterations; loss_cls {c0:.4f} -> {c1:.4f}, loss_box {b0:.4f} -> {b1:.4f};"
-          f" held-out mAP {final['map']:.4f}, AP50 {final['ap50']:.4f}, "
-          f"mAP(score>=0.5) {final['map_score05']:.4f}")
-    assert c1 < LOSS_RATIO * c0, f"classification loss did not fall below {LOSS_RATIO} of its start"
-    assert b1 < LOSS_RATIO * b0, f"box loss did not fall below {LOSS_RATIO} of its start"
-    assert final["map"] >= MIN_MAP and final["ap50"] >= MIN_AP50, \
-        f"held-out mAP {final['map']} / AP50 {final['ap50']} below {MIN_MAP} / {MIN_AP50}"
+    iters = int(os.environ.get("DETKIT_TRAIN_ITERS", "300"))
+    for seed in (1, 2):
+        out_dir = os.path.join(WORK, f"learn_run_{seed}")
+        run(f"{BIN}/detkit-train", "--train", tr, "--train-images", tr_imgs, "--val", va,
+            "--val-images", va_imgs, "--out", out_dir, "--min-size", 96, "--max-size", 96,
+            "--batch", 4, "--fpn-channels", 64, "--head-init-std", 0.03, "--base-lr", 0.04,
+            "--clip-grad-norm", 5, "--warmup", 30, "--steps", iters * 5 // 6, "--iters", iters,
+            "--eval-every", 0, "--checkpoint-every", 0, "--log-every", 10, "--seed", seed)
+        steps, evals = log(out_dir)
+        first = [steps[i] for i in range(20)]
+        last = [steps[i] for i in range(iters - 20, iters)]
+        mean = lambda xs, k: sum(x[k] for x in xs) / len(xs)
+        c0, c1, b0, b1 = mean(first, 1), mean(last, 1), mean(first, 2), mean(last, 2)
+        final = evals[-1]
+        print(f"learn (seed {seed}): {iters} iterations; loss_cls {c0:.4f} -> {c1:.4f} "
+              f"({c1 / c0:.3f}), loss_box {b0:.4f} -> {b1:.4f} ({b1 / b0:.3f}); held-out mAP "
+              f"{final['map']:.4f}, AP50 {final['ap50']:.4f}, "
+              f"mAP(score>=0.5) {final['map_score05']:.4f}")
+        assert c1 < CLS_RATIO * c0, f"classification loss did not fall below {CLS_RATIO} of its start"
+        assert b1 < BOX_RATIO * b0, f"box loss did not fall below {BOX_RATIO} of its start"
+        assert final["map"] >= MIN_MAP and final["ap50"] >= MIN_AP50, \
+            f"held-out mAP {final['map']} / AP50 {final['ap50']} below {MIN_MAP} / {MIN_AP50}"
+        assert final["map_score05"] >= MIN_MAP_SCORE05, \
+            f"held-out mAP at score >= 0.5 {final['map_score05']} below {MIN_MAP_SCORE05}"
     det = os.path.join(WORK, "learn_detect")
     run(f"{BIN}/detkit-detect", "--weights", f"{out_dir}/model.safetensors", "--classes",
         f"{out_dir}/classes.csv", "--min-size", 96, "--max-size", 96, "--fpn-channels", 64,
-        "--cache", va, "--images", va_imgs, "--out", det, "--draw", 2, "--score-thr", 0)
+        "--cache", va, "--images", va_imgs, "--out", det, "--draw", 2)
     dets = json.load(open(f"{det}/detections.json"))
-    # Threshold 0: every image keeps its top detections after NMS (at most 300 each).
+    # Score threshold 0.05 on both sides; every held-out scene holds objects the model finds.
     assert 0 < len(dets) <= 40 * 300 and len({d["image_id"] for d in dets}) == 40, len(dets)
     run(f"{BIN}/detkit-eval", "--gt", f"{det}/gt.json", "--dt", f"{det}/detections.json",
         "--json", f"{det}/eval.json")
