@@ -11,7 +11,6 @@
 //
 // Exit status: 0 done; 2 bad input; 1 cannot write outputs.
 #include <dirent.h>
-#include <stb_image.h>
 #include <stb_image_write.h>
 
 #include <algorithm>
@@ -29,6 +28,7 @@
 #include "detkit/label_cache.hpp"
 #include "model/safetensors.hpp"
 #include "train/data_loader.hpp"
+#include "train/image_decode.hpp"
 #include "train/model_io.hpp"
 
 namespace {
@@ -242,9 +242,14 @@ int main(int argc, char** argv) try {
         ++total;
       }
       if (drawn < draw) {
-        int w = 0, h = 0, n = 0;
-        unsigned char* px = stbi_load(paths[k].c_str(), &w, &h, &n, 3);
-        if (!px) die(paths[k] + ": cannot decode (" + stbi_failure_reason() + ")");
+        detkit_train::rgb_image picture;
+        try {
+          detkit_train::decode_rgb(paths[k], picture);
+        } catch (const std::exception& e) {
+          die(e.what());
+        }
+        const int w = picture.width, h = picture.height;
+        unsigned char* px = picture.pixels.data();
         const int thick = std::max(1, std::min(w, h) / 200),
                   scale = std::max(1, std::min(w, h) / 300);
         for (const auto& d : dets) {
@@ -262,7 +267,6 @@ int main(int argc, char** argv) try {
         const std::string dst = out + "/drawn/" + b.image_ids[si] + ".png";
         const std::string tmp = dst + ".tmp";
         const int ok = stbi_write_png(tmp.c_str(), w, h, 3, px, w * 3);
-        stbi_image_free(px);
         if (!ok || std::rename(tmp.c_str(), dst.c_str()) != 0) die("cannot write " + dst, 1);
         ++drawn;
       }

@@ -11,6 +11,9 @@ detkit_add_test(test_train_loader SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/train/test
                 LIBS detkit_train_loader TIMEOUT 120)
 target_include_directories(test_train_loader PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 add_dependencies(test_train_loader detkit-synth detkit-prepare)
+detkit_add_test(test_image_decode SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/train/test_image_decode.cpp
+                LIBS detkit_train_loader detkit::stb)
+target_include_directories(test_image_decode PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 
 # End to end through the programs (tests/train/train_cli.py): SIGINT + resume gives bit-equal
 # losses (seconds); a short training run learns held-out scenes (minutes: label slow), and

@@ -1,8 +1,6 @@
 // examples/train/data_loader.cpp — see data_loader.hpp.
 #include "train/data_loader.hpp"
 
-#include <stb_image.h>
-
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
@@ -13,6 +11,8 @@
 #include <random>
 #include <stdexcept>
 #include <thread>
+
+#include "train/image_decode.hpp"
 
 namespace detkit_train {
 namespace {
@@ -61,17 +61,20 @@ resized_size decode_into(const std::string& path, const std::string& where, cons
   const std::size_t plane = static_cast<std::size_t>(b.h) * static_cast<std::size_t>(b.w);
   const std::size_t si = static_cast<std::size_t>(slot);
   const std::uint64_t batch_index = b.index;
-  int ch = 0;
-  unsigned char* px = stbi_load(path.c_str(), &w, &h, &ch, 3);
-  if (!px)
-    throw std::runtime_error(where + ": cannot decode " + path + " (" + stbi_failure_reason() +
-                             ")");
+  thread_local rgb_image decoded;
+  try {
+    decode_rgb(path, decoded);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(where + ": " + e.what());
+  }
+  w = decoded.width;
+  h = decoded.height;
+  const unsigned char* px = decoded.pixels.data();
   const std::size_t pixels = static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
   chw.resize(3 * pixels);
   for (std::size_t i = 0; i < pixels; ++i)
     for (std::size_t c = 0; c < 3; ++c)
       chw[c * pixels + i] = static_cast<float>(px[i * 3 + c]) / 255.0f;
-  stbi_image_free(px);
   if ((expect_w != 0 && expect_w != w) || (expect_h != 0 && expect_h != h)) {
     throw std::runtime_error(where + ": " + path + " is " + std::to_string(w) + "x" +
                              std::to_string(h) + " but the cache says " + std::to_string(expect_w) +
