@@ -45,6 +45,7 @@ const char* const usage_text =
   --score-thr X       evaluation threshold: detections kept in the outputs (default 0.05)
   --draw-thr X        drawing threshold: boxes drawn on the pictures (default 0.5)
   --draw N            draw the first N images (default 20; 0 = none) into DIR/drawn/
+  --draw-format F     png (default, lossless) or jpg (quality 90, ~10x smaller)
   --batch N           images per forward pass (default 1)
   --shard i/N         only images i, i+N, i+2N, ... of the sorted list
   --bench             time decode / forward / post-processing and print the cost report
@@ -72,6 +73,7 @@ int main(int argc, char** argv) try {
   long draw = 20, shard_i = 0, shard_n = 1;
   double score_thr = 0.05, draw_thr = 0.5, price = 1.46, bench_count = 500e6;
   bool bench = false;
+  std::string draw_format = "png";
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -114,7 +116,11 @@ int main(int argc, char** argv) try {
       batch = static_cast<int>(num());
     else if (a == "--draw")
       draw = static_cast<long>(num());
-    else if (a == "--score-thr")
+    else if (a == "--draw-format") {
+      draw_format = v;
+      if (draw_format != "png" && draw_format != "jpg")
+        die("--draw-format is png or jpg, got '" + draw_format + "'");
+    } else if (a == "--score-thr")
       score_thr = num();
     else if (a == "--draw-thr")
       draw_thr = num();
@@ -264,9 +270,10 @@ int main(int argc, char** argv) try {
                                   static_cast<int>(d.box[1]) - 9 * scale, label, {255, 255, 255}, c,
                                   scale);
         }
-        const std::string dst = out + "/drawn/" + b.image_ids[si] + ".png";
+        const std::string dst = out + "/drawn/" + b.image_ids[si] + "." + draw_format;
         const std::string tmp = dst + ".tmp";
-        const int ok = stbi_write_png(tmp.c_str(), w, h, 3, px, w * 3);
+        const int ok = draw_format == "jpg" ? stbi_write_jpg(tmp.c_str(), w, h, 3, px, 90)
+                                            : stbi_write_png(tmp.c_str(), w, h, 3, px, w * 3);
         if (!ok || std::rename(tmp.c_str(), dst.c_str()) != 0) die("cannot write " + dst, 1);
         ++drawn;
       }

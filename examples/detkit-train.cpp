@@ -56,7 +56,7 @@ const char* const usage_text =
   --new-classes        with --weights from COCO: replace the class head (prior-prob bias init)
   --head-init-std X    std of the head convs' normal init (torchvision: 0.01). With a narrow
                        --fpn-channels the 4-conv towers shrink the signal ~C*9*std^2 per conv, so
-                       short CPU runs use a wider init (the main job: 64 channels, 0.04)
+                       short CPU runs use a wider init (the main job: 64 channels, 0.03)
   --no-calibrate-bn    from scratch, keep the frozen BNs identity (default: set their statistics
                        from the first batch, see train/model_io.hpp calibrate_frozen_bn)
   --resume FILE        continue from a checkpoint (weights, momentum, data position)

@@ -27,6 +27,6 @@ echo
 echo "--- detkit-detect on the 8 real photos (boxes >= 0.5 drawn), scored by detkit-eval"
 "$BIN/detkit-detect" --weights "$T/finetune/model.safetensors" --classes "$T/finetune/classes.csv" \
   --min-size 128 --max-size 128 --fpn-channels 64 --cache "$OUT/fruit-validation.dkc" \
-  --images "$IMAGES" --out "$T/detect-real" --draw 8
+  --images "$IMAGES" --out "$T/detect-real" --draw 8 --draw-format jpg
 "$BIN/detkit-eval" --gt "$T/detect-real/gt.json" --dt "$T/detect-real/detections.json" \
   --per-class --json "$T/detect-real/eval.json"
