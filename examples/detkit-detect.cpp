@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,7 @@ const char* const usage_text =
   --score-thr X       evaluation threshold: detections kept in the outputs (default 0.05)
   --draw-thr X        drawing threshold: boxes drawn on the pictures (default 0.5)
   --draw N            draw the first N images (default 20; 0 = none) into DIR/drawn/
+  --device D          cpu (the CPU twin, default) or cuda (when built with the CUDA backend)
   --draw-format F     png (default, lossless) or jpg (quality 90, ~10x smaller)
   --batch N           images per forward pass (default 1)
   --shard i/N         only images i, i+N, i+2N, ... of the sorted list
@@ -73,7 +75,7 @@ int main(int argc, char** argv) try {
   long draw = 20, shard_i = 0, shard_n = 1;
   double score_thr = 0.05, draw_thr = 0.5, price = 1.46, bench_count = 500e6;
   bool bench = false;
-  std::string draw_format = "png";
+  std::string draw_format = "png", device = "cpu";
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -116,7 +118,10 @@ int main(int argc, char** argv) try {
       batch = static_cast<int>(num());
     else if (a == "--draw")
       draw = static_cast<long>(num());
-    else if (a == "--draw-format") {
+    else if (a == "--device") {
+      device = v;
+      if (device != "cpu" && device != "cuda") die("--device is cpu or cuda, got '" + device + "'");
+    } else if (a == "--draw-format") {
       draw_format = v;
       if (draw_format != "png" && draw_format != "jpg")
         die("--draw-format is png or jpg, got '" + draw_format + "'");
@@ -208,7 +213,15 @@ int main(int argc, char** argv) try {
   const auto shape = detkit_train::padded_shape(lo.transform, batch);
   lo.batch_h = shape.h;
   lo.batch_w = shape.w;
-  detkit::cuda::retinanet model(cfg, shape, detkit::cuda::make_cpu_backend());
+  std::unique_ptr<detkit::cuda::op_backend> backend;
+#if defined(DETKIT_CUDA)
+  if (device == "cuda") backend = detkit::cuda::make_cuda_backend();
+#endif
+  if (!backend) {
+    if (device == "cuda") die("built without the CUDA backend; use --device cpu");
+    backend = detkit::cuda::make_cpu_backend();
+  }
+  detkit::cuda::retinanet model(cfg, shape, std::move(backend));
   if (auto r = detkit::cuda::try_load_weights(model, weights); !r) die(r.error().to_string());
 
   std::string json = "[";
@@ -223,6 +236,7 @@ int main(int argc, char** argv) try {
     detkit_train::loaded_batch b = detkit_train::build_file_batch(paths, lo, bi);
     const auto t1 = clock::now();
     model.forward(b.data.data());
+    model.synchronize();
     const auto t2 = clock::now();
     for (int s = 0; s < b.count; ++s) {
       const std::size_t si = static_cast<std::size_t>(s);
@@ -299,10 +313,10 @@ int main(int argc, char** argv) try {
     const double n = static_cast<double>(paths.size());
     const double per = (t_decode + t_forward + t_post) / n;
     std::printf(
-        "bench (CPU twin, batch %d, %dx%d input): decode %.2f ms/image, forward %.2f "
+        "bench (%s, batch %d, %dx%d input): decode %.2f ms/image, forward %.2f "
         "ms/image, post-processing (top-k + NMS) %.2f ms/image; %.2f images/s\n",
-        batch, shape.h, shape.w, 1e3 * t_decode / n, 1e3 * t_forward / n, 1e3 * t_post / n,
-        1.0 / per);
+        device == "cuda" ? "CUDA" : "CPU twin", batch, shape.h, shape.w, 1e3 * t_decode / n,
+        1e3 * t_forward / n, 1e3 * t_post / n, 1.0 / per);
     const double hours = bench_count * per / 3600.0;
     std::printf(
         "cost of %.0f images at $%.2f per device-hour: ours %.1f device-days, $%.0f; "

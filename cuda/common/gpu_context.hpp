@@ -16,6 +16,13 @@ struct gpu_context {
   cublasHandle_t cublas = nullptr;
 
   explicit gpu_context(gemm_math math = gemm_math::fp32) {
+    // Say "no device" plainly instead of cuBLAS's "library was not initialized".
+    int devices = 0;
+    const cudaError_t found = cudaGetDeviceCount(&devices);
+    if (found != cudaSuccess || devices == 0)
+      throw cuda_error(std::string("no CUDA device (cudaGetDeviceCount: ") +
+                       (found != cudaSuccess ? cudaGetErrorString(found) : "0 devices") +
+                       "); use --device cpu for the CPU twin");
     DETKIT_CUBLAS_CHECK(cublasCreate(&cublas));
     DETKIT_CUBLAS_CHECK(cublasSetStream(cublas, stream));
     DETKIT_CUBLAS_CHECK(cublasSetMathMode(

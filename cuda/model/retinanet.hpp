@@ -151,6 +151,8 @@ class op_backend {
                          float grad_scale, float* ddeltas, float* work) = 0;
   virtual void sgd_step(const sgd_options& o, long long count, const float* grad, float* param,
                         float* momentum_buf) = 0;
+  /// Waits until every queued op has finished (timing; the CPU twin runs ops synchronously).
+  virtual void synchronize() {}
   /// Sum of squares of count floats (gradient clipping); returns to the host.
   virtual double sum_of_squares(long long count, const float* x) = 0;
   /// Inference: sigmoid > threshold, top k of `count` logits (one level of one image), best first.
@@ -253,6 +255,8 @@ class retinanet {
   /// torchvision postprocess_detections on the last forward's head outputs for one image of size
   /// (image_h, image_w) (boxes are clipped to it; no rescale).
   std::vector<detection> detect(int image_index, int image_h, int image_w) const;
+  /// Waits for the device (timings that must not leak into the next phase).
+  void synchronize() { be_->synchronize(); }
   /// Rows (anchors) per pyramid level, P3 first.
   std::vector<int> level_rows() const;
 

@@ -123,6 +123,7 @@ class cuda_backend final : public op_backend {
                 float* momentum_buf) override {
     cuda::sgd_step(ctx_, o, count, grad, param, momentum_buf);
   }
+  void synchronize() override { DETKIT_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream)); }
   double sum_of_squares(long long count, const float* x) override {
     return cuda::sum_of_squares(ctx_, count, x);
   }

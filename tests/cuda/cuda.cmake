@@ -6,3 +6,20 @@ detkit_add_test(test_retinanet_gpu NO_CATCH
                 SOURCES ${PROJECT_SOURCE_DIR}/tests/cuda/test_ops_gpu.cpp
                 LIBS detkit_retinanet_cuda Catch2::Catch2 LABELS gpu TIMEOUT 300)
 set_tests_properties(test_retinanet_gpu PROPERTIES SKIP_RETURN_CODE 77)
+
+# detkit-train / detkit-detect --device cuda end to end (tests/cuda/test_train_gpu.cpp). Linked with
+# the loader so the GPU machine's copy gets the programs' shared libraries (libjpeg, OpenBLAS).
+if(TARGET detkit-train AND TARGET detkit-detect AND TARGET detkit-synth)
+  detkit_add_test(test_train_gpu NO_CATCH SOURCES ${PROJECT_SOURCE_DIR}/tests/cuda/test_train_gpu.cpp
+                  LIBS detkit_train_loader detkit_retinanet_cuda LABELS gpu TIMEOUT 420
+                  ARGS ${PROJECT_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR}/tests/fixtures
+                       ${PROJECT_BINARY_DIR}/tests/work/train_gpu
+                       ${PROJECT_SOURCE_DIR}/bench/cuda/torchvision_retinanet_bench.py)
+  set_tests_properties(test_train_gpu PROPERTIES SKIP_RETURN_CODE 77)
+  add_test(NAME test_train_gpu_harness
+           COMMAND test_train_gpu ${PROJECT_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR}/tests/fixtures
+                   ${PROJECT_BINARY_DIR}/tests/work/train_gpu_harness)
+  set_tests_properties(test_train_gpu_harness PROPERTIES ENVIRONMENT DETKIT_TRAIN_GPU_DRY_RUN=1
+                       TIMEOUT 300 LABELS train)
+  add_dependencies(test_train_gpu detkit-train detkit-detect detkit-synth detkit-prepare)
+endif()
