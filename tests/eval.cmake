@@ -22,6 +22,8 @@ if(TARGET simdjson::simdjson)
   detkit_add_fuzz(fuzz_coco_json SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_coco_json.cpp
     CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/coco_json LIBS simdjson::simdjson)
 endif()
+detkit_add_fuzz(fuzz_eval_state SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_eval_state.cpp
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/eval_state)
 detkit_add_fuzz(fuzz_detection_files SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_detection_files.cpp
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/detection_files)
 

@@ -833,7 +833,10 @@ inline coco_accumulation accumulate(
         std::size_t n = 1;
         if (thr > 0) {
           const double guess = std::floor(thr * npig_d);
-          n = guess > 1 ? static_cast<std::size_t>(guess) : 1;
+          // Past npig + 1 every n means "unreachable" (n > N below); clamping keeps a huge
+          // threshold (a corrupt state file, a typo) from overflowing the conversion.
+          const double cap = npig_d + 1.0;
+          n = guess > 1 ? static_cast<std::size_t>(guess < cap ? guess : cap) : 1;
           while (n > 1 && static_cast<double>(n - 1) / npig_d >= thr) --n;
           while (n <= npig && static_cast<double>(n) / npig_d < thr) ++n;
         }

@@ -260,6 +260,14 @@ inline std::string serialize_eval_state(const coco_matches& mt) {
     c.ignore_mask = std::move(*ig_r);
     DETKIT_STATE_GET(gi, r.get_vec<std::uint32_t>("gt_index", D))
     c.gt_index = std::move(*gi_r);
+    // One bit per IoU threshold: a bit past them would index past accumulate's arrays.
+    const std::size_t T = p.iou_thresholds.size();
+    const std::uint32_t outside = T >= 32 ? 0u : ~((1u << T) - 1u);
+    for (std::size_t j = 0; j < c.tp_mask.size(); ++j)
+      if ((c.tp_mask[j] & outside) != 0 || (c.ignore_mask[j] & outside) != 0)
+        return r.fail(c.tp_mask[j] & outside ? "tp_mask" : "ignore_mask",
+                      "entry " + std::to_string(j) + " has a bit past the " + std::to_string(T) +
+                          " IoU thresholds");
     for (std::size_t i = 0; i < c.score.size(); ++i) {
       if (c.image_index[i] >= mt.image_ids.size())
         return r.fail("image_index", "entry " + std::to_string(i) + " names image " +
