@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -242,6 +243,12 @@ int main(int argc, char** argv) try {
   lo.batch_w = shape.w;
   lo.seed = o.seed;
   lo.workers = o.workers;
+#if defined(DETKIT_CUDA)
+  if (o.device == "cuda")  // batches in page-locked memory: the upload is a direct DMA
+    lo.host_memory =
+        std::make_shared<detkit_train::host_block_cache>(detkit_train::host_memory_source{
+            detkit::cuda::pinned_host_allocate, detkit::cuda::pinned_host_release, "pinned"});
+#endif
 
   const detkit::cuda::arena_report plan = detkit::cuda::plan_arena(cfg, shape);
   const double mib = 1.0 / (1024.0 * 1024.0);

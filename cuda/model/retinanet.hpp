@@ -184,6 +184,10 @@ std::unique_ptr<op_backend> make_cpu_backend();
 #if defined(DETKIT_CUDA)
 /// The CUDA backend (kernels + cuBLAS); defined in retinanet_cuda.cu.
 std::unique_ptr<op_backend> make_cuda_backend(gemm_math math = gemm_math::fp32);
+/// Page-locked host memory (cudaHostAlloc; nullptr on failure) and its release (cudaFreeHost):
+/// the source of detkit-train's pinned batch buffers.
+void* pinned_host_allocate(std::size_t bytes);
+void pinned_host_release(void* p);
 #endif
 
 class retinanet;

@@ -145,5 +145,11 @@ std::unique_ptr<op_backend> make_cuda_backend(gemm_math math) {
   return std::make_unique<cuda_backend>(math);
 }
 
+void* pinned_host_allocate(std::size_t bytes) {
+  void* p = nullptr;
+  return cudaHostAlloc(&p, bytes, cudaHostAllocDefault) == cudaSuccess ? p : nullptr;
+}
+void pinned_host_release(void* p) { (void)cudaFreeHost(p); }
+
 }  // namespace cuda
 DETKIT_END_NAMESPACE

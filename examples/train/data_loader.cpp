@@ -150,6 +150,7 @@ loaded_batch build_batch(const detkit::label_cache& cache, const std::string& im
   b.image_index = batch_members(cache.images().size(), o, batch_index);
   b.count = static_cast<int>(b.image_index.size());
   const std::size_t plane = static_cast<std::size_t>(b.h) * static_cast<std::size_t>(b.w);
+  b.data = host_floats(host_allocator<float>(o.host_memory));
   b.data.assign(static_cast<std::size_t>(b.n) * 3 * plane, 0.0f);
   b.targets.resize(static_cast<std::size_t>(b.n));
   for (int slot = 0; slot < b.count; ++slot) {
@@ -203,6 +204,7 @@ loaded_batch build_file_batch(const std::vector<std::string>& paths, const loade
   for (std::uint64_t p = batch_index * bs; p < (batch_index + 1) * bs && p < paths.size(); ++p)
     b.image_index.push_back(static_cast<std::uint32_t>(p));
   b.count = static_cast<int>(b.image_index.size());
+  b.data = host_floats(host_allocator<float>(o.host_memory));
   b.data.assign(static_cast<std::size_t>(b.n) * 3 * static_cast<std::size_t>(b.h) *
                     static_cast<std::size_t>(b.w),
                 0.0f);

@@ -17,6 +17,7 @@
 #include "detkit/label_cache.hpp"
 #include "model/retinanet.hpp"
 #include "model/transform.hpp"
+#include "train/host_memory.hpp"
 
 namespace detkit_train {
 
@@ -32,6 +33,9 @@ struct loader_options {
   std::uint64_t seed = 0;
   unsigned workers = 2;
   unsigned prefetch = 4;  // batches decoded ahead of the consumer
+  /// Where batch pixels live: null = the heap; detkit-train --device cuda passes a cache of pinned
+  /// blocks (host_memory.hpp), reused from batch to batch.
+  std::shared_ptr<host_block_cache> host_memory;
 };
 
 /// One batch: (n, 3, h, w) images plus the targets in padded-input pixels. A short final batch of
@@ -40,7 +44,7 @@ struct loaded_batch {
   std::uint64_t index = 0;
   int count = 0;
   int n = 0, h = 0, w = 0;
-  std::vector<float> data;
+  host_floats data;
   std::vector<detkit::cuda::image_targets> targets;
   std::vector<std::uint32_t> image_index;  // into the cache's images()
   std::vector<std::string> image_ids;

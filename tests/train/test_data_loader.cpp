@@ -3,8 +3,10 @@
 // same batches whatever the worker count, a start position gives the same batch as reaching it,
 // another seed gives other batches, flipped boxes mirror the unflipped ones, a sequential pass
 // covers every image once, and a degenerate box is refused naming the cache, image and box.
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -172,4 +174,42 @@ TEST_CASE("data loader: a degenerate box is refused with the cache, image and bo
     CHECK(m.find("box 1") != std::string::npos);
     CHECK(m.find("degenerate") != std::string::npos);
   }
+}
+
+namespace {
+std::atomic<int> g_blocks_live{0};
+void* counting_allocate(std::size_t bytes) {
+  ++g_blocks_live;
+  return std::malloc(bytes);
+}
+void counting_release(void* p) {
+  --g_blocks_live;
+  std::free(p);
+}
+}  // namespace
+
+TEST_CASE("data loader: a host block cache gives the same batches and reuses its blocks") {
+  // What detkit-train --device cuda does with pinned memory, with malloc as the source.
+  const auto cache = detkit::label_cache::open(scenes() + "/train.dkc");
+  auto blocks = std::make_shared<detkit_train::host_block_cache>(
+      detkit_train::host_memory_source{counting_allocate, counting_release, "counting"});
+  {
+    auto o = opts(5, 2);
+    o.host_memory = blocks;
+    detkit_train::data_loader plain(cache, scenes() + "/images", opts(5, 2));
+    detkit_train::data_loader cached(cache, scenes() + "/images", o);
+    for (int b = 0; b < 20; ++b) {
+      const auto x = plain.next();
+      const auto y = cached.next();
+      CHECK(same(x, y));
+      CHECK(y.data.get_allocator().cache == blocks);  // the pixels really are the cache's
+    }
+    // In flight at most: prefetch (3) + workers (2) + the one held here, plus one being replaced.
+    CHECK(blocks->fresh_allocations() <= 7);
+    CHECK(blocks->fresh_allocations() >= 1);
+  }
+  const std::size_t fresh = blocks->fresh_allocations();
+  CHECK(g_blocks_live.load() == static_cast<int>(fresh));  // all returned to the cache, kept
+  blocks.reset();
+  CHECK(g_blocks_live.load() == 0);  // the cache freed them when the last owner went
 }
