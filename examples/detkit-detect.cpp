@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cli.hpp"
 #include "common/draw.hpp"
 #include "detkit/atomic_file.hpp"
 #include "detkit/export_coco.hpp"
@@ -90,12 +91,7 @@ int main(int argc, char** argv) try {
     }
     if (i + 1 >= argc) die("missing value for " + a);
     const std::string v = argv[++i];
-    char* e = nullptr;
-    auto num = [&]() {
-      const double d = std::strtod(v.c_str(), &e);
-      if (v.empty() || *e || !std::isfinite(d)) die("not a number: " + a + " " + v);
-      return d;
-    };
+    auto num = [&]() { return detkit_cli::finite_number("detkit-detect", a, v); };
     if (a == "--weights")
       weights = v;
     else if (a == "--classes")

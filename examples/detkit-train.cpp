@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cli.hpp"
 #include "detkit/atomic_file.hpp"
 #include "detkit/coco_eval.hpp"
 #include "detkit/label_cache.hpp"
@@ -104,12 +105,7 @@ options parse(int argc, char** argv) {
     }
     if (i + 1 >= argc) die("missing value for " + a);
     const std::string v = argv[++i];
-    char* e = nullptr;
-    auto num = [&]() {
-      const double d = std::strtod(v.c_str(), &e);
-      if (v.empty() || *e) die("not a number: " + a + " " + v);
-      return d;
-    };
+    auto num = [&]() { return detkit_cli::finite_number("detkit-train", a, v); };
     auto integer = [&]() {
       const double d = num();
       if (d != std::floor(d) || d < 0) die(a + " needs a non-negative integer, got " + v);
@@ -182,6 +178,7 @@ options parse(int argc, char** argv) {
       while (p < v.size()) {
         const std::size_t c = v.find(',', p);
         const std::string s = v.substr(p, c == std::string::npos ? std::string::npos : c - p);
+        char* e = nullptr;
         const long n = std::strtol(s.c_str(), &e, 10);
         if (s.empty() || *e || n < 0) die("--steps: not an iteration: '" + s + "'");
         o.steps.push_back(n);

@@ -4,6 +4,7 @@
 // (detkit/class_selection.hpp), not here.
 #pragma once
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -17,6 +18,17 @@ namespace detkit_cli {
 [[noreturn]] inline void die(const char* program, int code, const std::string& msg) {
   std::fprintf(stderr, "%s: %s\n", program, msg.c_str());
   std::exit(code);
+}
+
+/// `text` as a finite number for `option`; anything else (empty, trailing characters, nan, inf) is
+/// the usage error "not a number: <option> <text>".
+inline double finite_number(const char* program, const std::string& option,
+                            const std::string& text) {
+  char* end = nullptr;
+  const double d = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !std::isfinite(d))
+    die(program, 2, "not a number: " + option + " " + text);
+  return d;
 }
 
 /// Reads option values out of argv for one program; every misuse exits 2 with "(see --help)".

@@ -11,7 +11,8 @@ detkit-prepare -> loader -> CPU twin).
             detkit-prepare's COCO export, gives the in-training evaluation's mAP.
 
   newclasses  weights of a 3-class model load into a 2-class model only with --new-classes
-            (the class head keeps its prior-probability init; 3 backbone stages trainable).
+            (the class head keeps its prior-probability init; 3 backbone stages trainable); and
+            a non-finite number option (--base-lr nan) is refused with exit 2.
 
 usage: train_cli.py BIN_DIR WORK_DIR (resume | learn | newclasses)
 """
@@ -149,6 +150,11 @@ elif MODE == "newclasses":
               "--weights", w, "--new-classes", *base)
     assert "class head replaced" in out and "trainable backbone layers 3" in out, out
     print("new classes: 3-class weights refused for 2 classes without --new-classes, loaded with it")
+    # Numbers must be finite: a NaN learning rate would only show up as a non-finite loss later.
+    for prog, flag in (("detkit-train", "--base-lr"), ("detkit-detect", "--score-thr")):
+        r = subprocess.run([f"{BIN}/{prog}", flag, "nan"], capture_output=True, text=True)
+        assert r.returncode == 2 and f"not a number: {flag} nan" in r.stderr, (prog, r.stderr)
+    print("non-finite numbers refused by detkit-train and detkit-detect")
 else:
     sys.exit("mode is resume, learn or newclasses")
 print("OK")
