@@ -278,6 +278,11 @@ class retinanet {
   float* grad_ptr(int a) const;
   float* param_ptr(int p) const;
   float* param_grad_ptr(int p) const;
+  /// Whether SGD updates parameter i (trainable and not frozen): what sgd_step and gradient_norm
+  /// walk over.
+  bool updated(std::size_t i) const {
+    return params_[i].role == param_role::trainable && frozen_[i] == 0;
+  }
 
   retinanet_config config_;
   batch_shape batch_;

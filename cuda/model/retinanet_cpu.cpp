@@ -647,7 +647,7 @@ void retinanet::sgd_step(const sgd_options& o) {
   float* momentum = reinterpret_cast<float*>(arena_ + off_momentum_);
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const param_info& p = params_[i];
-    if (p.role != param_role::trainable || frozen_[i] != 0) continue;
+    if (!updated(i)) continue;
     be_->sgd_step(o, static_cast<long long>(p.count), param_grad_ptr(static_cast<int>(i)),
                   param_ptr(static_cast<int>(i)), momentum + p.offset);
   }
@@ -657,7 +657,7 @@ double retinanet::gradient_norm() const {
   double s = 0.0;
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const param_info& p = params_[i];
-    if (p.role != param_role::trainable || frozen_[i] != 0) continue;
+    if (!updated(i)) continue;
     s += be_->sum_of_squares(static_cast<long long>(p.count), param_grad_ptr(static_cast<int>(i)));
   }
   return std::sqrt(s);
