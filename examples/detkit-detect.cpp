@@ -209,21 +209,8 @@ int main(int argc, char** argv) try {
   const auto shape = detkit_train::padded_shape(lo.transform, batch);
   lo.batch_h = shape.h;
   lo.batch_w = shape.w;
-#if defined(DETKIT_CUDA)
-  if (device == "cuda")
-    lo.host_memory =
-        std::make_shared<detkit_train::host_block_cache>(detkit_train::host_memory_source{
-            detkit::cuda::pinned_host_allocate, detkit::cuda::pinned_host_release, "pinned"});
-#endif
-  std::unique_ptr<detkit::cuda::op_backend> backend;
-#if defined(DETKIT_CUDA)
-  if (device == "cuda") backend = detkit::cuda::make_cuda_backend();
-#endif
-  if (!backend) {
-    if (device == "cuda") die("built without the CUDA backend; use --device cpu");
-    backend = detkit::cuda::make_cpu_backend();
-  }
-  detkit::cuda::retinanet model(cfg, shape, std::move(backend));
+  lo.host_memory = detkit_train::batch_memory_for(device);
+  detkit::cuda::retinanet model(cfg, shape, detkit_train::make_backend(device));
   if (auto r = detkit::cuda::try_load_weights(model, weights); !r) die(r.error().to_string());
 
   std::string json = "[";

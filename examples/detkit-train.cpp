@@ -51,7 +51,7 @@ const char* const usage_text =
   --momentum X --weight-decay X   (0.9 / 1e-4)
   --clip-grad-norm X   scale the gradients so their total L2 norm is at most X (torch's
                        clip_grad_norm_; default 0 = off). Lets a from-scratch run take a higher LR
-                       without the early blow-ups (the main job: 10)
+                       without the early blow-ups (the main job: 5)
   --trainable-layers N torchvision's trainable_backbone_layers: 0..5 (default 5 from scratch, 3
                        with --weights)
   --weights FILE       start from converted torchvision weights (safetensors)
@@ -240,12 +240,7 @@ int main(int argc, char** argv) try {
   lo.batch_w = shape.w;
   lo.seed = o.seed;
   lo.workers = o.workers;
-#if defined(DETKIT_CUDA)
-  if (o.device == "cuda")  // batches in page-locked memory: the upload is a direct DMA
-    lo.host_memory =
-        std::make_shared<detkit_train::host_block_cache>(detkit_train::host_memory_source{
-            detkit::cuda::pinned_host_allocate, detkit::cuda::pinned_host_release, "pinned"});
-#endif
+  lo.host_memory = detkit_train::batch_memory_for(o.device);
 
   const detkit::cuda::arena_report plan = detkit::cuda::plan_arena(cfg, shape);
   const double mib = 1.0 / (1024.0 * 1024.0);
@@ -259,15 +254,7 @@ int main(int argc, char** argv) try {
       static_cast<double>(plan.activation_grads) * mib, static_cast<double>(plan.workspace) * mib,
       plan.trainable_parameters);
 
-  std::unique_ptr<detkit::cuda::op_backend> backend;
-#if defined(DETKIT_CUDA)
-  if (o.device == "cuda") backend = detkit::cuda::make_cuda_backend();
-#endif
-  if (!backend) {
-    if (o.device == "cuda") die("built without the CUDA backend; use --device cpu");
-    backend = detkit::cuda::make_cpu_backend();
-  }
-  detkit::cuda::retinanet model(cfg, shape, std::move(backend));
+  detkit::cuda::retinanet model(cfg, shape, detkit_train::make_backend(o.device));
   model.init_parameters(static_cast<unsigned>(o.seed));
   if (!o.weights.empty()) {
     detkit::cuda::load_options lopt;

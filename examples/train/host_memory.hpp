@@ -20,7 +20,6 @@ namespace detkit_train {
 struct host_memory_source {
   void* (*allocate)(std::size_t bytes) = nullptr;  // nullptr on failure
   void (*release)(void* p) = nullptr;
-  const char* name = "heap";
 };
 
 /// Thread-safe cache of released blocks, keyed by size. Frees everything it holds when destroyed;
@@ -63,7 +62,6 @@ class host_block_cache {
     std::lock_guard<std::mutex> lock(mu_);
     return fresh_;
   }
-  const char* name() const { return source_.name; }
 
  private:
   host_memory_source source_;

@@ -34,6 +34,28 @@ inline detkit::cuda::retinanet_config make_config(const std::string& arch, int n
   return c;
 }
 
+/// The op backend for --device cpu|cuda; "cuda" in a build without the CUDA backend throws.
+inline std::unique_ptr<detkit::cuda::op_backend> make_backend(const std::string& device) {
+#if defined(DETKIT_CUDA)
+  if (device == "cuda") return detkit::cuda::make_cuda_backend();
+#endif
+  if (device == "cuda")
+    throw std::runtime_error("built without the CUDA backend; use --device cpu");
+  return detkit::cuda::make_cpu_backend();
+}
+
+/// Where the loader keeps batches for that device (loader_options::host_memory): pinned blocks
+/// for CUDA, so the upload is a direct DMA; the heap (null) otherwise.
+inline std::shared_ptr<host_block_cache> batch_memory_for(const std::string& device) {
+#if defined(DETKIT_CUDA)
+  if (device == "cuda")
+    return std::make_shared<host_block_cache>(
+        host_memory_source{detkit::cuda::pinned_host_allocate, detkit::cuda::pinned_host_release});
+#endif
+  (void)device;
+  return nullptr;
+}
+
 inline detkit::coco_ground_truth cache_to_coco(const detkit::label_cache& cache) {
   detkit::coco_ground_truth gt;
   for (std::size_t k = 0; k < cache.classes().size(); ++k)

@@ -192,7 +192,7 @@ TEST_CASE("data loader: a host block cache gives the same batches and reuses its
   // What detkit-train --device cuda does with pinned memory, with malloc as the source.
   const auto cache = detkit::label_cache::open(scenes() + "/train.dkc");
   auto blocks = std::make_shared<detkit_train::host_block_cache>(
-      detkit_train::host_memory_source{counting_allocate, counting_release, "counting"});
+      detkit_train::host_memory_source{counting_allocate, counting_release});
   {
     auto o = opts(5, 2);
     o.host_memory = blocks;
