@@ -523,6 +523,18 @@ inline bool finite_box(const coco_bbox& b) {
   return std::isfinite(b.x) && std::isfinite(b.y) && std::isfinite(b.w) && std::isfinite(b.h);
 }
 
+// Sizes one category's ranked arrays for n detections over A area ranges (evaluation and the
+// shard merge fill them in accumulate's order).
+inline void resize_ranked(coco_category_matches& c, std::size_t n, std::size_t A) {
+  c.score.resize(n);
+  c.image_index.resize(n);
+  c.detection_index.resize(n);
+  c.rank.resize(n);
+  c.gt_index.resize(n);
+  c.tp_mask.resize(n * A);
+  c.ignore_mask.resize(n * A);
+}
+
 // Fills events of one category from its ranked detections (see coco_tp_event).
 inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
   const std::size_t A = p.area_ranges.size(), M = p.max_dets.size(), T = p.iou_thresholds.size();
@@ -761,13 +773,7 @@ inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
     std::stable_sort(perm.begin(), perm.end(),
                      [&](std::uint32_t x, std::uint32_t y) { return score[x] > score[y]; });
     const std::size_t n = perm.size();
-    c.score.resize(n);
-    c.image_index.resize(n);
-    c.detection_index.resize(n);
-    c.rank.resize(n);
-    c.tp_mask.resize(n * A);
-    c.ignore_mask.resize(n * A);
-    c.gt_index.resize(n);
+    detail::resize_ranked(c, n, A);
     for (std::size_t i = 0; i < n; ++i) {
       const std::uint32_t s = perm[i];
       c.gt_index[i] = gix[s];

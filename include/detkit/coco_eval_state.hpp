@@ -417,13 +417,7 @@ inline bool same_params(const coco_eval_params& a, const coco_eval_params& b) {
       return x.rank < y.rank;
     });
     const std::size_t n = keys.size();
-    c.score.resize(n);
-    c.image_index.resize(n);
-    c.detection_index.resize(n);
-    c.rank.resize(n);
-    c.gt_index.resize(n);
-    c.tp_mask.resize(n * A);
-    c.ignore_mask.resize(n * A);
+    detail::resize_ranked(c, n, A);
     for (std::size_t i = 0; i < n; ++i) {
       const key& kk = keys[i];
       const coco_category_matches& x = shards[kk.shard].categories[k];
