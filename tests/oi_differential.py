@@ -64,9 +64,9 @@ try:
     oid_expansion = types.ModuleType("oid_hierarchical_labels_expansion")
     exec(compile(_src, _spec.origin, "exec"), oid_expansion.__dict__)
 except Exception as exc:  # noqa: BLE001
-    print(f"SKIP: the TF Object Detection API reference cannot be imported ({exc!r}); "
-          "pip install --no-deps object-detection==0.0.3")
-    sys.exit(77)
+    from reference_support import missing_reference
+    missing_reference("the TF Object Detection API (object_detection)", exc,
+                      "pip install --no-deps object-detection==0.0.3")
 
 ROOT = "/m/0bl9f"
 
