@@ -51,7 +51,8 @@ endif()
 if(TARGET detkit-eval AND DETKIT_PYTHON3)
   detkit_add_script_test(oi_differential
     COMMAND ${DETKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/oi_differential.py
-            $<TARGET_FILE:detkit-eval> ${DETKIT_TEST_WORK_DIR} --cases 300
+            $<TARGET_FILE:detkit-eval> ${DETKIT_TEST_WORK_DIR} --cases 300 --tie-cases 300
+            --real-cases 200 --fixtures ${DETKIT_FIXTURES_DIR}/openimages
     LABELS eval TIMEOUT 300)
 endif()
 
