@@ -530,7 +530,7 @@ int run_coco(const options& o, const std::string& dt_format) {
   std::vector<detkit::coco_detection> dt;
   if (merging) {
   } else if (dt_format == "coco") {
-    dt = take(detkit::try_read_coco_results(o.dt));
+    dt = take(detkit::try_read_coco_results(o.dt, o.threads));
   } else if (dt_format == "text") {
     dt = text_to_coco(take(detkit::try_read_text_detections(o.dt)), gt);
   } else {

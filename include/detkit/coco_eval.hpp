@@ -412,6 +412,22 @@ inline void evaluate_image(const coco_annotation* const* gts, std::size_t G,
   for (std::size_t g = 0; g < G; ++g) gt_match[g] = -1;
   if (dt_match)
     for (std::size_t d = 0; d < D; ++d) dt_match[d] = -1;
+  if (G == 0 || D == 0) {
+    // Most (image, category) pairs of a large evaluation hold detections without GT or GT
+    // without detections: nothing can match, so the general walk below reduces to this.
+    const std::uint32_t all_t = T >= 32 ? 0xffffffffu : ((1u << T) - 1u);
+    for (std::size_t a = 0; a < A; ++a) {
+      const double lo = p.area_ranges[a].lo, hi = p.area_ranges[a].hi;
+      for (std::size_t g = 0; g < G; ++g)
+        num_gt[a] += !(gts[g]->iscrowd || gts[g]->area < lo || gts[g]->area > hi);
+      for (std::size_t d = 0; d < D; ++d) {
+        const double darea = dts[d]->bbox.w * dts[d]->bbox.h;  // loadRes: area = w*h
+        tp_mask[d * A + a] = 0;
+        ignore_mask[d * A + a] = darea < lo || darea > hi ? all_t : 0u;
+      }
+    }
+    return;
+  }
   // C bbIou: doubles, crowd IoU over the detection area.
   s.iou.resize(D * G);
   s.row_max.resize(D);
