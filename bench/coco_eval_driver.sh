@@ -1,41 +1,58 @@
 #!/usr/bin/env bash
-# COCO evaluation benchmark driver (issue 3): detkit vs pycocotools 2.0.11 vs faster-coco-eval on
-# the large synthetic case, all in this one run on the same files.
-#   bench/coco_eval_driver.sh [BUILD_DIR] [PEER_RUNS]     (defaults: build, 1)
-# 1. generates the case with bench/tools/gen_coco_synth.py --large into bench/data/coco/
-#    (git-ignored; ~15 s) and checks both SHA-256 against large_synthetic.expected.json;
-# 2. bench_coco_eval: parse → stats phases, 1 vs 2 threads, the 20-cutoff sweep, stats checked
-#    against pycocotools' expected numbers (bit-exact count printed);
-# 3. end to end in fresh processes: `detkit-eval --threads 2` (what a user runs) and
-#    `bench_coco_eval --once` under /usr/bin/time (wall, peak RSS), 3 runs each, medians;
-# 4. issue 7: detkit-eval with --match-log and all reports vs plain (must stay within 2x);
-#    COCO_BENCH_PART=reports runs only this after generating/checking the input;
-# 5. pycocotools and faster-coco-eval (bench/tools/coco_peers.py), PEER_RUNS fresh processes each.
+# COCO evaluation benchmark: detkit-eval against pycocotools, faster-coco-eval, hotcoco and vernier
+# (versions pinned in .ci/requirements.txt), all in this one run on the same files, whole process
+# (JSON in -> stats out), and how many values each evaluator gets bit-identical to pycocotools.
+#   bench/coco_eval_driver.sh [BUILD_DIR] [RUNS]     (defaults: build, 3)
+# Cases (COCO_BENCH_CASES, default "val o365"), generated with bench/tools/gen_coco_synth.py into
+# bench/data/coco/ (git-ignored) and SHA-256 checked:
+#   val   COCO-val size: 5000 images, 80 categories, 36k GT, 500k detections (48 MB)
+#   o365  Objects365 size: 40000 images, 365 categories, 293k GT, 4M detections (390 MB); its
+#         pycocotools run takes ~10 minutes and ~12 GB (COCO_BENCH_O365_PYCOCOTOOLS=0 skips it,
+#         and then no bit-identity counts are printed for this case)
+# Per case: RUNS fresh processes of every evaluator (median wall, CPU, peak RSS), then the 12
+# stats and the precision/recall/scores arrays of each compared with pycocotools' bit for bit.
+# Also: bench_coco_eval (phases, threads, 20-cutoff sweep) and detkit-eval with the match log
+# and every report vs plain (COCO_BENCH_PART=reports runs only that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
-peer_runs=${2:-1}
+runs=${2:-3}
 data=bench/data/coco
+py=${PYTHON:-python3}
 exp=tests/fixtures/coco/large_synthetic.expected.json
 gt=$data/large_synthetic.gt.json
 dt=$data/large_synthetic.dt.json
-py=${PYTHON:-python3}
 
-if [ ! -f "$gt" ] || [ ! -f "$dt" ]; then
-  echo "== generating the large case (gen_coco_synth.py --large)"
-  mkdir -p "$data"
-  "$py" bench/tools/gen_coco_synth.py --large "$data" >/dev/null
-fi
-want_gt=$("$py" -c "import json,sys; print(json.load(open(sys.argv[1]))['gt_sha256'])" "$exp")
-want_dt=$("$py" -c "import json,sys; print(json.load(open(sys.argv[1]))['dt_sha256'])" "$exp")
-got_gt=$(sha256sum "$gt" | cut -d' ' -f1)
-got_dt=$(sha256sum "$dt" | cut -d' ' -f1)
-if [ "$got_gt" != "$want_gt" ] || [ "$got_dt" != "$want_dt" ]; then
-  echo "SHA-256 mismatch: gt $got_gt (want $want_gt), dt $got_dt (want $want_dt)" >&2
-  exit 1
-fi
-echo "== input: $(du -h "$gt" | cut -f1) GT, $(du -h "$dt" | cut -f1) results; SHA-256 match large_synthetic.expected.json"
-echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# name gen-args gt-sha256 dt-sha256
+case_info() {
+  case "$1" in
+    val) echo "large_synthetic --large" \
+              "$("$py" -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['gt_sha256'], d['dt_sha256'])" "$exp")" ;;
+    o365) echo "o365_synthetic --images 40000 --categories 365 --name o365_synthetic" \
+               "5664794edf06cf7aa580d5242bdf3a629546a39901afc1715254648c3a7f6f20" \
+               "ab72824b8784dba3e10259e1b8222c1e72e9386cdaf27d8b8bf6596c895f1ae7" ;;
+    *) echo "unknown case $1" >&2; exit 2 ;;
+  esac
+}
+prepare_case() {  # prints "GT DT"
+  read -r -a info <<< "$(case_info "$1")"
+  local name=${info[0]} n=${#info[@]}
+  local want_gt=${info[$((n - 2))]} want_dt=${info[$((n - 1))]}
+  local g=$data/$name.gt.json d=$data/$name.dt.json
+  if [ ! -f "$g" ] || [ ! -f "$d" ]; then
+    echo "== generating $1 (gen_coco_synth.py ${info[*]:1:$((n - 3))})" >&2
+    mkdir -p "$data"
+    "$py" bench/tools/gen_coco_synth.py "${info[@]:1:$((n - 3))}" "$data" >/dev/null
+  fi
+  if [ "$(sha256sum "$g" | cut -d' ' -f1)" != "$want_gt" ] || [ "$(sha256sum "$d" | cut -d' ' -f1)" != "$want_dt" ]; then
+    echo "SHA-256 mismatch for $g / $d: delete them to regenerate" >&2
+    exit 1
+  fi
+  echo "$g $d"
+}
+read -r gt dt <<< "$(prepare_case val)"
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== versions: $("$py" -c "from importlib.metadata import version as v; print(', '.join(f'{p} {v(p)}' for p in ('pycocotools', 'numpy', 'faster-coco-eval', 'hotcoco', 'vernier')))")"
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
@@ -74,53 +91,92 @@ if [ "${COCO_BENCH_PART:-}" = reports ]; then
 fi
 
 echo
-echo "== detkit: bench_coco_eval (phases, threads, sweep)"
-"$build/bench/bench_coco_eval" "$gt" "$dt" "$exp" --repeat 3
-echo
-echo "== detkit end to end, fresh processes (JSON in -> stats out), 3 runs each"
-for what in "detkit-eval" "bench_coco_eval --once"; do
-  walls=(); rss=(); cpus=()
-  for i in 1 2 3; do
-    if [ "$what" = "detkit-eval" ]; then
-      cmd=("$build/bin/detkit-eval" --gt "$gt" --dt "$dt" --threads 2)
-    else
-      cmd=("$build/bench/bench_coco_eval" "$gt" "$dt" "$exp" --once --threads 2)
-    fi
-    /usr/bin/time -f "%e %M %U %S" -o /tmp/detkit_coco_time.$$ "${cmd[@]}" >/dev/null
-    read -r w m u s < /tmp/detkit_coco_time.$$
-    walls+=("$w"); rss+=("$m"); cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}')")
-  done
-  rm -f /tmp/detkit_coco_time.$$
-  w=$(printf '%s\n' "${walls[@]}" | median)
-  m=$(printf '%s\n' "${rss[@]}" | median)
-  c=$(printf '%s\n' "${cpus[@]}" | median)
-  echo "$what --threads 2: wall ${walls[*]} s (median $w s), CPU (user+sys) median $c s, peak RSS median $((m / 1024)) MB"
-  if [ "$what" = "detkit-eval" ]; then detkit_wall=$w; detkit_rss=$m; detkit_cpu=$c; fi
-done
+echo "== detkit: bench_coco_eval on the val case (phases, threads, sweep)"
+"$build/bench/bench_coco_eval" "$gt" "$dt" "$exp" --repeat 3 | grep -v "^  check"
 
 echo
 echo "== detkit-eval with the match log and all reports vs plain (issue 7)"
 reports_bench || true
 
-echo
-echo "== peers on the same files ($peer_runs fresh process(es) each)"
-for tool in pycocotools faster_coco_eval; do
-  for i in $(seq "$peer_runs"); do
-    "$py" bench/tools/coco_peers.py "$tool" "$gt" "$dt" | tee /tmp/detkit_peer_$tool.$$.json
+work=${TMPDIR:-/tmp}/detkit_coco_bench.$$
+mkdir -p "$work"
+trap 'rm -rf "$work"' EXIT
+# One evaluator, RUNS fresh processes: prints "wall cpu rss_mb" medians; the last run keeps its
+# values in $work/<case>/<tool>/.
+time_runs() {
+  local case=$1 tool=$2 g=$3 d=$4
+  local out=$work/$case/$tool
+  mkdir -p "$out"
+  local walls=() cpus=() rss=()
+  for i in $(seq "$runs"); do
+    local keep=()
+    [ "$i" = "$runs" ] && keep=(keep)
+    if [ "$tool" = detkit ]; then
+      /usr/bin/time -f "%e %U %S %M" -o "$out/t" "$build/bin/detkit-eval" --gt "$g" --dt "$d" \
+        --threads "$(nproc)" >/dev/null
+      # The values come from one more, untimed run (writing them is not part of the timing).
+      [ ${#keep[@]} -gt 0 ] && "$build/bin/detkit-eval" --gt "$g" --dt "$d" --json "$out/out.json" \
+        --arrays "$out" >/dev/null
+    else
+      # (A peer saves its arrays after its own timing, in the same process: ~0.1 s on o365.)
+      local extra=()
+      [ ${#keep[@]} -gt 0 ] && extra=(--arrays "$out")
+      /usr/bin/time -f "%e %U %S %M" -o "$out/t" "$py" bench/tools/coco_peers.py "$tool" "$g" "$d" \
+        "${extra[@]}" > "$out/run.json"
+    fi
+    read -r w u s m < "$out/t"
+    walls+=("$w"); cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}')"); rss+=("$((m / 1024))")
   done
-  "$py" - "$tool" /tmp/detkit_peer_$tool.$$.json "$exp" "$detkit_wall" "$detkit_rss" "$detkit_cpu" <<'PY'
-import json, statistics, sys
-tool, path, exp, dwall, drss = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5]) / 1024
-dcpu = float(sys.argv[6])
-runs = [json.loads(l) for l in open(path) if l.strip()]
-want = json.load(open(exp))["stats"]
-total = statistics.median(r["total"] for r in runs)
-cpu = statistics.median(r["cpu_total"] for r in runs)
-rss = statistics.median(r["peak_rss_mb"] for r in runs)
-exact = sum(a == b for a, b in zip(runs[0]["stats"], want))
-print(f"{tool}: wall {total:.2f} s, CPU {cpu:.2f} s, peak RSS {rss:.0f} MB; {exact}/12 stats bit-identical "
-      f"to the expected file; detkit-eval is {total / dwall:.0f}x faster (wall), {cpu / dcpu:.0f}x less CPU, "
-      f"{rss / drss:.1f}x less memory")
+  echo "$(printf '%s\n' "${walls[@]}" | median) $(printf '%s\n' "${cpus[@]}" | median) $(printf '%s\n' "${rss[@]}" | median)"
+}
+
+for case in ${COCO_BENCH_CASES:-val o365}; do
+  read -r g d <<< "$(prepare_case "$case")"
+  echo
+  echo "== case $case: $(du -h "$g" | cut -f1) GT, $(du -h "$d" | cut -f1) results; $runs fresh process(es) per evaluator, whole process"
+  : > "$work/$case.times"
+  tools="detkit hotcoco faster_coco_eval vernier pycocotools"
+  if [ "$case" = o365 ] && [ "${COCO_BENCH_O365_PYCOCOTOOLS:-1}" = 0 ]; then
+    tools="detkit hotcoco faster_coco_eval vernier"
+  fi
+  for tool in $tools; do
+    r=$runs
+    # pycocotools and vernier (pycocotools' loader) take minutes here: one run each.
+    case "$tool" in pycocotools|vernier) [ "$case" = o365 ] && runs=1 ;; esac
+    echo "$tool $(time_runs "$case" "$tool" "$g" "$d")" | tee -a "$work/$case.times"
+    runs=$r
+  done
+  "$py" - "$work" "$case" <<'PY'
+import json, os, sys
+import numpy as np
+work, case = sys.argv[1:3]
+rows = {l.split()[0]: [float(x) for x in l.split()[1:]] for l in open(os.path.join(work, case + ".times"))}
+def values(tool):
+    d = os.path.join(work, case, tool)
+    if tool == "detkit":
+        stats = json.load(open(os.path.join(d, "out.json")))["stats"]
+    else:
+        stats = json.load(open(os.path.join(d, "run.json")))["stats"]
+    arrays = {n: np.load(os.path.join(d, n + ".npy")) for n in ("precision", "recall", "scores")
+              if os.path.exists(os.path.join(d, n + ".npy"))}
+    return np.array(stats, dtype=np.float64), arrays
+ref = values("pycocotools") if "pycocotools" in rows else None
+dw, dc, dm = rows["detkit"]
+print(f"{'evaluator':<18} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'detkit faster':>14} {'detkit memory':>14}  bit-identical to pycocotools (12 stats + precision/recall/scores)")
+for tool, (w, c, m) in rows.items():
+    same = "no pycocotools run"
+    if ref is not None:
+        s, arr = values(tool)
+        total = 12 + sum(a.size for a in ref[1].values())
+        n = int((s.view(np.uint64) == ref[0].view(np.uint64)).sum()) if s.shape == (12,) else 0
+        missing = []
+        for name, want in ref[1].items():
+            got = arr.get(name)
+            if got is None or got.shape != want.shape:
+                missing.append(name)
+                continue
+            n += int((got.view(np.uint64) == want.view(np.uint64)).sum())
+        same = f"{n}/{total}" + (f" (no {', '.join(missing)})" if missing else "")
+    print(f"{tool:<18} {w:>8.2f} {c:>8.2f} {m:>8.0f} {w / dw:>13.2f}x {m / dm:>13.2f}x  {same}")
 PY
-  rm -f /tmp/detkit_peer_$tool.$$.json
 done

@@ -432,6 +432,7 @@ inline void evaluate_image(const coco_annotation* const* gts, std::size_t G,
   s.iou.resize(D * G);
   s.row_max.resize(D);
   s.det_area.resize(D);
+  double max_iou = 0;
   for (std::size_t d = 0; d < D; ++d) {
     const coco_bbox& db = dts[d]->bbox;
     const double da = db.w * db.h;
@@ -443,6 +444,7 @@ inline void evaluate_image(const coco_annotation* const* gts, std::size_t G,
       row_max = std::max(row_max, o);
     }
     s.row_max[d] = row_max;
+    max_iou = std::max(max_iou, row_max);
   }
   s.order.resize(G);
   s.gt_ignore.resize(G);
@@ -465,9 +467,16 @@ inline void evaluate_image(const coco_annotation* const* gts, std::size_t G,
       ignore_mask[d * A + a] = 0;
     }
     for (std::size_t t = 0; t < T; ++t) {
-      std::fill(s.matched.begin(), s.matched.end(), std::uint8_t{0});
       const std::uint32_t bit = 1u << t;
       const double start = std::min(p.iou_thresholds[t], match_cap);
+      if (max_iou < start) {
+        // No detection reaches this threshold (the usual case at the high ones): none matches,
+        // and only the out-of-range ones are ignored.
+        for (std::size_t d = 0; d < D; ++d)
+          if (s.det_area[d] < lo || s.det_area[d] > hi) ignore_mask[d * A + a] |= bit;
+        continue;
+      }
+      std::fill(s.matched.begin(), s.matched.end(), std::uint8_t{0});
       for (std::size_t d = 0; d < D; ++d) {
         double best = start;
         std::ptrdiff_t m = -1;
@@ -802,15 +811,22 @@ inline result<coco_matches> evaluate_images_impl(const coco_ground_truth& gt,
       }
     }
     std::vector<dt_ref>().swap(dk);
-    // accumulate's order: stable sort on descending score of the image-ordered concatenation.
-    std::vector<std::uint32_t> perm(score.size());
-    for (std::size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<std::uint32_t>(i);
-    std::stable_sort(perm.begin(), perm.end(),
-                     [&](std::uint32_t x, std::uint32_t y) { return score[x] > score[y]; });
+    // accumulate's order: stable sort on descending score of the image-ordered concatenation
+    // (sorting (score, position) pairs by both is that stable sort, without an indirection).
+    struct ranked_key {
+      double score;
+      std::uint32_t at;
+    };
+    std::vector<ranked_key> perm(score.size());
+    for (std::size_t i = 0; i < perm.size(); ++i)
+      perm[i] = {score[i], static_cast<std::uint32_t>(i)};
+    std::sort(perm.begin(), perm.end(), [](const ranked_key& x, const ranked_key& y) {
+      return x.score != y.score ? x.score > y.score : x.at < y.at;
+    });
     const std::size_t n = perm.size();
     detail::resize_ranked(c, n, A);
     for (std::size_t i = 0; i < n; ++i) {
-      const std::uint32_t s = perm[i];
+      const std::uint32_t s = perm[i].at;
       c.gt_index[i] = gix[s];
       c.score[i] = score[s];
       c.image_index[i] = image[s];
