@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -521,16 +522,24 @@ int run_coco(const options& o, const std::string& dt_format) {
   read_opt.on_warning = [&warnings](const detkit::error& e) {
     if (++warnings <= 5) std::fprintf(stderr, "detkit-eval: warning: %s\n", e.to_string().c_str());
   };
-  const detkit::coco_ground_truth gt =
-      merging ? detkit::coco_ground_truth{}
-              : take(detkit::try_read_coco_ground_truth(o.gt, read_opt));
+  // A COCO results file is read while the ground truth is (the GT reader is serial); the GT's
+  // errors are reported first, as if read first.
+  detkit::result<std::vector<detkit::coco_detection>> dt_read =
+      std::vector<detkit::coco_detection>{};
+  std::thread dt_reader;
+  if (!merging && dt_format == "coco")
+    dt_reader = std::thread([&] { dt_read = detkit::try_read_coco_results(o.dt, o.threads); });
+  auto gt_read = merging ? detkit::result<detkit::coco_ground_truth>(detkit::coco_ground_truth{})
+                         : detkit::try_read_coco_ground_truth(o.gt, read_opt);
+  if (dt_reader.joinable()) dt_reader.join();
+  const detkit::coco_ground_truth gt = take(std::move(gt_read));
   if (warnings > 5)
     std::fprintf(stderr, "detkit-eval: warning: %zu more inputs repaired (--mode fixed)\n",
                  warnings - 5);
   std::vector<detkit::coco_detection> dt;
   if (merging) {
   } else if (dt_format == "coco") {
-    dt = take(detkit::try_read_coco_results(o.dt, o.threads));
+    dt = take(std::move(dt_read));
   } else if (dt_format == "text") {
     dt = text_to_coco(take(detkit::try_read_text_detections(o.dt)), gt);
   } else {

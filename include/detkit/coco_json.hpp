@@ -74,15 +74,6 @@ class json_source {
   const char* data() const { return data_; }
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return capacity_; }
-  /// A writable pointer to byte `offset` of this source (a private copy of its page when mapped).
-  char* writable_byte(std::size_t offset) {
-    if (copy_.data() == data_) return copy_.data() + offset;
-    return map_.writable_byte(offset);
-  }
-  /// Done with bytes [begin, end): a mapped file's whole pages there leave memory (a copy stays).
-  void release(std::size_t begin, std::size_t end) {
-    if (copy_.data() != data_) map_.release(begin, end);
-  }
 
  private:
   mapped_file map_;
@@ -478,78 +469,93 @@ inline std::size_t results_cut_near(const char* text, std::size_t size, std::siz
 // at a time keeps that index small, and the chunks parse on several threads.
 inline constexpr std::size_t results_chunk_bytes = std::size_t{16} << 20;
 
-inline result<std::vector<coco_detection>> parse_coco_results(json_source& src,
-                                                              const std::string& name,
-                                                              unsigned threads = 1) {
-  json_locator loc{src.data(), src.size(), &name};
-  std::vector<coco_detection> out;
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  // Chunk i is text[begin[i] .. end[i]] with begin[i] (i > 0) turned into '[' and end[i] (all but
-  // the last) into ']': an array of whole entries. Any failure restores those bytes and parses
-  // the whole text in one piece, which also locates errors against the original text.
+// Reads bytes [offset, offset + len) of the input into dst; false on a read error.
+using byte_reader = std::function<bool(std::size_t offset, std::size_t len, char* dst)>;
+
+// Parses a results array of `size` bytes in chunks read through `read` into per-thread buffers:
+// chunk i is text[begin[i] .. end[i]] with its first byte (i > 0) turned into '[' and its last
+// (all but the last chunk) into ']', i.e. an array of whole entries. Returns false, with `out`
+// empty, when the text cannot be cut or a chunk does not parse: the caller then parses the whole
+// text in one piece, which also locates any error against the original text.
+inline bool parse_results_in_chunks(std::size_t size, const byte_reader& read, unsigned threads,
+                                    std::vector<coco_detection>& out) {
   std::vector<std::size_t> begin{0}, end;
-  for (std::size_t at = results_chunk_bytes; at + results_chunk_bytes / 2 < src.size();
+  std::vector<char> window;
+  for (std::size_t at = results_chunk_bytes; at + results_chunk_bytes / 2 < size;
        at += results_chunk_bytes) {
-    std::size_t sep_last = 0;
-    const std::size_t c =
-        results_cut_near(src.data(), src.size(), at, std::size_t{1} << 20, sep_last);
-    if (c == std::string::npos) break;
-    if (c <= begin.back()) continue;
-    end.push_back(c);
+    std::size_t found = std::string::npos, sep_last = 0;
+    for (std::size_t from = at; found == std::string::npos && from < at + (std::size_t{1} << 20);
+         from += std::size_t{1} << 16) {
+      // 64 KiB windows overlapping by 256 bytes (a separator of whitespace is never longer).
+      const std::size_t len = std::min<std::size_t>((std::size_t{1} << 16) + 256, size - from);
+      window.resize(len);
+      if (!read(from, len, window.data())) return false;
+      found = results_cut_near(window.data(), len, 0, len, sep_last);
+      if (found != std::string::npos) {
+        found += from;
+        sep_last += from;
+      }
+      if (from + len >= size) break;
+    }
+    if (found == std::string::npos) return false;
+    if (found <= begin.back()) continue;
+    end.push_back(found);
     begin.push_back(sep_last);
   }
-  end.push_back(src.size() - 1);
-  std::vector<std::pair<char*, char>> changed;
-  bool ok = begin.size() >= 2;
-  for (std::size_t i = 0; ok && i + 1 < begin.size(); ++i) {
-    char* close = src.writable_byte(end[i]);
-    char* open = src.writable_byte(begin[i + 1]);
-    if (!close || !open) {
-      ok = false;
-      break;
-    }
-    changed.push_back({close, *close});
-    changed.push_back({open, *open});
-    *close = ']';
-    *open = '[';
-  }
-  if (ok) {
-    const std::size_t n = begin.size();
-    std::vector<std::vector<coco_detection>> parts(n);
-    std::vector<char> failed(n, 0);
-    std::atomic<std::size_t> next{0};
-    auto worker = [&] {
-      simdjson::ondemand::parser parser;
-      for (std::size_t i = next++; i < n; i = next++) {
-        const std::size_t len = end[i] + 1 - begin[i];
-        parts[i].reserve(len / 80 + 1);  // ~90 bytes per entry in typical files
-        failed[i] = !parse_detection_array(parser, loc, src.data() + begin[i], len,
-                                           src.capacity() - begin[i], parts[i]);
-        // Whole pages strictly inside the chunk: the changed bytes at its ends stay mapped.
-        src.release(begin[i] + 1, end[i]);
+  if (begin.size() < 2) return false;
+  end.push_back(size - 1);
+  const std::size_t n = begin.size();
+  std::vector<std::vector<coco_detection>> parts(n);
+  std::atomic<bool> failed{false};
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    simdjson::ondemand::parser parser;
+    std::vector<char> buf;
+    const std::string chunk_name = "<chunk>";
+    for (std::size_t i = next++; i < n && !failed; i = next++) {
+      const std::size_t len = end[i] + 1 - begin[i];
+      buf.resize(len + simdjson::SIMDJSON_PADDING);
+      if (!read(begin[i], len, buf.data())) {
+        failed = true;
+        break;
       }
-    };
-    std::vector<std::thread> workers;
-    for (unsigned t = 1; t < std::min<std::size_t>(threads, n); ++t) workers.emplace_back(worker);
-    worker();
-    for (auto& w : workers) w.join();
-    if (std::find(failed.begin(), failed.end(), char{1}) == failed.end()) {
-      std::size_t total = 0;
-      for (const auto& v : parts) total += v.size();
-      out.reserve(total);
-      for (auto& v : parts) {
-        out.insert(out.end(), v.begin(), v.end());
-        std::vector<coco_detection>().swap(v);  // freed as out fills: one copy at a time
-      }
-      return out;
+      std::memset(buf.data() + len, 0, simdjson::SIMDJSON_PADDING);
+      if (i > 0) buf[0] = '[';
+      if (i + 1 < n) buf[len - 1] = ']';
+      json_locator loc{buf.data(), len, &chunk_name};
+      parts[i].reserve(len / 80 + 1);  // ~90 bytes per entry in typical files
+      if (!parse_detection_array(parser, loc, buf.data(), len, buf.size(), parts[i])) failed = true;
     }
+  };
+  std::vector<std::thread> workers;
+  for (unsigned t = 1; t < std::min<std::size_t>(threads, n); ++t) workers.emplace_back(worker);
+  worker();
+  for (auto& w : workers) w.join();
+  if (failed) return false;
+  std::size_t total = 0;
+  for (const auto& v : parts) total += v.size();
+  out.reserve(total);
+  for (auto& v : parts) {
+    out.insert(out.end(), v.begin(), v.end());
+    std::vector<coco_detection>().swap(v);  // freed as out fills: one copy at a time
   }
-  for (auto& [at, was] : changed) *at = was;
+  return true;
+}
+
+// The whole text in one piece (small files, and the fallback that locates errors).
+inline result<std::vector<coco_detection>> parse_coco_results(const json_source& src,
+                                                              const std::string& name) {
+  json_locator loc{src.data(), src.size(), &name};
+  std::vector<coco_detection> out;
   out.reserve(src.size() / 80 + 1);
   simdjson::ondemand::parser parser;
   if (auto r = parse_detection_array(parser, loc, src.data(), src.size(), src.capacity(), out); !r)
     return std::move(r).error();
   return out;
+}
+
+inline unsigned resolve_threads(unsigned threads) {
+  return threads ? threads : std::max(1u, std::thread::hardware_concurrency());
 }
 
 }  // namespace detail
@@ -584,9 +590,34 @@ inline coco_ground_truth read_coco_ground_truth(const std::string& path) {
 [[nodiscard]] inline result<std::vector<coco_detection>> try_read_coco_results(
     const std::string& path, unsigned threads = 0) noexcept {
   try {
+    // Large files: chunks read with pread (the file is never mapped whole, so it adds nothing
+    // to the resident size); anything unusual falls through to the mapped one-piece parse.
+    if (const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+      struct stat st {};
+      std::vector<coco_detection> out;
+      bool done = false;
+      if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+          static_cast<std::size_t>(st.st_size) >= 2 * detail::results_chunk_bytes) {
+        auto pread_all = [fd](std::size_t offset, std::size_t len, char* dst) {
+          while (len > 0) {
+            const ssize_t got = ::pread(fd, dst, len, static_cast<off_t>(offset));
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) return false;
+            offset += static_cast<std::size_t>(got);
+            dst += got;
+            len -= static_cast<std::size_t>(got);
+          }
+          return true;
+        };
+        done = detail::parse_results_in_chunks(static_cast<std::size_t>(st.st_size), pread_all,
+                                               detail::resolve_threads(threads), out);
+      }
+      ::close(fd);
+      if (done) return out;
+    }
     auto src = detail::json_source::try_open(path);
     if (!src) return std::move(src).error();
-    return detail::parse_coco_results(*src, path, threads);
+    return detail::parse_coco_results(*src, path);
   } catch (const std::bad_alloc&) {
     error e = make_error(errc::io_read, "out of memory");
     e.file = path;
@@ -597,9 +628,17 @@ inline std::vector<coco_detection> read_coco_results(const std::string& path) {
   return try_read_coco_results(path).value();
 }
 [[nodiscard]] inline result<std::vector<coco_detection>> try_parse_coco_results(
-    std::string_view json, const std::string& name = "<memory>") {
-  detail::json_source src = detail::json_source::from_memory(json);
-  return detail::parse_coco_results(src, name);
+    std::string_view json, const std::string& name = "<memory>", unsigned threads = 0) {
+  if (json.size() >= 2 * detail::results_chunk_bytes) {
+    std::vector<coco_detection> out;
+    auto copy = [json](std::size_t offset, std::size_t len, char* dst) {
+      std::memcpy(dst, json.data() + offset, len);
+      return true;
+    };
+    if (detail::parse_results_in_chunks(json.size(), copy, detail::resolve_threads(threads), out))
+      return out;
+  }
+  return detail::parse_coco_results(detail::json_source::from_memory(json), name);
 }
 
 DETKIT_END_NAMESPACE
