@@ -1,0 +1,898 @@
+// detkit._detkit — the native half of the Python package (nanobind): readers that turn COCO JSON
+// files, Python lists of dicts and N×7 arrays into the library's structs without building Python
+// objects, the evaluation (GIL released), and pycocotools' arrays and records as numpy.
+//
+// The Python half (python/detkit/*.py) is the pycocotools-shaped API; everything that costs time
+// per detection or per image happens here.
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/shared_ptr.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "detkit/coco_eval.hpp"
+#include "detkit/coco_eval_images.hpp"
+#include "detkit/coco_eval_reports.hpp"
+#include "detkit/coco_eval_state.hpp"
+#include "detkit/coco_json.hpp"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace {
+
+using detkit::coco_annotation;
+using detkit::coco_detection;
+using detkit::coco_eval_params;
+using detkit::coco_ground_truth;
+using detkit::coco_matches;
+using detkit::errc;
+
+// ---- numpy out ------------------------------------------------------------------------------
+
+// A numpy array that owns `v` (no copy).
+template <class T, class Out = T>
+nb::object to_numpy(std::vector<T>&& v, std::initializer_list<std::size_t> shape) {
+  auto* heap = new std::vector<T>(std::move(v));
+  if (heap->empty()) heap->reserve(1);  // a non-null data pointer for empty arrays
+  nb::capsule owner(heap, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
+  return nb::cast(nb::ndarray<nb::numpy, Out>(reinterpret_cast<Out*>(heap->data()), shape, owner));
+}
+
+// ---- Python values in, with located errors --------------------------------------------------
+
+[[noreturn]] void input_error(const std::string& where, const char* field, std::string message,
+                              errc code = errc::json_schema) {
+  detkit::error e = detkit::make_error(code, std::move(message), field ? field : "");
+  e.file = where;
+  throw detkit::parse_error(std::move(e));
+}
+
+std::string where_of(const char* list, std::size_t i) {
+  return std::string(list) + "[" + std::to_string(i) + "]";
+}
+
+std::string short_repr(nb::handle h) {
+  PyObject* r = PyObject_Repr(h.ptr());
+  if (!r) {
+    PyErr_Clear();
+    return "?";
+  }
+  Py_ssize_t n = 0;
+  const char* s = PyUnicode_AsUTF8AndSize(r, &n);
+  std::string out = s ? std::string(s, static_cast<std::size_t>(std::min<Py_ssize_t>(n, 60))) : "?";
+  if (!s) PyErr_Clear();
+  Py_DECREF(r);
+  return out;
+}
+
+// An integer id: Python int, numpy integer, or a float with an integral value (pycocotools keys
+// dicts by value, so 3.0 and 3 are the same image).
+std::int64_t as_id(nb::handle h, const std::string& where, const char* field) {
+  if (PyBool_Check(h.ptr()))
+    input_error(where, field, "expected an integer id, got " + short_repr(h));
+  if (PyLong_Check(h.ptr()) || PyIndex_Check(h.ptr())) {
+    PyObject* idx = PyNumber_Index(h.ptr());
+    if (idx) {
+      int overflow = 0;
+      const long long v = PyLong_AsLongLongAndOverflow(idx, &overflow);
+      Py_DECREF(idx);
+      if (!overflow && !(v == -1 && PyErr_Occurred())) return v;
+    }
+    PyErr_Clear();
+    input_error(where, field, "integer id out of range: " + short_repr(h));
+  }
+  if (PyFloat_Check(h.ptr())) {
+    const double d = PyFloat_AS_DOUBLE(h.ptr());
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.2e18)
+      return static_cast<std::int64_t>(d);
+  }
+  input_error(where, field, "expected an integer id, got " + short_repr(h));
+}
+
+double as_number(nb::handle h, const std::string& where, const char* field) {
+  if (PyFloat_Check(h.ptr())) {
+    const double d = PyFloat_AS_DOUBLE(h.ptr());
+    if (!std::isfinite(d))
+      input_error(where, field, "number is not finite: " + short_repr(h), errc::eval_bad_value);
+    return d;
+  }
+  if (PyUnicode_Check(h.ptr()) || PyBytes_Check(h.ptr()) || h.is_none())
+    input_error(where, field, "expected a number, got " + short_repr(h));
+  const double d = PyFloat_AsDouble(h.ptr());
+  if (d == -1.0 && PyErr_Occurred()) {
+    PyErr_Clear();
+    input_error(where, field, "expected a number, got " + short_repr(h));
+  }
+  if (!std::isfinite(d))
+    input_error(where, field, "number is not finite: " + short_repr(h), errc::eval_bad_value);
+  return d;
+}
+
+detkit::coco_bbox as_bbox(nb::handle h, const std::string& where) {
+  PyObject* seq = PySequence_Fast(h.ptr(), "");
+  if (!seq) {
+    PyErr_Clear();
+    input_error(where, "bbox", "expected [x, y, w, h], got " + short_repr(h));
+  }
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+  if (n != 4) {
+    Py_DECREF(seq);
+    input_error(where, "bbox", "expected 4 numbers, got " + std::to_string(n));
+  }
+  double v[4];
+  try {
+    for (Py_ssize_t i = 0; i < 4; ++i)
+      v[i] = as_number(PySequence_Fast_GET_ITEM(seq, i), where, "bbox");
+  } catch (...) {
+    Py_DECREF(seq);
+    throw;
+  }
+  Py_DECREF(seq);
+  return {v[0], v[1], v[2], v[3]};
+}
+
+// d[key] or nullptr; a non-dict raises.
+PyObject* item(nb::handle d, const char* key) {
+  PyObject* v = PyDict_GetItemString(d.ptr(), key);  // borrowed
+  return v;
+}
+
+nb::handle need(nb::handle d, const char* key, const std::string& where) {
+  PyObject* v = item(d, key);
+  if (!v) input_error(where, key, "missing");
+  return v;
+}
+
+void need_dict(nb::handle h, const std::string& where) {
+  if (!PyDict_Check(h.ptr())) input_error(where, nullptr, "expected a dict, got " + short_repr(h));
+}
+
+// Iterates a list (or tuple): fn(i, element).
+template <class Fn>
+void for_each(nb::handle seq_h, const char* name, Fn&& fn) {
+  if (!PyList_Check(seq_h.ptr()) && !PyTuple_Check(seq_h.ptr()))
+    input_error(name, nullptr, "expected a list, got " + short_repr(seq_h));
+  PyObject* seq = seq_h.ptr();
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+  for (Py_ssize_t i = 0; i < n; ++i)
+    fn(static_cast<std::size_t>(i), PySequence_Fast_GET_ITEM(seq, i));
+}
+
+// ---- Native inputs --------------------------------------------------------------------------
+
+struct ground_truth {
+  coco_ground_truth gt;
+};
+
+struct detections {
+  std::vector<coco_detection> dets;
+  std::vector<std::int64_t> ids;  // empty: id = position + 1 (loadRes numbering)
+  std::int64_t id_of(std::size_t i) const {
+    return ids.empty() ? static_cast<std::int64_t>(i) + 1 : ids[i];
+  }
+};
+
+ground_truth gt_from_file(const std::string& path) {
+  ground_truth g;
+  {
+    nb::gil_scoped_release nogil;
+    g.gt = detkit::try_read_coco_ground_truth(path).value();
+  }
+  return g;
+}
+
+// pycocotools' createIndex over dataset['images' | 'categories' | 'annotations'] (each optional).
+ground_truth gt_from_dataset(nb::handle dataset) {
+  if (!PyDict_Check(dataset.ptr()))
+    input_error("dataset", nullptr, "expected a dict, got " + short_repr(dataset));
+  ground_truth g;
+  if (PyObject* imgs = item(dataset, "images")) {
+    for_each(imgs, "images", [&](std::size_t i, nb::handle o) {
+      const std::string w = where_of("images", i);
+      need_dict(o, w);
+      detkit::coco_image im;
+      im.id = as_id(need(o, "id", w), w, "id");
+      g.gt.images.push_back(std::move(im));
+    });
+  }
+  if (PyObject* cats = item(dataset, "categories")) {
+    for_each(cats, "categories", [&](std::size_t i, nb::handle o) {
+      const std::string w = where_of("categories", i);
+      need_dict(o, w);
+      detkit::coco_category c;
+      c.id = as_id(need(o, "id", w), w, "id");
+      g.gt.categories.push_back(std::move(c));
+    });
+  }
+  if (PyObject* anns = item(dataset, "annotations")) {
+    g.gt.annotations.reserve(
+        static_cast<std::size_t>(PySequence_Size(anns) > 0 ? PySequence_Size(anns) : 0));
+    PyErr_Clear();
+    for_each(anns, "annotations", [&](std::size_t i, nb::handle o) {
+      const std::string w = where_of("annotations", i);
+      need_dict(o, w);
+      coco_annotation a;
+      a.id = as_id(need(o, "id", w), w, "id");
+      a.image_id = as_id(need(o, "image_id", w), w, "image_id");
+      a.category_id = as_id(need(o, "category_id", w), w, "category_id");
+      a.bbox = as_bbox(need(o, "bbox", w), w);
+      a.area = as_number(need(o, "area", w), w, "area");
+      // COCOeval._prepare: ignore := 'iscrowd' in gt and gt['iscrowd'] (truthiness).
+      if (PyObject* c = item(o, "iscrowd")) {
+        const int t = PyObject_IsTrue(c);
+        if (t < 0) {
+          PyErr_Clear();
+          input_error(w, "iscrowd", "not a truth value: " + short_repr(c));
+        }
+        a.iscrowd = t != 0;
+      }
+      g.gt.annotations.push_back(a);
+    });
+  }
+  return g;
+}
+
+detections dt_from_file(const std::string& path) {
+  detections d;
+  {
+    nb::gil_scoped_release nogil;
+    d.dets = detkit::try_read_coco_results(path).value();
+  }
+  return d;
+}
+
+// A list of result dicts (loadRes numbers them from 1; an `id` already there is overwritten).
+detections dt_from_list(nb::handle list) {
+  detections d;
+  if (!PyList_Check(list.ptr()) && !PyTuple_Check(list.ptr()))
+    input_error("results", nullptr, "expected a list of dicts, got " + short_repr(list));
+  d.dets.reserve(static_cast<std::size_t>(PySequence_Fast_GET_SIZE(list.ptr())));
+  for_each(list, "results", [&](std::size_t i, nb::handle o) {
+    const std::string w = where_of("results", i);
+    if (!PyDict_Check(o.ptr())) input_error(w, nullptr, "expected a dict, got " + short_repr(o));
+    coco_detection x;
+    PyObject* v;
+    if (!(v = item(o, "image_id"))) input_error(w, "image_id", "missing");
+    x.image_id = as_id(v, w, "image_id");
+    if (!(v = item(o, "category_id"))) input_error(w, "category_id", "missing");
+    x.category_id = as_id(v, w, "category_id");
+    if (!(v = item(o, "bbox")))
+      input_error(w, "bbox", "missing (detkit evaluates bbox results only)");
+    x.bbox = as_bbox(v, w);
+    if (!(v = item(o, "score"))) input_error(w, "score", "missing");
+    x.score = as_number(v, w, "score");
+    d.dets.push_back(x);
+  });
+  return d;
+}
+
+// pycocotools loadNumpyAnnotations: rows [image_id, x, y, w, h, score, category_id].
+detections dt_from_array(nb::ndarray<const double, nb::ndim<2>, nb::device::cpu> a) {
+  if (a.shape(1) != 7)
+    input_error("results", nullptr,
+                "expected an N×7 array [image_id, x, y, w, h, score, category_id], got N×" +
+                    std::to_string(a.shape(1)));
+  detections d;
+  const std::size_t n = a.shape(0);
+  d.dets.resize(n);
+  auto v = a.view();
+  for (std::size_t i = 0; i < n; ++i) {
+    double row[7];
+    for (std::size_t j = 0; j < 7; ++j) {
+      row[j] = v(i, j);
+      if (!std::isfinite(row[j]))
+        input_error(where_of("results", i), nullptr, "not finite: column " + std::to_string(j),
+                    errc::eval_bad_value);
+    }
+    coco_detection& x = d.dets[i];
+    // int(data[i, 0]) truncates toward zero.
+    if (std::fabs(row[0]) >= 9.2e18 || std::fabs(row[6]) >= 9.2e18)
+      input_error(where_of("results", i), nullptr, "id out of range", errc::eval_bad_value);
+    x.image_id = static_cast<std::int64_t>(row[0]);
+    x.bbox = {row[1], row[2], row[3], row[4]};
+    x.score = row[5];
+    x.category_id = static_cast<std::int64_t>(row[6]);
+  }
+  return d;
+}
+
+std::vector<std::int64_t> unique_image_ids(const detections& d) {
+  std::vector<std::int64_t> v;
+  v.reserve(d.dets.size());
+  for (const auto& x : d.dets) v.push_back(x.image_id);
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+// ---- The evaluation --------------------------------------------------------------------------
+
+// What COCOeval.evaluate() saw: pycocotools' imgIds × catIds selection of both inputs, the
+// matching, and (built on demand) the per-(category, image) lists behind evalImgs and ious.
+struct evaluation {
+  coco_ground_truth gt;            // images = params.imgIds, categories = params.catIds
+  std::vector<coco_detection> dt;  // the selected detections, input order
+  std::vector<std::int64_t> dt_ids;
+  coco_matches mt;
+  bool use_cats = true;
+  std::vector<std::int64_t> cat_order;  // params.catIds as given (class-agnostic concatenation)
+
+  // Lazily: per (bucket, image) the GT and detection positions (evalImgs / ious order).
+  bool grouped = false;
+  std::size_t K = 0, I = 0;
+  std::vector<std::size_t> g_begin, d_begin;  // [(k * I + i)] .. +1
+  std::vector<std::uint32_t> g_pos, d_pos;
+
+  void group() {
+    if (grouped) return;
+    const auto& p = mt.params;
+    I = mt.image_ids.size();
+    K = use_cats ? cat_order.size() : 1;
+    const detkit::detail::id_index img_index(mt.image_ids);
+    std::vector<std::int64_t> sorted_cats = cat_order;
+    std::sort(sorted_cats.begin(), sorted_cats.end());
+    const detkit::detail::id_index cat_index(sorted_cats);
+    // position of each category in params.catIds (the order pycocotools concatenates in)
+    std::vector<std::uint32_t> cat_rank(sorted_cats.size());
+    for (std::size_t r = 0; r < cat_order.size(); ++r)
+      cat_rank[cat_index.find(cat_order[r])] = static_cast<std::uint32_t>(r);
+    struct key {
+      std::uint64_t cell;
+      std::uint32_t cat_rank, pos;
+      double score;
+    };
+    auto bucket_of = [&](std::int64_t image_id, std::int64_t cat_id, std::uint32_t& rank) {
+      const std::uint32_t im = img_index.find(image_id);
+      const std::uint32_t ca = cat_index.find(cat_id);
+      if (im == detkit::detail::id_index::npos || ca == detkit::detail::id_index::npos)
+        return std::numeric_limits<std::uint64_t>::max();
+      rank = cat_rank[ca];
+      return static_cast<std::uint64_t>(use_cats ? rank : 0) * I + im;
+    };
+    std::vector<key> gk, dk;
+    for (std::size_t j = 0; j < gt.annotations.size(); ++j) {
+      std::uint32_t r = 0;
+      const auto c = bucket_of(gt.annotations[j].image_id, gt.annotations[j].category_id, r);
+      if (c != std::numeric_limits<std::uint64_t>::max())
+        gk.push_back({c, r, static_cast<std::uint32_t>(j), 0});
+    }
+    for (std::size_t j = 0; j < dt.size(); ++j) {
+      std::uint32_t r = 0;
+      const auto c = bucket_of(dt[j].image_id, dt[j].category_id, r);
+      if (c != std::numeric_limits<std::uint64_t>::max())
+        dk.push_back({c, r, static_cast<std::uint32_t>(j), dt[j].score});
+    }
+    // GT: per cell, concatenated in catIds order, file order inside. Detections: the same, then a
+    // stable sort on descending score (evaluateImg's argsort(kind='mergesort')).
+    std::sort(gk.begin(), gk.end(), [](const key& a, const key& b) {
+      if (a.cell != b.cell) return a.cell < b.cell;
+      if (a.cat_rank != b.cat_rank) return a.cat_rank < b.cat_rank;
+      return a.pos < b.pos;
+    });
+    std::sort(dk.begin(), dk.end(), [](const key& a, const key& b) {
+      if (a.cell != b.cell) return a.cell < b.cell;
+      if (a.score != b.score) return a.score > b.score;
+      if (a.cat_rank != b.cat_rank) return a.cat_rank < b.cat_rank;
+      return a.pos < b.pos;
+    });
+    const std::size_t cells = K * I;
+    g_begin.assign(cells + 1, 0);
+    d_begin.assign(cells + 1, 0);
+    g_pos.clear();
+    d_pos.clear();
+    const std::uint32_t max_det = p.max_dets.back();
+    std::size_t gi = 0, di = 0;
+    for (std::size_t c = 0; c < cells; ++c) {
+      g_begin[c] = g_pos.size();
+      for (; gi < gk.size() && gk[gi].cell == c; ++gi) g_pos.push_back(gk[gi].pos);
+      d_begin[c] = d_pos.size();
+      std::uint32_t n = 0;
+      for (; di < dk.size() && dk[di].cell == c; ++di)
+        if (n++ < max_det) d_pos.push_back(dk[di].pos);
+    }
+    g_begin[cells] = g_pos.size();
+    d_begin[cells] = d_pos.size();
+    grouped = true;
+  }
+};
+
+std::shared_ptr<evaluation> evaluate(const ground_truth& g, const detections& d,
+                                     std::vector<std::int64_t> img_ids,
+                                     std::vector<std::int64_t> cat_ids, bool use_cats,
+                                     std::vector<double> iou_thrs, std::vector<double> rec_thrs,
+                                     std::vector<std::int64_t> max_dets,
+                                     std::vector<std::pair<double, double>> area_rng,
+                                     std::vector<std::string> area_lbl, unsigned threads) {
+  auto ev = std::make_shared<evaluation>();
+  coco_eval_params& p = ev->mt.params;
+  p.iou_thresholds = std::move(iou_thrs);
+  p.recall_thresholds = std::move(rec_thrs);
+  p.max_dets.clear();
+  for (auto m : max_dets) {
+    if (m <= 0 || m > 0xffffffffll)
+      input_error("params", "maxDets", "entries must be in [1, 2^32), got " + std::to_string(m),
+                  errc::eval_bad_params);
+    p.max_dets.push_back(static_cast<std::uint32_t>(m));
+  }
+  if (area_lbl.size() < area_rng.size()) area_lbl.resize(area_rng.size());
+  p.area_ranges.clear();
+  for (std::size_t a = 0; a < area_rng.size(); ++a)
+    p.area_ranges.push_back({area_lbl[a], area_rng[a].first, area_rng[a].second});
+  p.categories =
+      use_cats ? detkit::category_mode::per_category : detkit::category_mode::class_agnostic;
+  p.threads = threads;
+  ev->use_cats = use_cats;
+  ev->cat_order = cat_ids;
+  {
+    nb::gil_scoped_release nogil;
+    // pycocotools evaluates exactly params.imgIds × params.catIds: GTs and detections outside
+    // them take no part (detections of other GT images are not an error there).
+    std::sort(img_ids.begin(), img_ids.end());
+    img_ids.erase(std::unique(img_ids.begin(), img_ids.end()), img_ids.end());
+    std::vector<std::int64_t> cats = cat_ids;
+    std::sort(cats.begin(), cats.end());
+    cats.erase(std::unique(cats.begin(), cats.end()), cats.end());
+    ev->gt.images.resize(img_ids.size());
+    for (std::size_t i = 0; i < img_ids.size(); ++i) ev->gt.images[i].id = img_ids[i];
+    ev->gt.categories.resize(cats.size());
+    for (std::size_t i = 0; i < cats.size(); ++i) ev->gt.categories[i].id = cats[i];
+    const detkit::detail::id_index img_index(img_ids), cat_index(cats);
+    const auto npos = detkit::detail::id_index::npos;
+    ev->gt.annotations.reserve(g.gt.annotations.size());
+    for (const auto& a : g.gt.annotations)
+      if (img_index.find(a.image_id) != npos && cat_index.find(a.category_id) != npos)
+        ev->gt.annotations.push_back(a);
+    ev->dt.reserve(d.dets.size());
+    ev->dt_ids.reserve(d.dets.size());
+    for (std::size_t i = 0; i < d.dets.size(); ++i) {
+      const auto& x = d.dets[i];
+      if (img_index.find(x.image_id) != npos && cat_index.find(x.category_id) != npos) {
+        ev->dt.push_back(x);
+        ev->dt_ids.push_back(d.id_of(i));
+      }
+    }
+    auto mt = detkit::try_evaluate_images(ev->gt, ev->dt, p);
+    if (!mt) throw detkit::parse_error(std::move(mt).error());
+    ev->mt = std::move(*mt);
+  }
+  return ev;
+}
+
+// pycocotools eval['scores'] [T][R][K][A][M]: the score of the detection that searchsorted lands
+// on for each recall threshold (the one whose TP first reaches it; the first detection for a
+// threshold <= 0), 0 past the end, -1 where precision is -1.
+std::vector<double> accumulate_scores(const coco_matches& mt, double cutoff) {
+  const auto& p = mt.params;
+  const std::size_t T = p.iou_thresholds.size(), R = p.recall_thresholds.size(),
+                    K = mt.categories.size(), A = p.area_ranges.size(), M = p.max_dets.size();
+  std::vector<double> out(T * R * K * A * M, -1.0);
+  for (std::size_t k = 0; k < K; ++k) {
+    const auto& c = mt.categories[k];
+    const std::size_t limit = detkit::detail::prefix_at_cutoff(c.score, cutoff);
+    for (std::size_t a = 0; a < A; ++a) {
+      const std::uint32_t npig = c.num_gt[a];
+      if (npig == 0) continue;
+      const double npig_d = static_cast<double>(npig);
+      for (std::size_t m = 0; m < M; ++m) {
+        std::size_t first = limit;  // the first detection in this (a, m)'s list
+        for (std::size_t i = 0; i < limit; ++i)
+          if (c.rank[i] < p.max_dets[m]) {
+            first = i;
+            break;
+          }
+        for (std::size_t t = 0; t < T; ++t) {
+          const std::size_t e = (a * M + m) * T + t;
+          const detkit::coco_tp_event* evs = c.events.data() + c.event_begin[e];
+          const std::size_t total = c.event_begin[e + 1] - c.event_begin[e];
+          std::size_t N = 0;
+          while (N < total && evs[N].position < limit) ++N;
+          for (std::size_t r = 0; r < R; ++r) {
+            const double thr = p.recall_thresholds[r];
+            const std::size_t idx = (((t * R + r) * K + k) * A + a) * M + m;
+            double s = 0;
+            bool past_end = false;
+            if (thr <= 0) {
+              past_end = first == limit;
+              if (!past_end) s = c.score[first];
+            } else {
+              // smallest n with n / npig >= thr (the same division accumulate uses)
+              std::size_t n = static_cast<std::size_t>(std::max(1.0, std::floor(thr * npig_d)));
+              if (static_cast<double>(n) > npig_d + 1) n = npig + 1;
+              while (n > 1 && static_cast<double>(n - 1) / npig_d >= thr) --n;
+              while (n <= npig && static_cast<double>(n) / npig_d < thr) ++n;
+              past_end = n > N;
+              if (!past_end) s = c.score[evs[n - 1].position];
+            }
+            if (past_end) {
+              for (std::size_t r2 = r; r2 < R; ++r2)
+                out[(((t * R + r2) * K + k) * A + a) * M + m] = 0;
+              break;
+            }
+            out[idx] = s;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+nb::object accumulation_arrays(detkit::coco_accumulation&& acc, std::vector<double>&& scores) {
+  const std::size_t T = acc.num_iou, R = acc.num_recall, K = acc.num_categories, A = acc.num_areas,
+                    M = acc.num_max_dets;
+  nb::object pr = to_numpy(std::move(acc.precision), {T, R, K, A, M});
+  nb::object rc = to_numpy(std::move(acc.recall), {T, K, A, M});
+  nb::object sc = to_numpy(std::move(scores), {T, R, K, A, M});
+  return nb::make_tuple(pr, rc, sc);
+}
+
+nb::object accumulate(evaluation& ev, double cutoff) {
+  detkit::coco_accumulation acc;
+  std::vector<double> scores;
+  {
+    nb::gil_scoped_release nogil;
+    acc = detkit::accumulate(ev.mt, cutoff);
+    scores = accumulate_scores(ev.mt, cutoff);
+  }
+  return accumulation_arrays(std::move(acc), std::move(scores));
+}
+
+// Reads a (K', A', M') slice of user-supplied evalImgs records (pycocotools' accumulate over
+// k_list × a_list × m_list, images i_list; index = k0 * A0 * I0 + a0 * I0 + i) into a matching,
+// then accumulates it with the library. Records of one image and category must list the same
+// detections in every area range (they do: evaluateImg's detections do not depend on it).
+nb::object accumulate_records(nb::handle records, std::vector<std::int64_t> k_list,
+                              std::vector<std::int64_t> a_list, std::vector<std::int64_t> m_vals,
+                              std::vector<std::int64_t> i_list, std::int64_t I0, std::int64_t A0,
+                              std::vector<double> iou_thrs, std::vector<double> rec_thrs) {
+  if (!PyList_Check(records.ptr()) && !PyTuple_Check(records.ptr()))
+    input_error("evalImgs", nullptr, "expected a list, got " + short_repr(records));
+  const Py_ssize_t total = PySequence_Fast_GET_SIZE(records.ptr());
+  coco_matches mt;
+  coco_eval_params& p = mt.params;
+  p.iou_thresholds = std::move(iou_thrs);
+  p.recall_thresholds = std::move(rec_thrs);
+  p.max_dets.clear();
+  for (auto m : m_vals)
+    p.max_dets.push_back(static_cast<std::uint32_t>(std::max<std::int64_t>(m, 0)));
+  p.area_ranges.assign(a_list.size(), {});
+  const std::size_t T = p.iou_thresholds.size(), A = a_list.size();
+  if (T == 0 || T > 32)
+    input_error("params", "iouThrs", "needs 1 to 32 thresholds", errc::eval_bad_params);
+  for (std::size_t i = 0; i < i_list.size(); ++i)
+    mt.image_ids.push_back(static_cast<std::int64_t>(i));
+  mt.categories.resize(k_list.size());
+  std::vector<std::uint32_t> rank_cap(1, 0);
+  for (std::size_t kk = 0; kk < k_list.size(); ++kk) {
+    auto& c = mt.categories[kk];
+    c.category_id = static_cast<std::int64_t>(kk);
+    c.num_gt.assign(A, 0);
+    std::vector<double> score;
+    std::vector<std::uint32_t> image, rank, tpm, igm;
+    for (std::size_t ii = 0; ii < i_list.size(); ++ii) {
+      std::ptrdiff_t D = -1;
+      std::size_t base = score.size();
+      for (std::size_t aa = 0; aa < A; ++aa) {
+        const std::int64_t at = k_list[kk] * A0 * I0 + a_list[aa] * I0 + i_list[ii];
+        const std::string w = where_of("evalImgs", static_cast<std::size_t>(at));
+        if (at < 0 || at >= total) input_error(w, nullptr, "index out of range");
+        nb::handle e = PySequence_Fast_GET_ITEM(records.ptr(), at);
+        if (e.is_none()) continue;
+        need_dict(e, w);
+        nb::handle scores_h = need(e, "dtScores", w);
+        PyObject* seq = PySequence_Fast(scores_h.ptr(), "");
+        if (!seq) {
+          PyErr_Clear();
+          input_error(w, "dtScores", "expected a list of numbers");
+        }
+        const std::size_t n = static_cast<std::size_t>(PySequence_Fast_GET_SIZE(seq));
+        if (D < 0) {
+          D = static_cast<std::ptrdiff_t>(n);
+          try {
+            for (std::size_t d = 0; d < n; ++d) {
+              score.push_back(as_number(PySequence_Fast_GET_ITEM(seq, d), w, "dtScores"));
+              image.push_back(static_cast<std::uint32_t>(ii));
+              rank.push_back(static_cast<std::uint32_t>(d));
+            }
+          } catch (...) {
+            Py_DECREF(seq);
+            throw;
+          }
+          tpm.resize((base + n) * A, 0);
+          igm.resize((base + n) * A, 0);
+        }
+        Py_DECREF(seq);
+        if (static_cast<std::size_t>(D) != n)
+          input_error(w, "dtScores",
+                      "lists " + std::to_string(n) +
+                          " detections, another area range of the "
+                          "same image and category " +
+                          std::to_string(D));
+        nb::ndarray<const double, nb::ndim<2>, nb::c_contig, nb::device::cpu> dtm, dtig;
+        if (!nb::try_cast(need(e, "dtMatches", w), dtm) || dtm.shape(0) != T || dtm.shape(1) != n)
+          input_error(w, "dtMatches", "expected a T×D array of numbers");
+        nb::ndarray<const bool, nb::ndim<2>, nb::c_contig, nb::device::cpu> dtig_b;
+        const bool ig_bool = nb::try_cast(need(e, "dtIgnore", w), dtig_b, false) &&
+                             dtig_b.shape(0) == T && dtig_b.shape(1) == n;
+        if (!ig_bool && (!nb::try_cast(need(e, "dtIgnore", w), dtig) || dtig.shape(0) != T ||
+                         dtig.shape(1) != n))
+          input_error(w, "dtIgnore", "expected a T×D array");
+        for (std::size_t t = 0; t < T; ++t)
+          for (std::size_t d = 0; d < n; ++d) {
+            const bool ig = ig_bool ? dtig_b.data()[t * n + d] : dtig.data()[t * n + d] != 0;
+            const bool matched = dtm.data()[t * n + d] != 0;
+            const std::size_t slot = (base + d) * A + aa;
+            if (ig)
+              igm[slot] |= 1u << t;
+            else if (matched)
+              tpm[slot] |= 1u << t;
+          }
+        PyObject* gig = PySequence_Fast(need(e, "gtIgnore", w).ptr(), "");
+        if (!gig) {
+          PyErr_Clear();
+          input_error(w, "gtIgnore", "expected a sequence");
+        }
+        std::uint32_t npig = 0;
+        const Py_ssize_t G = PySequence_Fast_GET_SIZE(gig);
+        for (Py_ssize_t j = 0; j < G; ++j) {
+          const int tr = PyObject_IsTrue(PySequence_Fast_GET_ITEM(gig, j));
+          if (tr < 0) {
+            PyErr_Clear();
+            Py_DECREF(gig);
+            input_error(w, "gtIgnore", "not a truth value");
+          }
+          npig += tr == 0;
+        }
+        Py_DECREF(gig);
+        c.num_gt[aa] += npig;
+      }
+    }
+    std::vector<std::uint32_t> perm(score.size());
+    std::iota(perm.begin(), perm.end(), 0u);
+    std::stable_sort(perm.begin(), perm.end(),
+                     [&](std::uint32_t x, std::uint32_t y) { return score[x] > score[y]; });
+    detkit::detail::resize_ranked(c, perm.size(), A);
+    for (std::size_t i = 0; i < perm.size(); ++i) {
+      const std::uint32_t s = perm[i];
+      c.score[i] = score[s];
+      c.image_index[i] = image[s];
+      c.detection_index[i] = s;
+      c.rank[i] = rank[s];
+      c.gt_index[i] = detkit::no_match;
+      for (std::size_t a = 0; a < A; ++a) {
+        c.tp_mask[i * A + a] = tpm[s * A + a];
+        c.ignore_mask[i * A + a] = igm[s * A + a];
+      }
+    }
+    detkit::detail::build_events(c, p);
+  }
+  detkit::coco_accumulation acc;
+  std::vector<double> scores;
+  {
+    nb::gil_scoped_release nogil;
+    acc = detkit::accumulate(mt);
+    scores = accumulate_scores(mt, -std::numeric_limits<double>::infinity());
+  }
+  return accumulation_arrays(std::move(acc), std::move(scores));
+}
+
+// pycocotools summarize(): the 12 stats and the printed text, from eval['precision'/'recall'].
+nb::object summarize(
+    nb::ndarray<const double, nb::ndim<5>, nb::c_contig, nb::device::cpu> precision,
+    nb::ndarray<const double, nb::ndim<4>, nb::c_contig, nb::device::cpu> recall,
+    std::vector<double> iou_thrs, std::vector<std::int64_t> max_dets,
+    std::vector<std::string> area_lbl) {
+  detkit::coco_accumulation acc;
+  acc.num_iou = precision.shape(0);
+  acc.num_recall = precision.shape(1);
+  acc.num_categories = precision.shape(2);
+  acc.num_areas = precision.shape(3);
+  acc.num_max_dets = precision.shape(4);
+  if (recall.shape(0) != acc.num_iou || recall.shape(1) != acc.num_categories ||
+      recall.shape(2) != acc.num_areas || recall.shape(3) != acc.num_max_dets)
+    input_error("eval", "recall", "shape does not match precision", errc::eval_bad_params);
+  if (iou_thrs.size() != acc.num_iou || max_dets.size() != acc.num_max_dets ||
+      area_lbl.size() != acc.num_areas)
+    input_error("params", nullptr,
+                "iouThrs / maxDets / areaRngLbl do not match eval['precision']'s shape",
+                errc::eval_bad_params);
+  if (max_dets.empty()) input_error("params", "maxDets", "is empty", errc::eval_bad_params);
+  acc.precision.assign(precision.data(), precision.data() + precision.size());
+  acc.recall.assign(recall.data(), recall.data() + recall.size());
+  coco_eval_params p;
+  p.iou_thresholds = std::move(iou_thrs);
+  p.max_dets.clear();
+  for (auto m : max_dets)
+    p.max_dets.push_back(static_cast<std::uint32_t>(std::max<std::int64_t>(m, 0)));
+  p.area_ranges.clear();
+  for (auto& l : area_lbl) p.area_ranges.push_back({l, 0, 0});
+  std::vector<std::int64_t> cats(acc.num_categories, -1);
+  const detkit::coco_summary s = detkit::summarize(acc, p, cats);
+  std::vector<double> stats(s.stats.begin(), s.stats.end());
+  return nb::make_tuple(to_numpy(std::move(stats), {12}), detkit::format_summary(s, p));
+}
+
+// evalImgs: pycocotools' list over (category, area range, image), None where the image has
+// neither GT nor detections of the category.
+nb::list eval_imgs(evaluation& ev, nb::handle area_rng_objs) {
+  ev.group();
+  const auto& p = ev.mt.params;
+  const std::size_t T = p.iou_thresholds.size(), A = p.area_ranges.size();
+  nb::list out;
+  detkit::coco_image_eval rec;
+  std::vector<double> iou;
+  std::vector<const coco_annotation*> gp;
+  std::vector<const coco_detection*> dp;
+  std::vector<std::int64_t> ids;
+  // evaluateImg per (k, a, i); the matching of (k, i) is shared by the A records, so compute the
+  // records cell by cell and place them.
+  const std::size_t K = ev.K, I = ev.I;
+  std::vector<nb::object> cells(K * A * I);
+  nb::object none = nb::none();
+  for (std::size_t k = 0; k < K; ++k) {
+    nb::object cat_id = nb::int_(ev.use_cats ? ev.cat_order[k] : -1);
+    for (std::size_t i = 0; i < I; ++i) {
+      const std::size_t cell = k * I + i;
+      gp.clear();
+      dp.clear();
+      ids.clear();
+      for (std::size_t j = ev.g_begin[cell]; j < ev.g_begin[cell + 1]; ++j)
+        gp.push_back(&ev.gt.annotations[ev.g_pos[j]]);
+      for (std::size_t j = ev.d_begin[cell]; j < ev.d_begin[cell + 1]; ++j) {
+        dp.push_back(&ev.dt[ev.d_pos[j]]);
+        ids.push_back(ev.dt_ids[ev.d_pos[j]]);
+      }
+      const std::size_t G = gp.size(), D = dp.size();
+      if (G == 0 && D == 0) {
+        for (std::size_t a = 0; a < A; ++a) cells[(k * A + a) * I + i] = none;
+        continue;
+      }
+      detkit::coco_iou_matrix(gp.data(), G, dp.data(), D, iou);
+      nb::object img_id = nb::int_(ev.mt.image_ids[i]);
+      nb::list dt_ids, dt_scores;
+      for (std::size_t d = 0; d < D; ++d) {
+        dt_ids.append(ids[d]);
+        dt_scores.append(dp[d]->score);
+      }
+      for (std::size_t a = 0; a < A; ++a) {
+        detkit::evaluate_image_record(gp.data(), G, dp.data(), ids.data(), D, iou, p, a, rec);
+        nb::list gt_ids;
+        for (std::size_t j = 0; j < G; ++j) gt_ids.append(gp[rec.gt_order[j]]->id);
+        nb::object gt_ignore;
+        if (G == 0) {
+          gt_ignore = to_numpy(std::vector<double>{}, {0});  // np.array([]) is float64
+        } else {
+          std::vector<std::int64_t> gi(rec.gt_ignore.begin(), rec.gt_ignore.end());
+          gt_ignore = to_numpy(std::move(gi), {G});
+        }
+        nb::dict e;
+        e["image_id"] = img_id;
+        e["category_id"] = cat_id;
+        e["aRng"] = area_rng_objs[a];
+        e["maxDet"] = p.max_dets.back();
+        e["dtIds"] = dt_ids;
+        e["gtIds"] = gt_ids;
+        e["dtMatches"] = to_numpy(std::move(rec.dt_matches), {T, D});
+        e["gtMatches"] = to_numpy(std::move(rec.gt_matches), {T, G});
+        e["dtScores"] = dt_scores;
+        e["gtIgnore"] = gt_ignore;
+        e["dtIgnore"] = to_numpy<std::uint8_t, bool>(std::move(rec.dt_ignore), {T, D});
+        cells[(k * A + a) * I + i] = std::move(e);
+      }
+    }
+  }
+  for (auto& c : cells) out.append(c);
+  return out;
+}
+
+// ious: {(imgId, catId): D×G array, or [] when either list is empty}.
+nb::dict ious(evaluation& ev) {
+  ev.group();
+  nb::dict out;
+  std::vector<double> iou;
+  std::vector<const coco_annotation*> gp;
+  std::vector<const coco_detection*> dp;
+  for (std::size_t i = 0; i < ev.I; ++i) {
+    for (std::size_t k = 0; k < ev.K; ++k) {
+      const std::size_t cell = k * ev.I + i;
+      gp.clear();
+      dp.clear();
+      // computeIoU uses the GTs in their stored order (not sorted by ignore).
+      for (std::size_t j = ev.g_begin[cell]; j < ev.g_begin[cell + 1]; ++j)
+        gp.push_back(&ev.gt.annotations[ev.g_pos[j]]);
+      for (std::size_t j = ev.d_begin[cell]; j < ev.d_begin[cell + 1]; ++j)
+        dp.push_back(&ev.dt[ev.d_pos[j]]);
+      nb::object key = nb::make_tuple(ev.mt.image_ids[i], ev.use_cats ? ev.cat_order[k] : -1);
+      if (gp.empty() || dp.empty()) {
+        out[key] = nb::list();
+        continue;
+      }
+      detkit::coco_iou_matrix(gp.data(), gp.size(), dp.data(), dp.size(), iou);
+      std::vector<double> copy(iou);
+      out[key] = to_numpy(std::move(copy), {dp.size(), gp.size()});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+NB_MODULE(_detkit, m) {
+  m.doc() = "detkit's native evaluator (use the pycocotools-shaped API in `detkit`).";
+  nb::exception<detkit::parse_error>(m, "ParseError", PyExc_ValueError);
+
+  nb::class_<ground_truth>(m, "GroundTruth")
+      .def_static("from_file", &gt_from_file, "path"_a)
+      .def_static("from_dataset", &gt_from_dataset, "dataset"_a)
+      .def_prop_ro("num_images", [](const ground_truth& g) { return g.gt.images.size(); })
+      .def_prop_ro("num_annotations", [](const ground_truth& g) { return g.gt.annotations.size(); })
+      .def("image_ids",
+           [](const ground_truth& g) {
+             std::vector<std::int64_t> v;
+             for (const auto& i : g.gt.images) v.push_back(i.id);
+             return to_numpy(std::move(v), {g.gt.images.size()});
+           })
+      .def("category_ids", [](const ground_truth& g) {
+        std::vector<std::int64_t> v;
+        for (const auto& c : g.gt.categories) v.push_back(c.id);
+        return to_numpy(std::move(v), {g.gt.categories.size()});
+      });
+
+  nb::class_<detections>(m, "Detections")
+      .def_static("from_file", &dt_from_file, "path"_a)
+      .def_static("from_list", &dt_from_list, "results"_a)
+      .def_static("from_array", &dt_from_array, "array"_a)
+      .def("__len__", [](const detections& d) { return d.dets.size(); })
+      .def("set_ids",
+           [](detections& d, nb::ndarray<const std::int64_t, nb::ndim<1>, nb::device::cpu> ids) {
+             if (ids.shape(0) != d.dets.size())
+               input_error("results", "id", "one id per detection needed");
+             d.ids.assign(ids.data(), ids.data() + ids.shape(0));
+           })
+      .def("filter_min_score",
+           [](detections& d, double min_score) {
+             // Keeps score >= min_score; returns the kept positions. Ids follow the kept list.
+             std::vector<std::int64_t> keep;
+             std::size_t n = 0;
+             for (std::size_t i = 0; i < d.dets.size(); ++i)
+               if (d.dets[i].score >= min_score) {
+                 keep.push_back(static_cast<std::int64_t>(i));
+                 d.dets[n] = d.dets[i];
+                 if (!d.ids.empty()) d.ids[n] = d.ids[i];
+                 ++n;
+               }
+             d.dets.resize(n);
+             if (!d.ids.empty()) d.ids.resize(n);
+             const std::size_t k = keep.size();
+             return to_numpy(std::move(keep), {k});
+           })
+      .def("image_ids", [](const detections& d) {
+        auto v = unique_image_ids(d);
+        const std::size_t n = v.size();
+        return to_numpy(std::move(v), {n});
+      });
+
+  nb::class_<evaluation>(m, "Evaluation")
+      .def("accumulate", &accumulate, "score_cutoff"_a)
+      .def("eval_imgs", &eval_imgs, "area_rng"_a)
+      .def("ious", &ious)
+      .def_prop_ro("detections_read",
+                   [](const evaluation& e) { return e.mt.report.detections_read; });
+
+  m.def("evaluate", &evaluate, "gt"_a, "dt"_a, "img_ids"_a, "cat_ids"_a, "use_cats"_a, "iou_thrs"_a,
+        "rec_thrs"_a, "max_dets"_a, "area_rng"_a, "area_lbl"_a, "threads"_a);
+  m.def("accumulate_records", &accumulate_records);
+  m.def("summarize", &summarize);
+}
