@@ -230,7 +230,7 @@ class COCO:
             raise ResultsMismatchError(
                 "results: error: field 'image_id': {} result image id(s) are not ground-truth "
                 "images, e.g. {} (pycocotools: 'Results do not correspond to current coco set') "
-                "[detkit.eval_unknown_image]".format(len(foreign), int(foreign[0])))
+                "[detkit.eval.unknown_image]".format(len(foreign), int(foreign[0])))
         res = COCO()
         res._index = None
         res._lazy = ("results", source, self)
@@ -246,6 +246,14 @@ class COCO:
         assert data.shape[1] == 7
         return [{"image_id": int(r[0]), "bbox": [r[1], r[2], r[3], r[4]], "score": r[5],
                  "category_id": int(r[6])} for r in data]
+
+    def __deepcopy__(self, memo):
+        # The native handles are immutable once built: copies share them.
+        new = COCO.__new__(COCO)
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            setattr(new, key, value if key in ("_gt", "_dt") else copy.deepcopy(value, memo))
+        return new
 
     # ---- Native handles (the evaluator's input) ----------------------------------------------
     def _gt_handle(self):
