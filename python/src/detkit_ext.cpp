@@ -323,8 +323,16 @@ std::vector<std::int64_t> unique_image_ids(const detections& d) {
 // matching, and (built on demand) the per-(category, image) lists behind evalImgs and ious.
 struct evaluation {
   coco_ground_truth gt;            // images = params.imgIds, categories = params.catIds
-  std::vector<coco_detection> dt;  // the selected detections, input order
-  std::vector<std::int64_t> dt_ids;
+  // The selected detections, input order: the caller's own vector when every detection is
+  // selected (no copy of a large result set), else a filtered copy.
+  nb::object dt_owner;  // keeps the Detections that `dt` may point into alive
+  const detections* dt_source = nullptr;
+  const std::vector<coco_detection>* dt = nullptr;
+  std::vector<coco_detection> dt_copy;
+  std::vector<std::int64_t> dt_copy_ids;
+  std::int64_t dt_id(std::size_t j) const {
+    return dt == &dt_copy ? dt_copy_ids[j] : dt_source->id_of(j);
+  }
   coco_matches mt;
   bool use_cats = true;
   std::vector<std::int64_t> cat_order;  // params.catIds as given (class-agnostic concatenation)
@@ -368,11 +376,12 @@ struct evaluation {
       if (c != std::numeric_limits<std::uint64_t>::max())
         gk.push_back({c, r, static_cast<std::uint32_t>(j), 0});
     }
-    for (std::size_t j = 0; j < dt.size(); ++j) {
+    for (std::size_t j = 0; j < dt->size(); ++j) {
+      const coco_detection& x = (*dt)[j];
       std::uint32_t r = 0;
-      const auto c = bucket_of(dt[j].image_id, dt[j].category_id, r);
+      const auto c = bucket_of(x.image_id, x.category_id, r);
       if (c != std::numeric_limits<std::uint64_t>::max())
-        dk.push_back({c, r, static_cast<std::uint32_t>(j), dt[j].score});
+        dk.push_back({c, r, static_cast<std::uint32_t>(j), x.score});
     }
     // GT: per cell, concatenated in catIds order, file order inside. Detections: the same, then a
     // stable sort on descending score (evaluateImg's argsort(kind='mergesort')).
@@ -408,14 +417,17 @@ struct evaluation {
   }
 };
 
-std::shared_ptr<evaluation> evaluate(const ground_truth& g, const detections& d,
+std::shared_ptr<evaluation> evaluate(const ground_truth& g, nb::object dt_obj,
                                      std::vector<std::int64_t> img_ids,
                                      std::vector<std::int64_t> cat_ids, bool use_cats,
                                      std::vector<double> iou_thrs, std::vector<double> rec_thrs,
                                      std::vector<std::int64_t> max_dets,
                                      std::vector<std::pair<double, double>> area_rng,
                                      std::vector<std::string> area_lbl, unsigned threads) {
+  const detections& d = nb::cast<const detections&>(dt_obj);
   auto ev = std::make_shared<evaluation>();
+  ev->dt_owner = dt_obj;
+  ev->dt_source = &d;
   coco_eval_params& p = ev->mt.params;
   p.iou_thresholds = std::move(iou_thrs);
   p.recall_thresholds = std::move(rec_thrs);
@@ -454,16 +466,19 @@ std::shared_ptr<evaluation> evaluate(const ground_truth& g, const detections& d,
     for (const auto& a : g.gt.annotations)
       if (img_index.find(a.image_id) != npos && cat_index.find(a.category_id) != npos)
         ev->gt.annotations.push_back(a);
-    ev->dt.reserve(d.dets.size());
-    ev->dt_ids.reserve(d.dets.size());
-    for (std::size_t i = 0; i < d.dets.size(); ++i) {
-      const auto& x = d.dets[i];
-      if (img_index.find(x.image_id) != npos && cat_index.find(x.category_id) != npos) {
-        ev->dt.push_back(x);
-        ev->dt_ids.push_back(d.id_of(i));
-      }
+    auto selected = [&](const coco_detection& x) {
+      return img_index.find(x.image_id) != npos && cat_index.find(x.category_id) != npos;
+    };
+    ev->dt = &d.dets;
+    if (!std::all_of(d.dets.begin(), d.dets.end(), selected)) {
+      for (std::size_t i = 0; i < d.dets.size(); ++i)
+        if (selected(d.dets[i])) {
+          ev->dt_copy.push_back(d.dets[i]);
+          ev->dt_copy_ids.push_back(d.id_of(i));
+        }
+      ev->dt = &ev->dt_copy;
     }
-    auto mt = detkit::try_evaluate_images(ev->gt, ev->dt, p);
+    auto mt = detkit::try_evaluate_images(ev->gt, *ev->dt, p);
     if (!mt) throw detkit::parse_error(std::move(mt).error());
     ev->mt = std::move(*mt);
   }
@@ -751,8 +766,8 @@ nb::list eval_imgs(evaluation& ev, nb::handle area_rng_objs) {
       for (std::size_t j = ev.g_begin[cell]; j < ev.g_begin[cell + 1]; ++j)
         gp.push_back(&ev.gt.annotations[ev.g_pos[j]]);
       for (std::size_t j = ev.d_begin[cell]; j < ev.d_begin[cell + 1]; ++j) {
-        dp.push_back(&ev.dt[ev.d_pos[j]]);
-        ids.push_back(ev.dt_ids[ev.d_pos[j]]);
+        dp.push_back(&(*ev.dt)[ev.d_pos[j]]);
+        ids.push_back(ev.dt_id(ev.d_pos[j]));
       }
       const std::size_t G = gp.size(), D = dp.size();
       if (G == 0 && D == 0) {
@@ -813,7 +828,7 @@ nb::dict ious(evaluation& ev) {
       for (std::size_t j = ev.g_begin[cell]; j < ev.g_begin[cell + 1]; ++j)
         gp.push_back(&ev.gt.annotations[ev.g_pos[j]]);
       for (std::size_t j = ev.d_begin[cell]; j < ev.d_begin[cell + 1]; ++j)
-        dp.push_back(&ev.dt[ev.d_pos[j]]);
+        dp.push_back(&(*ev.dt)[ev.d_pos[j]]);
       nb::object key = nb::make_tuple(ev.mt.image_ids[i], ev.use_cats ? ev.cat_order[k] : -1);
       if (gp.empty() || dp.empty()) {
         out[key] = nb::list();
