@@ -15,10 +15,12 @@ import types
 
 from ._detkit import ParseError
 from .coco import COCO, ResultsMismatchError
-from .cocoeval import COCOeval, Params
+from .cocoeval import COCOeval, Params, merge_states
+from .label_cache import LabelCache
+from .open_images import evaluate_open_images
 
 __all__ = ["COCO", "COCOeval", "Params", "ParseError", "ResultsMismatchError",
-           "init_as_pycocotools"]
+           "init_as_pycocotools", "merge_states", "evaluate_open_images", "LabelCache"]
 __version__ = "0.1.0"
 
 ParseError.__doc__ = ("Malformed input (a file, a dict, an array): the message names where "

@@ -16,10 +16,10 @@ import time
 
 import numpy as np
 
-from . import _detkit
+from . import _detkit, reports
 from .coco import COCO
 
-__all__ = ["COCOeval", "Params"]
+__all__ = ["COCOeval", "Params", "merge_states"]
 
 _SUPPORTED = "detkit evaluates iouType='bbox' only"
 
@@ -232,3 +232,94 @@ class COCOeval:
     def __str__(self):
         self.summarize()
         return ""
+
+    # ---- Beyond pycocotools (from the matching of the last evaluate()) -----------------------
+    def _matching(self):
+        if self._native is None:
+            raise RuntimeError("run evaluate() first (or use detkit.merge_states)")
+        return self._native
+
+    def _area_index(self, area):
+        if isinstance(area, str):
+            labels = list(self.params.areaRngLbl)
+            if area not in labels:
+                raise ValueError("area {!r} is not one of params.areaRngLbl {}".format(area, labels))
+            return labels.index(area)
+        return int(area)
+
+    def sweep(self, cutoffs=None):
+        """The 12 stats at each score cutoff (default 0.00, 0.05, ... 0.95), from the one
+        matching: a structured array (score_cutoff, AP, AP50, ..., ARl)."""
+        if cutoffs is None:
+            cutoffs = [i * 5 / 100 for i in range(20)]
+        cutoffs = [float(c) for c in cutoffs]
+        stats = self._matching().sweep(cutoffs)
+        return reports.stats_table("score_cutoff", np.array(cutoffs), stats)
+
+    def per_category(self, score_cutoff=None):
+        """All 12 stats for each category alone: a structured array (category_id, AP, ...)."""
+        cut = -math.inf if score_cutoff is None else float(score_cutoff)
+        ids, stats = self._matching().per_category(cut)
+        return reports.stats_table("category_id", ids, stats)
+
+    def counts(self, confidence, iou=0.5, max_dets=None, area="all"):
+        """TP / FP / FN, precision, recall and F1 per category (then category_id -1: all) for
+        detections with score >= confidence, at one IoU threshold (one of params.iouThrs)."""
+        return reports.table(self._matching().counts(
+            float(iou), int(max_dets or 0), self._area_index(area), float(confidence)))
+
+    def f1_optimal(self, iou=0.5, max_dets=None, area="all"):
+        """The confidence that maximises F1 per category (then overall), with its counts."""
+        return reports.table(self._matching().f1_optimal(
+            float(iou), int(max_dets or 0), self._area_index(area)))
+
+    def match_log(self, iou=0.5, max_dets=None, area="all", score_cutoff=None):
+        """Every detection and every GT with its outcome and the reason, at one (IoU threshold,
+        maxDets, area range, score cutoff): (detections, gts), two structured arrays.
+        Detections: id (pycocotools' dt id), image_id, category_id, score, rank (-1: not ranked),
+        status, reason, has_gt, gt_id, gt_category_id, iou. GTs: id, image_id, category_id,
+        status, reason, has_detection, detection_id, score."""
+        cut = -math.inf if score_cutoff is None else float(score_cutoff)
+        det, gt = self._matching().match_log(float(iou), int(max_dets or 0),
+                                             self._area_index(area), cut)
+        det["status"] = reports.named(det["status"], reports.MATCH_STATUS)
+        det["reason"] = reports.named(det["reason"], reports.MATCH_REASON)
+        gt["status"] = reports.named(gt["status"], reports.GT_STATUS)
+        gt["reason"] = reports.named(gt["reason"], reports.MATCH_REASON)
+        return reports.table(det), reports.table(gt)
+
+    def confusion_matrix(self, iou=0.5, max_dets=None, area="all", confidence=None):
+        """(category_ids, matrix): rows GT class, columns predicted class, index K = background
+        (row K: false positives, column K: missed GTs), with COCO's matching rule."""
+        conf = -math.inf if confidence is None else float(confidence)
+        return self._matching().confusion_matrix(float(iou), int(max_dets or 0),
+                                                 self._area_index(area), conf)
+
+    def save_state(self, path):
+        """Writes the matching as a shard state file (detkit.merge_states merges shards
+        bit-identically to a single run; the CLI reads the same files)."""
+        self._matching().save_state(str(path))
+
+    @classmethod
+    def _from_native(cls, native):
+        self = cls(iouType="bbox")
+        d = native.params()
+        p = self.params
+        p.imgIds = [int(i) for i in d["imgIds"]]
+        p.catIds = [int(c) for c in d["catIds"]]  # [-1] when class-agnostic
+        p.iouThrs, p.recThrs = d["iouThrs"], d["recThrs"]
+        p.maxDets, p.areaRng, p.areaRngLbl = d["maxDets"], d["areaRng"], d["areaRngLbl"]
+        p.useCats = d["useCats"]
+        self._native = native
+        self._native_params = copy.deepcopy(p)
+        self._paramsEval = copy.deepcopy(p)
+        self._evalImgs = None
+        self._ious = None
+        return self
+
+
+def merge_states(paths):
+    """Merges shard state files (COCOeval.save_state, or detkit-eval --save-state) into one
+    COCOeval whose accumulate()/summarize()/reports equal a single run over all shards, bit for
+    bit. evalImgs and ious are not available (the states hold the matching only)."""
+    return COCOeval._from_native(_detkit.merge_states([str(p) for p in paths]))

@@ -26,6 +26,8 @@
 #include "detkit/coco_eval_reports.hpp"
 #include "detkit/coco_eval_state.hpp"
 #include "detkit/coco_json.hpp"
+#include "detkit/label_cache.hpp"
+#include "detkit/open_images_eval.hpp"
 
 namespace nb = nanobind;
 using namespace nb::literals;
@@ -742,6 +744,11 @@ nb::object summarize(
 // evalImgs: pycocotools' list over (category, area range, image), None where the image has
 // neither GT nor detections of the category.
 nb::list eval_imgs(evaluation& ev, nb::handle area_rng_objs) {
+  if (!ev.dt)
+    input_error("evaluation", nullptr,
+                "evalImgs / ious need the inputs; an evaluation read from state files has only "
+                "the matching",
+                errc::eval_bad_params);
   ev.group();
   const auto& p = ev.mt.params;
   const std::size_t T = p.iou_thresholds.size(), A = p.area_ranges.size();
@@ -814,6 +821,11 @@ nb::list eval_imgs(evaluation& ev, nb::handle area_rng_objs) {
 
 // ious: {(imgId, catId): D×G array, or [] when either list is empty}.
 nb::dict ious(evaluation& ev) {
+  if (!ev.dt)
+    input_error("evaluation", nullptr,
+                "evalImgs / ious need the inputs; an evaluation read from state files has only "
+                "the matching",
+                errc::eval_bad_params);
   ev.group();
   nb::dict out;
   std::vector<double> iou;
@@ -842,6 +854,328 @@ nb::dict ious(evaluation& ev) {
   return out;
 }
 
+
+// ---- Beyond pycocotools: reports, states, Open Images, the label cache ----------------------
+
+void need_inputs(const evaluation& ev, const char* what) {
+  if (!ev.dt)
+    input_error("evaluation", nullptr,
+                std::string(what) + " needs the inputs; an evaluation read from state files "
+                "has only the matching",
+                errc::eval_bad_params);
+}
+
+detkit::coco_report_point report_point(const evaluation& ev, double iou, std::int64_t max_dets,
+                                       std::int64_t area) {
+  const auto& p = ev.mt.params;
+  detkit::coco_report_point pt;
+  pt.iou_threshold = iou;
+  pt.max_dets = max_dets <= 0 ? p.max_dets.back() : static_cast<std::uint32_t>(max_dets);
+  if (area < 0 || static_cast<std::size_t>(area) >= p.area_ranges.size())
+    input_error("params", "areaRng", "area range index out of range", errc::eval_bad_params);
+  pt.area_range = static_cast<std::size_t>(area);
+  return pt;
+}
+
+template <class T>
+nb::object column(std::vector<T>&& v) {
+  const std::size_t n = v.size();
+  return to_numpy(std::move(v), {n});
+}
+
+nb::dict counts_columns(const std::vector<detkit::coco_counts>& rows) {
+  std::vector<std::int64_t> cat;
+  std::vector<double> conf, pr, rc, f1;
+  std::vector<std::uint64_t> tp, fp, fn;
+  for (const auto& r : rows) {
+    cat.push_back(r.category_id);
+    conf.push_back(r.confidence);
+    tp.push_back(r.tp);
+    fp.push_back(r.fp);
+    fn.push_back(r.fn);
+    pr.push_back(r.precision);
+    rc.push_back(r.recall);
+    f1.push_back(r.f1);
+  }
+  nb::dict d;
+  d["category_id"] = column(std::move(cat));
+  d["confidence"] = column(std::move(conf));
+  d["tp"] = column(std::move(tp));
+  d["fp"] = column(std::move(fp));
+  d["fn"] = column(std::move(fn));
+  d["precision"] = column(std::move(pr));
+  d["recall"] = column(std::move(rc));
+  d["f1"] = column(std::move(f1));
+  return d;
+}
+
+nb::object sweep(evaluation& ev, std::vector<double> cutoffs) {
+  std::vector<detkit::coco_summary> s;
+  {
+    nb::gil_scoped_release nogil;
+    s = detkit::sweep_score_cutoffs(ev.mt, cutoffs);
+  }
+  std::vector<double> out;
+  for (const auto& x : s) out.insert(out.end(), x.stats.begin(), x.stats.end());
+  return to_numpy(std::move(out), {s.size(), 12});
+}
+
+nb::object per_category(evaluation& ev, double cutoff) {
+  std::vector<std::array<double, 12>> rows;
+  {
+    nb::gil_scoped_release nogil;
+    rows = detkit::per_category_stats(detkit::accumulate(ev.mt, cutoff), ev.mt);
+  }
+  std::vector<double> flat;
+  for (const auto& r : rows) flat.insert(flat.end(), r.begin(), r.end());
+  return nb::make_tuple(column(detkit::category_ids(ev.mt)),
+                        to_numpy(std::move(flat), {rows.size(), 12}));
+}
+
+nb::dict counts(evaluation& ev, double iou, std::int64_t max_dets, std::int64_t area,
+                double confidence) {
+  return counts_columns(
+      detkit::try_counts_at(ev.mt, report_point(ev, iou, max_dets, area), confidence).value());
+}
+
+nb::dict f1_optimal(evaluation& ev, double iou, std::int64_t max_dets, std::int64_t area) {
+  return counts_columns(
+      detkit::try_f1_optimal(ev.mt, report_point(ev, iou, max_dets, area)).value());
+}
+
+detkit::coco_match_log make_log(evaluation& ev, double iou, std::int64_t max_dets,
+                                std::int64_t area, double cutoff) {
+  need_inputs(ev, "the match log");
+  auto pt = report_point(ev, iou, max_dets, area);
+  detkit::coco_match_log log;
+  {
+    nb::gil_scoped_release nogil;
+    log = detkit::try_match_log(ev.mt, ev.gt, *ev.dt, pt).value();
+    if (cutoff > -std::numeric_limits<double>::infinity())
+      log = detkit::match_log_at_cutoff(log, cutoff);
+  }
+  return log;
+}
+
+nb::object match_log(evaluation& ev, double iou, std::int64_t max_dets, std::int64_t area,
+                     double cutoff) {
+  const detkit::coco_match_log log = make_log(ev, iou, max_dets, area, cutoff);
+  std::vector<std::int64_t> id, img, cat, rank, gt_id, gt_cat;
+  std::vector<double> score, iou_v;
+  std::vector<std::uint8_t> status, reason, has_gt;
+  for (const auto& m : log.detections) {
+    id.push_back(ev.dt_id(m.detection_index));
+    img.push_back(m.image_id);
+    cat.push_back(m.category_id);
+    score.push_back(m.score);
+    rank.push_back(m.has_rank ? static_cast<std::int64_t>(m.rank) : -1);
+    status.push_back(static_cast<std::uint8_t>(m.status));
+    reason.push_back(static_cast<std::uint8_t>(m.reason));
+    has_gt.push_back(m.has_gt);
+    gt_id.push_back(m.gt_id);
+    gt_cat.push_back(m.gt_category_id);
+    iou_v.push_back(m.iou);
+  }
+  nb::dict d;
+  d["id"] = column(std::move(id));
+  d["image_id"] = column(std::move(img));
+  d["category_id"] = column(std::move(cat));
+  d["score"] = column(std::move(score));
+  d["rank"] = column(std::move(rank));
+  d["status"] = column(std::move(status));
+  d["reason"] = column(std::move(reason));
+  const std::size_t n = has_gt.size();
+  d["has_gt"] = to_numpy<std::uint8_t, bool>(std::move(has_gt), {n});
+  d["gt_id"] = column(std::move(gt_id));
+  d["gt_category_id"] = column(std::move(gt_cat));
+  d["iou"] = column(std::move(iou_v));
+  std::vector<std::int64_t> g_id, g_img, g_cat, g_det;
+  std::vector<std::uint8_t> g_status, g_reason, g_has;
+  std::vector<double> g_score;
+  for (const auto& g : log.gt) {
+    g_id.push_back(g.id);
+    g_img.push_back(g.image_id);
+    g_cat.push_back(g.category_id);
+    g_status.push_back(static_cast<std::uint8_t>(g.status));
+    g_reason.push_back(static_cast<std::uint8_t>(g.reason));
+    g_has.push_back(g.has_detection);
+    g_det.push_back(g.has_detection ? ev.dt_id(g.detection_index) : 0);
+    g_score.push_back(g.has_detection ? g.score : 0.0);
+  }
+  nb::dict gd;
+  gd["id"] = column(std::move(g_id));
+  gd["image_id"] = column(std::move(g_img));
+  gd["category_id"] = column(std::move(g_cat));
+  gd["status"] = column(std::move(g_status));
+  gd["reason"] = column(std::move(g_reason));
+  const std::size_t gn = g_has.size();
+  gd["has_detection"] = to_numpy<std::uint8_t, bool>(std::move(g_has), {gn});
+  gd["detection_id"] = column(std::move(g_det));
+  gd["score"] = column(std::move(g_score));
+  return nb::make_tuple(d, gd);
+}
+
+nb::object confusion(evaluation& ev, double iou, std::int64_t max_dets, std::int64_t area,
+                     double confidence) {
+  const detkit::coco_match_log log =
+      make_log(ev, iou, max_dets, area, -std::numeric_limits<double>::infinity());
+  detkit::coco_confusion_matrix cm;
+  {
+    nb::gil_scoped_release nogil;
+    cm = detkit::confusion_matrix(ev.gt, *ev.dt, log, confidence);
+  }
+  const std::size_t n = cm.category_ids.size() + 1;
+  return nb::make_tuple(column(std::move(cm.category_ids)), to_numpy(std::move(cm.cells), {n, n}));
+}
+
+void save_state(const evaluation& ev, const std::string& path) {
+  nb::gil_scoped_release nogil;
+  detkit::try_write_eval_state(path, ev.mt).value();
+}
+
+std::shared_ptr<evaluation> from_matches(coco_matches&& mt) {
+  auto ev = std::make_shared<evaluation>();
+  ev->mt = std::move(mt);
+  ev->use_cats = ev->mt.params.categories == detkit::category_mode::per_category;
+  ev->cat_order = detkit::category_ids(ev->mt);
+  return ev;
+}
+
+std::shared_ptr<evaluation> merge_states(std::vector<std::string> paths) {
+  coco_matches merged;
+  {
+    nb::gil_scoped_release nogil;
+    std::vector<coco_matches> shards;
+    for (const auto& p : paths) shards.push_back(detkit::try_read_eval_state(p).value());
+    merged = detkit::try_merge_eval_states(shards, paths).value();
+  }
+  return from_matches(std::move(merged));
+}
+
+nb::dict params_of(const evaluation& ev) {
+  const auto& p = ev.mt.params;
+  nb::dict d;
+  d["imgIds"] = column(std::vector<std::int64_t>(ev.mt.image_ids));
+  d["catIds"] = column(detkit::category_ids(ev.mt));
+  d["iouThrs"] = column(std::vector<double>(p.iou_thresholds));
+  d["recThrs"] = column(std::vector<double>(p.recall_thresholds));
+  nb::list md, rng, lbl;
+  for (auto m : p.max_dets) md.append(m);
+  for (const auto& a : p.area_ranges) {
+    nb::list r;
+    r.append(a.lo);
+    r.append(a.hi);
+    rng.append(r);
+    lbl.append(a.label);
+  }
+  d["maxDets"] = md;
+  d["areaRng"] = rng;
+  d["areaRngLbl"] = lbl;
+  d["useCats"] = ev.use_cats ? 1 : 0;
+  return d;
+}
+
+// Open Images: columns in, {map, per-class columns, counts} out.
+template <class T, int N = 1>
+using in_array = nb::ndarray<const T, nb::ndim<N>, nb::c_contig, nb::device::cpu>;
+
+nb::dict evaluate_open_images(in_array<std::uint64_t> gt_image, in_array<std::uint32_t> gt_class,
+                              in_array<float, 2> gt_box, in_array<bool> gt_group_of,
+                              in_array<std::uint64_t> label_image,
+                              in_array<std::uint32_t> label_class, in_array<bool> label_present,
+                              in_array<std::uint64_t> det_image, in_array<std::uint32_t> det_class,
+                              in_array<double> det_score, in_array<float, 2> det_box,
+                              std::size_t num_classes,
+                              std::vector<std::vector<std::uint32_t>> parents, bool expand,
+                              double iou_threshold, double group_of_weight) {
+  const std::size_t G = gt_image.shape(0), L = label_image.shape(0), D = det_image.shape(0);
+  if (gt_class.shape(0) != G || gt_box.shape(0) != G || gt_box.shape(1) != 4 ||
+      gt_group_of.shape(0) != G)
+    input_error("gt", nullptr, "gt arrays must have one row each (boxes N×4 x1,y1,x2,y2)");
+  if (label_class.shape(0) != L || label_present.shape(0) != L)
+    input_error("labels", nullptr, "label arrays must have one row each");
+  if (det_class.shape(0) != D || det_score.shape(0) != D || det_box.shape(0) != D ||
+      det_box.shape(1) != 4)
+    input_error("detections", nullptr, "detection arrays must have one row each (boxes N×4)");
+  std::vector<detkit::oi_gt_box> boxes(G);
+  for (std::size_t i = 0; i < G; ++i) {
+    const float* b = gt_box.data() + 4 * i;
+    boxes[i] = {gt_image.data()[i], gt_class.data()[i], {b[0], b[1], b[2], b[3]},
+                gt_group_of.data()[i]};
+  }
+  std::vector<detkit::oi_image_label> labels(L);
+  for (std::size_t i = 0; i < L; ++i)
+    labels[i] = {label_image.data()[i], label_class.data()[i], label_present.data()[i]};
+  std::vector<detkit::oi_detection> dets(D);
+  for (std::size_t i = 0; i < D; ++i) {
+    const float* b = det_box.data() + 4 * i;
+    dets[i] = {det_image.data()[i], det_class.data()[i], det_score.data()[i],
+               {b[0], b[1], b[2], b[3]}};
+  }
+  detkit::oi_eval_options opt;
+  opt.iou_threshold = iou_threshold;
+  opt.group_of_weight = group_of_weight;
+  opt.expansion = expand ? detkit::hierarchy_expansion::expand : detkit::hierarchy_expansion::none;
+  detkit::oi_eval_result r;
+  {
+    nb::gil_scoped_release nogil;
+    detkit::oi_class_relations rel;
+    if (expand) {
+      parents.resize(num_classes);
+      rel = detkit::make_class_relations(parents);
+    }
+    r = detkit::try_evaluate_open_images(std::move(boxes), std::move(labels), dets, num_classes,
+                                         expand ? &rel : nullptr, opt)
+            .value();
+  }
+  std::vector<std::uint32_t> ci;
+  std::vector<double> ap, ngt;
+  std::vector<std::uint64_t> tp, fp;
+  for (const auto& c : r.per_class) {
+    ci.push_back(c.class_index);
+    ap.push_back(c.ap);
+    ngt.push_back(c.num_gt);
+    tp.push_back(c.true_positives);
+    fp.push_back(c.false_positives);
+  }
+  nb::dict pc;
+  pc["class_index"] = column(std::move(ci));
+  pc["ap"] = column(std::move(ap));
+  pc["num_gt"] = column(std::move(ngt));
+  pc["true_positives"] = column(std::move(tp));
+  pc["false_positives"] = column(std::move(fp));
+  nb::dict d;
+  d["map"] = r.map;
+  d["per_class"] = pc;
+  d["detections_read"] = r.detections_read;
+  d["detections_not_evaluatable"] = r.detections_not_evaluatable;
+  d["detections_image_without_gt"] = r.detections_image_without_gt;
+  d["detections_invalid_box"] = r.detections_invalid_box;
+  d["detections_group_of"] = r.detections_group_of;
+  return d;
+}
+
+// The label cache, opened (and verified) once; views are numpy arrays over the mapping.
+struct label_cache_handle {
+  detkit::label_cache cache;
+};
+
+std::shared_ptr<label_cache_handle> open_label_cache(const std::string& path, bool verify) {
+  detkit::cache_open_options o;
+  o.verify = verify ? detkit::cache_verify::full : detkit::cache_verify::structure;
+  nb::gil_scoped_release nogil;
+  return std::make_shared<label_cache_handle>(
+      label_cache_handle{detkit::label_cache::try_open(path, o).value()});
+}
+
+// Raw bytes of a view, owned by the handle's Python object (np.frombuffer-style, zero copy).
+template <class T>
+nb::object raw_bytes(nb::handle self, const T* data, std::size_t n) {
+  static const std::uint8_t empty = 0;
+  const std::uint8_t* p = n ? reinterpret_cast<const std::uint8_t*>(data) : &empty;
+  return nb::cast(nb::ndarray<nb::numpy, const std::uint8_t>(p, {n * sizeof(T)}, self),
+                  nb::rv_policy::reference);
+}
 }  // namespace
 
 NB_MODULE(_detkit, m) {
@@ -903,6 +1237,14 @@ NB_MODULE(_detkit, m) {
       .def("accumulate", &accumulate, "score_cutoff"_a)
       .def("eval_imgs", &eval_imgs, "area_rng"_a)
       .def("ious", &ious)
+      .def("sweep", &sweep)
+      .def("per_category", &per_category)
+      .def("counts", &counts)
+      .def("f1_optimal", &f1_optimal)
+      .def("match_log", &match_log)
+      .def("confusion_matrix", &confusion)
+      .def("save_state", &save_state)
+      .def("params", &params_of)
       .def_prop_ro("detections_read",
                    [](const evaluation& e) { return e.mt.report.detections_read; });
 
@@ -910,4 +1252,43 @@ NB_MODULE(_detkit, m) {
         "rec_thrs"_a, "max_dets"_a, "area_rng"_a, "area_lbl"_a, "threads"_a);
   m.def("accumulate_records", &accumulate_records);
   m.def("summarize", &summarize);
+  nb::class_<label_cache_handle>(m, "LabelCacheHandle")
+      .def("classes",
+           [](const label_cache_handle& h) {
+             nb::list out;
+             for (const auto& c : h.cache.classes())
+               out.append(nb::make_tuple(std::string(h.cache.class_mid(c)),
+                                         std::string(h.cache.class_name(c))));
+             return out;
+           })
+      .def("image_ids",
+           [](const label_cache_handle& h) {
+             nb::list out;
+             for (const auto& im : h.cache.images()) out.append(std::string(h.cache.image_id(im)));
+             return out;
+           })
+      .def("file_names",
+           [](const label_cache_handle& h) {
+             nb::list out;
+             for (const auto& im : h.cache.images()) out.append(std::string(h.cache.file_name(im)));
+             return out;
+           })
+      .def("images_bytes",
+           [](nb::handle self) {
+             const auto& h = nb::cast<const label_cache_handle&>(self);
+             return raw_bytes(self, h.cache.images().data(), h.cache.images().size());
+           })
+      .def("boxes_bytes",
+           [](nb::handle self) {
+             const auto& h = nb::cast<const label_cache_handle&>(self);
+             return raw_bytes(self, h.cache.boxes().data(), h.cache.boxes().size());
+           })
+      .def_prop_ro("settings",
+                   [](const label_cache_handle& h) { return std::string(h.cache.settings()); })
+      .def_prop_ro("path", [](const label_cache_handle& h) { return h.cache.path(); });
+  m.def("open_label_cache", &open_label_cache, "path"_a, "verify"_a = true);
+  m.def("merge_states", &merge_states, "paths"_a);
+  m.def("evaluate_open_images", &evaluate_open_images);
+  m.attr("image_entry_bytes") = sizeof(detkit::cached_image);
+  m.attr("box_entry_bytes") = sizeof(detkit::cached_box);
 }
