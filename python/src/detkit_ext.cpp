@@ -18,6 +18,7 @@
 #include <memory>
 #include <numeric>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -324,7 +325,7 @@ std::vector<std::int64_t> unique_image_ids(const detections& d) {
 // What COCOeval.evaluate() saw: pycocotools' imgIds × catIds selection of both inputs, the
 // matching, and (built on demand) the per-(category, image) lists behind evalImgs and ious.
 struct evaluation {
-  coco_ground_truth gt;            // images = params.imgIds, categories = params.catIds
+  coco_ground_truth gt;  // images = params.imgIds, categories = params.catIds
   // The selected detections, input order: the caller's own vector when every detection is
   // selected (no copy of a large result set), else a filtered copy.
   nb::object dt_owner;  // keeps the Detections that `dt` may point into alive
@@ -546,6 +547,25 @@ std::vector<double> accumulate_scores(const coco_matches& mt, double cutoff) {
   return out;
 }
 
+// eval['scores'] from the library's accumulate when it provides them (coco_accumulation::scores),
+// else from accumulate_scores above.
+template <class Acc, class = void>
+struct has_scores : std::false_type {};
+template <class Acc>
+struct has_scores<Acc, std::void_t<decltype(std::declval<Acc&>().scores)>> : std::true_type {};
+
+template <class Acc>
+std::vector<double> scores_of(Acc& acc, const coco_matches& mt, double cutoff) {
+  if constexpr (has_scores<Acc>::value) {
+    (void)mt;
+    (void)cutoff;
+    return std::move(acc.scores);
+  } else {
+    (void)acc;
+    return accumulate_scores(mt, cutoff);
+  }
+}
+
 nb::object accumulation_arrays(detkit::coco_accumulation&& acc, std::vector<double>&& scores) {
   const std::size_t T = acc.num_iou, R = acc.num_recall, K = acc.num_categories, A = acc.num_areas,
                     M = acc.num_max_dets;
@@ -561,7 +581,7 @@ nb::object accumulate(evaluation& ev, double cutoff) {
   {
     nb::gil_scoped_release nogil;
     acc = detkit::accumulate(ev.mt, cutoff);
-    scores = accumulate_scores(ev.mt, cutoff);
+    scores = scores_of(acc, ev.mt, cutoff);
   }
   return accumulation_arrays(std::move(acc), std::move(scores));
 }
@@ -700,7 +720,7 @@ nb::object accumulate_records(nb::handle records, std::vector<std::int64_t> k_li
   {
     nb::gil_scoped_release nogil;
     acc = detkit::accumulate(mt);
-    scores = accumulate_scores(mt, -std::numeric_limits<double>::infinity());
+    scores = scores_of(acc, mt, -std::numeric_limits<double>::infinity());
   }
   return accumulation_arrays(std::move(acc), std::move(scores));
 }
@@ -854,14 +874,14 @@ nb::dict ious(evaluation& ev) {
   return out;
 }
 
-
 // ---- Beyond pycocotools: reports, states, Open Images, the label cache ----------------------
 
 void need_inputs(const evaluation& ev, const char* what) {
   if (!ev.dt)
     input_error("evaluation", nullptr,
-                std::string(what) + " needs the inputs; an evaluation read from state files "
-                "has only the matching",
+                std::string(what) +
+                    " needs the inputs; an evaluation read from state files "
+                    "has only the matching",
                 errc::eval_bad_params);
 }
 
@@ -1100,8 +1120,8 @@ nb::dict evaluate_open_images(in_array<std::uint64_t> gt_image, in_array<std::ui
   std::vector<detkit::oi_gt_box> boxes(G);
   for (std::size_t i = 0; i < G; ++i) {
     const float* b = gt_box.data() + 4 * i;
-    boxes[i] = {gt_image.data()[i], gt_class.data()[i], {b[0], b[1], b[2], b[3]},
-                gt_group_of.data()[i]};
+    boxes[i] = {
+        gt_image.data()[i], gt_class.data()[i], {b[0], b[1], b[2], b[3]}, gt_group_of.data()[i]};
   }
   std::vector<detkit::oi_image_label> labels(L);
   for (std::size_t i = 0; i < L; ++i)
@@ -1109,8 +1129,8 @@ nb::dict evaluate_open_images(in_array<std::uint64_t> gt_image, in_array<std::ui
   std::vector<detkit::oi_detection> dets(D);
   for (std::size_t i = 0; i < D; ++i) {
     const float* b = det_box.data() + 4 * i;
-    dets[i] = {det_image.data()[i], det_class.data()[i], det_score.data()[i],
-               {b[0], b[1], b[2], b[3]}};
+    dets[i] = {
+        det_image.data()[i], det_class.data()[i], det_score.data()[i], {b[0], b[1], b[2], b[3]}};
   }
   detkit::oi_eval_options opt;
   opt.iou_threshold = iou_threshold;
