@@ -141,3 +141,19 @@ def test_docstrings_and_stubs():
         assert obj.__doc__ and len(obj.__doc__) > 20, obj
     pkg = pathlib.Path(detkit.__file__).parent
     assert (pkg / "__init__.pyi").exists() and (pkg / "py.typed").exists()
+
+
+def test_detkit_cocoeval_on_pycocotools_coco_objects(pycocotools_modules):
+    # COCO objects made before init_as_pycocotools() (real pycocotools) still evaluate.
+    ref_coco, ref_eval = pycocotools_modules
+    gt = quiet(ref_coco.COCO, str(COCO_FIXTURES / f"{CASE}.gt.json"))
+    dt = quiet(gt.loadRes, str(COCO_FIXTURES / f"{CASE}.dt.json"))
+    a, b = ref_eval.COCOeval(gt, dt, "bbox"), detkit.COCOeval(gt, dt, "bbox")
+    for e in (a, b):
+        quiet(e.evaluate)
+        quiet(e.accumulate)
+        quiet(e.summarize)
+    assert (a.stats == b.stats).all()
+    assert (a.eval["precision"] == b.eval["precision"]).all()
+    assert [r is None for r in a.evalImgs] == [r is None for r in b.evalImgs]
+    assert all(x is None or x["dtIds"] == y["dtIds"] for x, y in zip(a.evalImgs, b.evalImgs))
