@@ -223,14 +223,12 @@ class COCO:
         if min_score is not None:
             keep = dt.filter_min_score(float(min_score))
             source = ("filtered", source, keep)
-        gt_ids = self._gt_handle().image_ids()
-        res_ids = dt.image_ids()
-        foreign = res_ids[~np.isin(res_ids, gt_ids)]
-        if len(foreign):
+        foreign, first = dt.foreign_images(self._gt_handle())
+        if foreign:
             raise ResultsMismatchError(
-                "results: error: field 'image_id': {} result image id(s) are not ground-truth "
-                "images, e.g. {} (pycocotools: 'Results do not correspond to current coco set') "
-                "[detkit.eval.unknown_image]".format(len(foreign), int(foreign[0])))
+                "results: error: field 'image_id': {} result(s) name images that are not "
+                "ground-truth images, e.g. {} (pycocotools: 'Results do not correspond to current "
+                "coco set') [detkit.eval.unknown_image]".format(foreign, first))
         res = COCO()
         res._index = None
         res._lazy = ("results", source, self)

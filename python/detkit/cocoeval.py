@@ -102,6 +102,14 @@ class COCOeval:
             self.params.imgIds = sorted(cocoGt.getImgIds())
             self.params.catIds = sorted(cocoGt.getCatIds())
 
+    def __deepcopy__(self, memo):
+        # The native matching is immutable: copies share it.
+        new = COCOeval.__new__(type(self))
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            setattr(new, key, value if key == "_native" else copy.deepcopy(value, memo))
+        return new
+
     # ---- pycocotools' record attributes, built on first read ---------------------------------
     @property
     def evalImgs(self):

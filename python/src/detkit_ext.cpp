@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <numeric>
@@ -62,9 +63,12 @@ nb::object to_numpy(std::vector<T>&& v, std::initializer_list<std::size_t> shape
   throw detkit::parse_error(std::move(e));
 }
 
-std::string where_of(const char* list, std::size_t i) {
-  return std::string(list) + "[" + std::to_string(i) + "]";
-}
+// "list[index]", built only when an error is raised (readers visit millions of rows).
+struct where_of {
+  const char* list;
+  std::size_t index;
+  operator std::string() const { return std::string(list) + "[" + std::to_string(index) + "]"; }
+};
 
 std::string short_repr(nb::handle h) {
   PyObject* r = PyObject_Repr(h.ptr());
@@ -82,7 +86,7 @@ std::string short_repr(nb::handle h) {
 
 // An integer id: Python int, numpy integer, or a float with an integral value (pycocotools keys
 // dicts by value, so 3.0 and 3 are the same image).
-std::int64_t as_id(nb::handle h, const std::string& where, const char* field) {
+std::int64_t as_id(nb::handle h, const where_of& where, const char* field) {
   if (PyBool_Check(h.ptr()))
     input_error(where, field, "expected an integer id, got " + short_repr(h));
   if (PyLong_Check(h.ptr()) || PyIndex_Check(h.ptr())) {
@@ -104,7 +108,7 @@ std::int64_t as_id(nb::handle h, const std::string& where, const char* field) {
   input_error(where, field, "expected an integer id, got " + short_repr(h));
 }
 
-double as_number(nb::handle h, const std::string& where, const char* field) {
+double as_number(nb::handle h, const where_of& where, const char* field) {
   if (PyFloat_Check(h.ptr())) {
     const double d = PyFloat_AS_DOUBLE(h.ptr());
     if (!std::isfinite(d))
@@ -123,7 +127,7 @@ double as_number(nb::handle h, const std::string& where, const char* field) {
   return d;
 }
 
-detkit::coco_bbox as_bbox(nb::handle h, const std::string& where) {
+detkit::coco_bbox as_bbox(nb::handle h, const where_of& where) {
   PyObject* seq = PySequence_Fast(h.ptr(), "");
   if (!seq) {
     PyErr_Clear();
@@ -146,19 +150,33 @@ detkit::coco_bbox as_bbox(nb::handle h, const std::string& where) {
   return {v[0], v[1], v[2], v[3]};
 }
 
-// d[key] or nullptr; a non-dict raises.
+// d[key] (borrowed) or nullptr. The keys are interned once: PyDict_GetItemString would make a
+// new string object per lookup.
 PyObject* item(nb::handle d, const char* key) {
-  PyObject* v = PyDict_GetItemString(d.ptr(), key);  // borrowed
+  static std::vector<std::pair<const char*, PyObject*>> keys;  // never freed: live to exit
+  PyObject* k = nullptr;
+  for (const auto& e : keys)
+    if (e.first == key || std::strcmp(e.first, key) == 0) {
+      k = e.second;
+      break;
+    }
+  if (!k) {
+    k = PyUnicode_InternFromString(key);
+    if (!k) throw nb::python_error();
+    keys.emplace_back(key, k);
+  }
+  PyObject* v = PyDict_GetItemWithError(d.ptr(), k);
+  if (!v && PyErr_Occurred()) throw nb::python_error();
   return v;
 }
 
-nb::handle need(nb::handle d, const char* key, const std::string& where) {
+nb::handle need(nb::handle d, const char* key, const where_of& where) {
   PyObject* v = item(d, key);
   if (!v) input_error(where, key, "missing");
   return v;
 }
 
-void need_dict(nb::handle h, const std::string& where) {
+void need_dict(nb::handle h, const where_of& where) {
   if (!PyDict_Check(h.ptr())) input_error(where, nullptr, "expected a dict, got " + short_repr(h));
 }
 
@@ -203,7 +221,7 @@ ground_truth gt_from_dataset(nb::handle dataset) {
   ground_truth g;
   if (PyObject* imgs = item(dataset, "images")) {
     for_each(imgs, "images", [&](std::size_t i, nb::handle o) {
-      const std::string w = where_of("images", i);
+      const where_of w{"images", i};
       need_dict(o, w);
       detkit::coco_image im;
       im.id = as_id(need(o, "id", w), w, "id");
@@ -212,7 +230,7 @@ ground_truth gt_from_dataset(nb::handle dataset) {
   }
   if (PyObject* cats = item(dataset, "categories")) {
     for_each(cats, "categories", [&](std::size_t i, nb::handle o) {
-      const std::string w = where_of("categories", i);
+      const where_of w{"categories", i};
       need_dict(o, w);
       detkit::coco_category c;
       c.id = as_id(need(o, "id", w), w, "id");
@@ -224,7 +242,7 @@ ground_truth gt_from_dataset(nb::handle dataset) {
         static_cast<std::size_t>(PySequence_Size(anns) > 0 ? PySequence_Size(anns) : 0));
     PyErr_Clear();
     for_each(anns, "annotations", [&](std::size_t i, nb::handle o) {
-      const std::string w = where_of("annotations", i);
+      const where_of w{"annotations", i};
       need_dict(o, w);
       coco_annotation a;
       a.id = as_id(need(o, "id", w), w, "id");
@@ -263,7 +281,7 @@ detections dt_from_list(nb::handle list) {
     input_error("results", nullptr, "expected a list of dicts, got " + short_repr(list));
   d.dets.reserve(static_cast<std::size_t>(PySequence_Fast_GET_SIZE(list.ptr())));
   for_each(list, "results", [&](std::size_t i, nb::handle o) {
-    const std::string w = where_of("results", i);
+    const where_of w{"results", i};
     if (!PyDict_Check(o.ptr())) input_error(w, nullptr, "expected a dict, got " + short_repr(o));
     coco_detection x;
     PyObject* v;
@@ -296,13 +314,13 @@ detections dt_from_array(nb::ndarray<const double, nb::ndim<2>, nb::device::cpu>
     for (std::size_t j = 0; j < 7; ++j) {
       row[j] = v(i, j);
       if (!std::isfinite(row[j]))
-        input_error(where_of("results", i), nullptr, "not finite: column " + std::to_string(j),
+        input_error(where_of{"results", i}, nullptr, "not finite: column " + std::to_string(j),
                     errc::eval_bad_value);
     }
     coco_detection& x = d.dets[i];
     // int(data[i, 0]) truncates toward zero.
     if (std::fabs(row[0]) >= 9.2e18 || std::fabs(row[6]) >= 9.2e18)
-      input_error(where_of("results", i), nullptr, "id out of range", errc::eval_bad_value);
+      input_error(where_of{"results", i}, nullptr, "id out of range", errc::eval_bad_value);
     x.image_id = static_cast<std::int64_t>(row[0]);
     x.bbox = {row[1], row[2], row[3], row[4]};
     x.score = row[5];
@@ -623,7 +641,7 @@ nb::object accumulate_records(nb::handle records, std::vector<std::int64_t> k_li
       std::size_t base = score.size();
       for (std::size_t aa = 0; aa < A; ++aa) {
         const std::int64_t at = k_list[kk] * A0 * I0 + a_list[aa] * I0 + i_list[ii];
-        const std::string w = where_of("evalImgs", static_cast<std::size_t>(at));
+        const where_of w{"evalImgs", static_cast<std::size_t>(at)};
         if (at < 0 || at >= total) input_error(w, nullptr, "index out of range");
         nb::handle e = PySequence_Fast_GET_ITEM(records.ptr(), at);
         if (e.is_none()) continue;
@@ -1246,6 +1264,21 @@ NB_MODULE(_detkit, m) {
              if (!d.ids.empty()) d.ids.resize(n);
              const std::size_t k = keep.size();
              return to_numpy(std::move(keep), {k});
+           })
+      .def("foreign_images",
+           [](const detections& d, const ground_truth& g) {
+             // loadRes' check: (count of results on images outside the GT, the first such id).
+             std::vector<std::int64_t> ids;
+             for (const auto& im : g.gt.images) ids.push_back(im.id);
+             std::sort(ids.begin(), ids.end());
+             ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+             const detkit::detail::id_index index(ids);
+             std::size_t n = 0;
+             std::int64_t first = 0;
+             for (const auto& x : d.dets)
+               if (index.find(x.image_id) == detkit::detail::id_index::npos && n++ == 0)
+                 first = x.image_id;
+             return std::make_pair(n, first);
            })
       .def("image_ids", [](const detections& d) {
         auto v = unique_image_ids(d);

@@ -157,3 +157,14 @@ def test_detkit_cocoeval_on_pycocotools_coco_objects(pycocotools_modules):
     assert (a.eval["precision"] == b.eval["precision"]).all()
     assert [r is None for r in a.evalImgs] == [r is None for r in b.evalImgs]
     assert all(x is None or x["dtIds"] == y["dtIds"] for x, y in zip(a.evalImgs, b.evalImgs))
+
+
+def test_cocoeval_deepcopy_keeps_working():
+    gt = quiet(detkit.COCO, str(COCO_FIXTURES / f"{CASE}.gt.json"))
+    e = detkit.COCOeval(gt, quiet(gt.loadRes, str(COCO_FIXTURES / f"{CASE}.dt.json")), "bbox")
+    quiet(e.evaluate)
+    c = copy.deepcopy(e)
+    quiet(e.accumulate)
+    quiet(c.accumulate)
+    assert (c.eval["precision"] == e.eval["precision"]).all()
+    assert len(c.evalImgs) == len(e.evalImgs)
