@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -29,6 +30,7 @@
 #include "detkit/open_images_labels.hpp"
 #include "eval/cache_ground_truth.hpp"
 #include "eval/coco_reports.hpp"
+#include "eval/npy.hpp"
 #include "eval/text_output.hpp"
 
 #if DETKIT_EVAL_HAS_STB
@@ -89,6 +91,11 @@ metric and outputs:
   --json OUT         write {"stats": [12], "per_category": [{"category_id", "name", "ap", "ap50",
                      "ap75", "ar100", "num_gt", "num_detections"}], "sweep": [...], ...}
                      (openimages: {"map", "per_class": [{"mid", "name", "ap", "num_gt", ...}]})
+  --arrays DIR       write pycocotools' eval arrays as numpy files: DIR/precision.npy and
+                     DIR/scores.npy (T,R,K,A,M), DIR/recall.npy (T,K,A,M); -1 = no GT
+  --numpy 2|1        the summary means as numpy 2.x computes np.mean (default; one pairwise sum
+                     over the whole array) or as numpy 1.x did (8192-value blocks): they differ
+                     in the last bits once a mean runs over more than 8192 values
   --pr-curves OUT.svg  precision/recall curves at IoU 0.50 (COCO: per class and their mean)
   --worst N          list the N images with the most missed + false boxes (IoU 0.50, COCO metric)
   --images DIR       with --worst: draw those images with their boxes into --worst-dir
@@ -144,7 +151,8 @@ exit status: 0 success, 2 bad input or usage (the message, with file:line:column
 struct options {
   std::string gt, dt, gt_format, dt_format, classes, labels, hierarchy, metric, json, pr_curves,
       images, worst_dir = "worst-images", mode = "pycocotools", match_log, f1_curves, confusion,
-              shard_state;
+              shard_state, arrays;
+  detkit::numpy_summation summation = detkit::numpy_summation::numpy_2;
   std::vector<std::string> merge;
   std::vector<std::uint32_t> max_dets;
   std::vector<detkit::coco_area_range> area_ranges;
@@ -213,6 +221,12 @@ options parse_args(int argc, char** argv) {
       o.per_class = true;
     } else if (a == "--json") {
       o.json = value(i);
+    } else if (a == "--arrays") {
+      o.arrays = value(i);
+    } else if (a == "--numpy") {
+      const std::string v = value(i);
+      if (v != "1" && v != "2") fail("option --numpy: expected 2 or 1, got '" + v + "'");
+      o.summation = v == "1" ? detkit::numpy_summation::numpy_1 : detkit::numpy_summation::numpy_2;
     } else if (a == "--pr-curves") {
       o.pr_curves = value(i);
     } else if (a == "--worst") {
@@ -347,6 +361,18 @@ std::string detect_dt_format(const options& o) {
 
 void write_output(const std::string& path, const std::string& text) {
   if (auto r = detkit::try_write_file_atomically(path, text); !r) fail(r.error());
+}
+
+// pycocotools' eval['precision'], ['recall'], ['scores'] as .npy files in `dir`.
+void write_arrays(const std::string& dir, const detkit::coco_accumulation& acc) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) fail(dir + ": cannot create the folder: " + ec.message());
+  const std::size_t T = acc.num_iou, R = acc.num_recall, K = acc.num_categories, A = acc.num_areas,
+                    M = acc.num_max_dets;
+  write_output(dir + "/precision.npy", detkit_eval::npy_float64(acc.precision, {T, R, K, A, M}));
+  write_output(dir + "/recall.npy", detkit_eval::npy_float64(acc.recall, {T, K, A, M}));
+  write_output(dir + "/scores.npy", detkit_eval::npy_float64(acc.scores, {T, R, K, A, M}));
 }
 
 std::string stats_json(const std::array<double, 12>& s) {
@@ -518,6 +544,7 @@ int run_coco(const options& o, const std::string& dt_format) {
   if (o.class_agnostic) p.categories = detkit::category_mode::class_agnostic;
   if (!o.max_dets.empty()) p.max_dets = o.max_dets;
   if (!o.area_ranges.empty()) p.area_ranges = o.area_ranges;
+  p.summation = o.summation;
   detkit::result<detkit::coco_matches> mt_r = detkit::coco_matches{};
   if (merging) {
     std::vector<detkit::coco_matches> shards;
@@ -525,6 +552,7 @@ int run_coco(const options& o, const std::string& dt_format) {
     mt_r = detkit::try_merge_eval_states(shards, o.merge);
     if (!mt_r) fail(mt_r.error());
     mt_r->params.threads = o.threads;
+    mt_r->params.summation = o.summation;
   } else {
     mt_r = detkit::try_evaluate_images(gt, dt, p);
   }
@@ -543,6 +571,7 @@ int run_coco(const options& o, const std::string& dt_format) {
   if (!o.shard_state.empty()) {
     if (auto w = detkit::try_write_eval_state(o.shard_state, mt); !w) fail(w.error());
   }
+  if (!o.arrays.empty()) write_arrays(o.arrays, acc);
 
   const auto& rep = mt.report;
   if (merging)

@@ -26,9 +26,9 @@ import sys
 try:
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
-except ImportError:
-    print("pycocotools not importable: skipped")
-    sys.exit(77)
+except ImportError as exc:
+    from reference_support import missing_reference
+    missing_reference("pycocotools", exc, "pip install -r .ci/requirements.txt")
 
 
 def quiet(fn, *a):

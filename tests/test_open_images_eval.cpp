@@ -132,6 +132,35 @@ TEST_CASE("open_images_eval: verified-absent classes give false positives, unver
   CHECK(r->per_class[0].false_positives == 1);
 }
 
+TEST_CASE("open_images_eval: equal scores rank as in TF with a stable argsort(...)[::-1]",
+          "[open_images_eval]") {
+  // Each AP below is also what the TF code gives with numpy's argsort made stable.
+  const detkit::oi_eval_options flat{0.5, 1.0, detkit::hierarchy_expansion::none};
+  // One image, two equal detections on one box: the later one is matched first (TP), and the final
+  // ranking puts the later list entry first, so the FP comes before the TP → AP 1/2, not 1.
+  std::vector<oi_gt_box> gt = {{1, 3, left, false}};
+  std::vector<oi_detection> dt = {{1, 3, 0.8, left}, {1, 3, 0.8, left}};
+  auto r = detkit::try_evaluate_open_images(gt, {}, dt, 4, nullptr, flat);
+  REQUIRE(r);
+  CHECK(r->per_class[3].ap == 0.5);
+  CHECK(r->per_class[3].true_positives == 1);
+  // Images are ranked in ImageID order, whatever the input order: image 1 (TP) is listed before
+  // image 2 (FP), so at equal score image 2's FP ranks first → precision 1/2 at recall 1/2.
+  gt = {{2, 3, left, false}, {1, 3, left, false}};
+  dt = {{2, 3, 0.7, right}, {1, 3, 0.7, left}};
+  r = detkit::try_evaluate_open_images(gt, {}, dt, 4, nullptr, flat);
+  REQUIRE(r);
+  CHECK(r->per_class[3].ap == 0.25);
+  // Within an image a group-of entry follows the detections, so at equal score it ranks before
+  // the image's FP → precision 1 at recall 1/2 (GT: the group plus an unmatched box).
+  gt = {{1, 3, {0.0f, 0.0f, 0.5f, 1.0f}, true}, {1, 3, right, false}};
+  dt = {{1, 3, 0.9, {0.0f, 0.0f, 0.1f, 0.1f}}, {1, 3, 0.9, {0.6f, 0.0f, 0.9f, 0.3f}}};
+  r = detkit::try_evaluate_open_images(gt, {}, dt, 4, nullptr, flat);
+  REQUIRE(r);
+  CHECK(r->per_class[3].num_gt == 2.0);
+  CHECK(r->per_class[3].ap == 0.5);
+}
+
 TEST_CASE("open_images_eval: invalid boxes are dropped and counted; bad class index is an error",
           "[open_images_eval]") {
   std::vector<oi_gt_box> gt = {{1, 3, left, false}};

@@ -109,10 +109,23 @@ inline double numpy_pairwise_sum(const double* a, std::size_t n) {
   return numpy_pairwise_sum(a, n2) + numpy_pairwise_sum(a + n2, n - n2);
 }
 
-/// np.mean of a 1-D float64 array: the reduction runs over 8192-element buffers, each summed
-/// pairwise and added in order, then divided by n. n = 0 gives NaN.
-inline double numpy_mean(const double* a, std::size_t n) {
+}  // namespace detail
+
+/// Which numpy's np.mean the summary reproduces. Both sum pairwise (numpy_pairwise_sum); they differ
+/// in how the reduction is cut up, which changes the last bits once a mean runs over more than 8192
+/// values (APs/APm of a COCO-val-size case):
+///   numpy_2: the whole contiguous array in one pairwise sum (numpy 2.x; pycocotools 2.0.11 on
+///            numpy 2.4.6 is what the tests compare with). The default.
+///   numpy_1: 8192-element buffers (np.getbufsize()), each summed pairwise, added in order (numpy
+///            1.x, whose reductions always went through the buffered iterator: numpy issue 17649).
+enum class numpy_summation : std::uint8_t { numpy_2, numpy_1 };
+
+namespace detail {
+/// np.mean of a 1-D contiguous float64 array as the chosen numpy computes it. n = 0 gives NaN.
+inline double numpy_mean(const double* a, std::size_t n,
+                         numpy_summation how = numpy_summation::numpy_2) {
   if (n == 0) return std::numeric_limits<double>::quiet_NaN();
+  if (how == numpy_summation::numpy_2) return numpy_pairwise_sum(a, n) / static_cast<double>(n);
   double sum = 0.;
   for (std::size_t i = 0; i < n; i += 8192)
     sum += numpy_pairwise_sum(a + i, std::min<std::size_t>(8192, n - i));
@@ -262,8 +275,9 @@ struct coco_eval_params {
   gt_id_zero_policy gt_id_zero = gt_id_zero_policy::reproduce_pycocotools;
   unknown_image_policy unknown_images = unknown_image_policy::error;
   double score_cutoff =
-      -std::numeric_limits<double>::infinity();  // try_evaluate keeps score >= this
-  unsigned threads = 0;                          // 0 = std::thread::hardware_concurrency()
+      -std::numeric_limits<double>::infinity();          // try_evaluate keeps score >= this
+  numpy_summation summation = numpy_summation::numpy_2;  // summarize's means (numpy 2.x or 1.x)
+  unsigned threads = 0;                                  // 0 = std::thread::hardware_concurrency()
 };
 
 /// What the evaluator did with the inputs (nothing is dropped without being counted here).
@@ -324,11 +338,12 @@ struct coco_matches {
   coco_input_report report;
 };
 
-/// pycocotools' eval['precision'] / eval['recall'] for one score cutoff.
+/// pycocotools' eval['precision'] / ['recall'] / ['scores'] for one score cutoff.
 struct coco_accumulation {
   std::size_t num_iou = 0, num_recall = 0, num_categories = 0, num_areas = 0, num_max_dets = 0;
   std::vector<double> precision;  // [T][R][K][A][M], -1 = no GT
   std::vector<double> recall;     // [T][K][A][M], -1 = no GT
+  std::vector<double> scores;     // [T][R][K][A][M]: score where each recall is reached, -1 = no GT
   double score_cutoff = -std::numeric_limits<double>::infinity();
 
   double precision_at(std::size_t t, std::size_t r, std::size_t k, std::size_t a,
@@ -822,6 +837,7 @@ inline coco_accumulation accumulate(
   acc.score_cutoff = score_cutoff;
   acc.precision.assign(T * R * K * A * M, -1.0);
   acc.recall.assign(T * K * A * M, -1.0);
+  acc.scores.assign(T * R * K * A * M, -1.0);
   const double eps = 2.220446049250313e-16;  // np.spacing(1)
   detail::parallel_for(K, p.threads, [&](std::size_t k) {
     const coco_category_matches& c = mt.categories[k];
@@ -849,6 +865,11 @@ inline coco_accumulation accumulate(
         n_min[r] = n;
       }
       for (std::size_t m = 0; m < M; ++m) {
+        // Row 0 of pycocotools' score-sorted list for this maxDets (ignored detections included):
+        // where searchsorted puts a recall threshold <= 0.
+        std::size_t first_row = 0;
+        while (first_row < limit && c.rank[first_row] >= p.max_dets[m]) ++first_row;
+        const bool has_rows = first_row < limit;
         for (std::size_t t = 0; t < T; ++t) {
           const std::size_t e = (a * M + m) * T + t;
           const coco_tp_event* ev = c.events.data() + c.event_begin[e];
@@ -868,14 +889,26 @@ inline coco_accumulation accumulate(
             if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
           for (std::size_t r = 0; r < R; ++r) {
             const std::size_t idx = (((t * R + r) * K + k) * A + a) * M + m;
+            if (has_rows && p.recall_thresholds[r] <= 0) {
+              // Row 0: the envelope there is the best precision of any true positive (0 without
+              // one), its score the list's highest.
+              acc.precision[idx] = N > 0 ? pr[1] : 0.0;
+              acc.scores[idx] = c.score[first_row];
+              continue;
+            }
             if (n_min[r] > N) {
               // searchsorted ran past the end: pycocotools' try/except leaves this and every later
               // recall point at 0.
-              for (std::size_t r2 = r; r2 < R; ++r2)
-                acc.precision[(((t * R + r2) * K + k) * A + a) * M + m] = 0.0;
+              for (std::size_t r2 = r; r2 < R; ++r2) {
+                const std::size_t idx2 = (((t * R + r2) * K + k) * A + a) * M + m;
+                acc.precision[idx2] = 0.0;
+                acc.scores[idx2] = 0.0;
+              }
               break;
             }
             acc.precision[idx] = pr[n_min[r]];
+            // dtScoresSorted[searchsorted index]: the row of the n-th true positive.
+            acc.scores[idx] = c.score[ev[n_min[r] - 1].position];
           }
         }
       }
@@ -894,12 +927,13 @@ inline std::ptrdiff_t fixed_area_slot(const coco_eval_params& p, const char* lab
       return i < p.area_ranges.size() ? static_cast<std::ptrdiff_t>(i) : -1;
   return -1;
 }
-inline double mean_over_valid(std::vector<double>& buf) {
+inline double mean_over_valid(std::vector<double>& buf,
+                              numpy_summation how = numpy_summation::numpy_2) {
   std::size_t n = 0;
   for (double v : buf)
     if (v > -1) buf[n++] = v;
   if (n == 0) return -1.0;
-  return numpy_mean(buf.data(), n);
+  return numpy_mean(buf.data(), n, how);
 }
 inline std::ptrdiff_t find_index(const std::vector<double>& v, double x) {
   for (std::size_t i = 0; i < v.size(); ++i)
@@ -950,7 +984,7 @@ inline coco_summary summarize(const coco_accumulation& acc, const coco_eval_para
           buf.push_back(acc.recall[((t * K + k) * A + a) * M + m]);
       }
     }
-    return detail::mean_over_valid(buf);
+    return detail::mean_over_valid(buf, p.summation);
   };
   // pycocotools hard-codes maxDets=100 for AP (so -1 when 100 is not in maxDets); fixed: the last.
   out.stats[0] = stat(true, -1, "all", fixed ? p.max_dets.back() : 100u);
@@ -976,20 +1010,20 @@ inline coco_summary summarize(const coco_accumulation& acc, const coco_eval_para
     buf.clear();
     for (std::size_t t = 0; t < T; ++t)
       for (std::size_t r = 0; r < R; ++r) buf.push_back(acc.precision_at(t, r, k, 0, m));
-    cs.ap = detail::mean_over_valid(buf);
+    cs.ap = detail::mean_over_valid(buf, p.summation);
     for (std::ptrdiff_t ts : {t50, t75}) {
       double v = -1;
       if (ts >= 0) {
         buf.clear();
         for (std::size_t r = 0; r < R; ++r)
           buf.push_back(acc.precision_at(static_cast<std::size_t>(ts), r, k, 0, m));
-        v = detail::mean_over_valid(buf);
+        v = detail::mean_over_valid(buf, p.summation);
       }
       (ts == t50 ? cs.ap50 : cs.ap75) = v;
     }
     buf.clear();
     for (std::size_t t = 0; t < T; ++t) buf.push_back(acc.recall_at(t, k, 0, m));
-    cs.ar100 = detail::mean_over_valid(buf);
+    cs.ar100 = detail::mean_over_valid(buf, p.summation);
   }
   return out;
 }

@@ -17,11 +17,17 @@
 //     its best detection (entries of score 0 are dropped, as the TF code does).
 //   * numGT = non-group-of boxes + group_of_weight × group-of boxes; AP = VOC all-point area under
 //     the precision envelope; mAP = mean over classes with numGT > 0.
-// Checked against the TF code itself (tests/oi_differential.py: object-detection 0.0.3 on random
-// cases, every class AP within 1e-12). Differences: ties in score keep input order (stable sort;
-// numpy's argsort is not stable), sums are sequential (agreement to rounding, not bit for bit),
-// and a class reached through two parents expands to each ancestor once (the 2019 TF tool emits
-// a shared grandparent twice, counting that box twice).
+//   * Equal scores are ordered as TF's np.argsort(scores)[::-1] orders them with a stable argsort
+//     (numpy's default is not stable, so TF's own tie order changes with numpy version and CPU):
+//     per image and class the later detection first; each class's list is then the images in
+//     ImageID order, each image's detections followed by its group-of entries, and in the final
+//     ranking equal scores take the later entry first.
+// Checked against the TF code itself (tests/oi_differential.py, object-detection 0.0.3; every
+// class AP and the mAP within 1e-12) on random class trees, on tied scores (TF with a stable
+// argsort) and on the real 600-class hierarchy. Differences: sums are sequential (agreement to
+// rounding, not bit for bit), and a box expands to each ancestor once. The 2019 TF tool repeats a
+// class that the JSON lists under two parents for every class below it (Chopsticks gets Kitchen
+// utensil twice, as do the classes below Shellfish, Hat and Helmet), counting such boxes twice.
 // Invalid detections (x_max <= x_min or y_max <= y_min) are dropped and counted, as TF drops them.
 #pragma once
 
@@ -129,8 +135,11 @@ inline double oi_intersection(const box_xyxy_rel& a, const box_xyxy_rel& b) {
 }
 
 // VOC all-point AP of a ranked list (metrics.compute_precision_recall + compute_average_precision).
+// TF ranks with np.argsort(scores)[::-1]; read as a stable argsort, equal scores come out in
+// reverse list order, which is what reversing first and then sorting stably gives.
 inline double voc_average_precision(std::vector<std::pair<double, double>>& scored_tp,
                                     double num_gt) {
+  std::reverse(scored_tp.begin(), scored_tp.end());
   std::stable_sort(scored_tp.begin(), scored_tp.end(),
                    [](const auto& a, const auto& b) { return a.first > b.first; });
   const std::size_t n = scored_tp.size();
@@ -204,11 +213,13 @@ inline double voc_average_precision(std::vector<std::pair<double, double>>& scor
     std::vector<std::uint32_t> classes;  // evaluatable
   };
   std::vector<image_data> images;
+  std::vector<std::uint64_t> image_ids;  // per slot
   auto slot = [&](std::uint64_t id) -> image_data& {
     auto it = image_slot.find(id);
     if (it == image_slot.end()) {
       it = image_slot.emplace(id, static_cast<std::uint32_t>(images.size())).first;
       images.emplace_back();
+      image_ids.push_back(id);
     }
     return images[it->second];
   };
@@ -235,14 +246,26 @@ inline double voc_average_precision(std::vector<std::pair<double, double>>& scor
   std::vector<std::uint32_t> gt_plain, gt_group, dets;
   std::vector<double> group_score;
   std::vector<bool> gt_taken;
-  for (image_data& im : images) {
+  // Ranked lists are filled image by image in ImageID order, as the challenge script adds images
+  // (pandas groupby sorts the ID strings; 16 hex digits of one case sort as their numbers do).
+  // Only the order of equal scores depends on it.
+  std::vector<std::uint32_t> image_order(images.size());
+  for (std::size_t i = 0; i < image_order.size(); ++i)
+    image_order[i] = static_cast<std::uint32_t>(i);
+  std::sort(image_order.begin(), image_order.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return image_ids[a] < image_ids[b]; });
+  for (std::uint32_t image_index : image_order) {
+    image_data& im = images[image_index];
     std::sort(im.classes.begin(), im.classes.end());
     im.classes.erase(std::unique(im.classes.begin(), im.classes.end()), im.classes.end());
-    // Detections by class (stable: keeps input order for equal scores).
-    std::stable_sort(im.dets.begin(), im.dets.end(), [&](std::uint32_t a, std::uint32_t b) {
+    // Detections by class, then score; equal scores put the later detection first, as TF's
+    // np.argsort(scores)[::-1] (sort_by_field) does when argsort is stable.
+    std::sort(im.dets.begin(), im.dets.end(), [&](std::uint32_t a, std::uint32_t b) {
       if (detections[a].class_index != detections[b].class_index)
         return detections[a].class_index < detections[b].class_index;
-      return detections[a].score > detections[b].score;
+      if (detections[a].score != detections[b].score)
+        return detections[a].score > detections[b].score;
+      return a > b;
     });
     std::size_t di = 0;
     while (di < im.dets.size()) {
@@ -311,13 +334,16 @@ inline double voc_average_precision(std::vector<std::pair<double, double>>& scor
             group_score[best_g] = std::max(group_score[best_g], detections[dets[i]].score);
           }
         }
-        for (double s : group_score)
-          if (s > 0 && opt.group_of_weight > 0) ranked[c].push_back({s, opt.group_of_weight});
       }
+      // The image's detections, then its group-of entries (per_image_evaluation concatenates
+      // them in this order; it decides ties in the final ranking).
       for (std::size_t i = 0; i < dets.size(); ++i) {
         if (in_group[i]) continue;
         ranked[c].push_back({detections[dets[i]].score, is_tp[i] ? 1.0 : 0.0});
       }
+      if (!gt_group.empty())
+        for (double s : group_score)
+          if (s > 0 && opt.group_of_weight > 0) ranked[c].push_back({s, opt.group_of_weight});
     }
   }
   double sum = 0;
