@@ -10,7 +10,7 @@ work=$2
 py=${PYTHON:-python3}
 if ! "$py" -c "import nanobind, scikit_build_core, pytest, numpy" 2>/dev/null; then
   msg="nanobind, scikit-build-core, pytest and numpy are needed (pip install -r .ci/requirements.txt)"
-  if [[ "${DETKIT_REQUIRE_REFERENCES:-}" == 1 ]]; then
+  if [[ -n "${DETKIT_REQUIRE_REFERENCES:-}" && "${DETKIT_REQUIRE_REFERENCES}" != 0 ]]; then
     echo "FAIL: $msg" >&2
     exit 1
   fi

@@ -13,6 +13,9 @@
 import sys
 import types
 
+import numpy as _np
+
+from . import _detkit
 from ._detkit import ParseError
 from .coco import COCO, ResultsMismatchError
 from .cocoeval import COCOeval, Params, merge_states
@@ -22,6 +25,10 @@ from .open_images import evaluate_open_images
 __all__ = ["COCO", "COCOeval", "Params", "ParseError", "ResultsMismatchError",
            "init_as_pycocotools", "merge_states", "evaluate_open_images", "LabelCache"]
 __version__ = "0.1.0"
+
+# summarize's means as np.mean computes them on the numpy installed here (1.x and 2.x differ in
+# the last bits of means over more than 8192 values).
+_detkit.set_numpy_major(int(_np.__version__.split(".")[0]))
 
 ParseError.__doc__ = ("Malformed input (a file, a dict, an array): the message names where "
                       "(file:line:column or list[index]) and the field. A ValueError subclass.")

@@ -191,6 +191,10 @@ void for_each(nb::handle seq_h, const char* name, Fn&& fn) {
     fn(static_cast<std::size_t>(i), PySequence_Fast_GET_ITEM(seq, i));
 }
 
+// summarize's means follow the numpy the caller's pycocotools would use (numpy 1.x reduces in
+// 8192-element buffers, 2.x in one pairwise sum); set once at import from numpy.__version__.
+detkit::numpy_summation g_summation = detkit::numpy_summation::numpy_2;
+
 // ---- Native inputs --------------------------------------------------------------------------
 
 struct ground_truth {
@@ -466,6 +470,7 @@ std::shared_ptr<evaluation> evaluate(const ground_truth& g, nb::object dt_obj,
   p.categories =
       use_cats ? detkit::category_mode::per_category : detkit::category_mode::class_agnostic;
   p.threads = threads;
+  p.summation = g_summation;
   ev->use_cats = use_cats;
   ev->cat_order = cat_ids;
   {
@@ -506,102 +511,23 @@ std::shared_ptr<evaluation> evaluate(const ground_truth& g, nb::object dt_obj,
   return ev;
 }
 
-// pycocotools eval['scores'] [T][R][K][A][M]: the score of the detection that searchsorted lands
-// on for each recall threshold (the one whose TP first reaches it; the first detection for a
-// threshold <= 0), 0 past the end, -1 where precision is -1.
-std::vector<double> accumulate_scores(const coco_matches& mt, double cutoff) {
-  const auto& p = mt.params;
-  const std::size_t T = p.iou_thresholds.size(), R = p.recall_thresholds.size(),
-                    K = mt.categories.size(), A = p.area_ranges.size(), M = p.max_dets.size();
-  std::vector<double> out(T * R * K * A * M, -1.0);
-  for (std::size_t k = 0; k < K; ++k) {
-    const auto& c = mt.categories[k];
-    const std::size_t limit = detkit::detail::prefix_at_cutoff(c.score, cutoff);
-    for (std::size_t a = 0; a < A; ++a) {
-      const std::uint32_t npig = c.num_gt[a];
-      if (npig == 0) continue;
-      const double npig_d = static_cast<double>(npig);
-      for (std::size_t m = 0; m < M; ++m) {
-        std::size_t first = limit;  // the first detection in this (a, m)'s list
-        for (std::size_t i = 0; i < limit; ++i)
-          if (c.rank[i] < p.max_dets[m]) {
-            first = i;
-            break;
-          }
-        for (std::size_t t = 0; t < T; ++t) {
-          const std::size_t e = (a * M + m) * T + t;
-          const detkit::coco_tp_event* evs = c.events.data() + c.event_begin[e];
-          const std::size_t total = c.event_begin[e + 1] - c.event_begin[e];
-          std::size_t N = 0;
-          while (N < total && evs[N].position < limit) ++N;
-          for (std::size_t r = 0; r < R; ++r) {
-            const double thr = p.recall_thresholds[r];
-            const std::size_t idx = (((t * R + r) * K + k) * A + a) * M + m;
-            double s = 0;
-            bool past_end = false;
-            if (thr <= 0) {
-              past_end = first == limit;
-              if (!past_end) s = c.score[first];
-            } else {
-              // smallest n with n / npig >= thr (the same division accumulate uses)
-              std::size_t n = static_cast<std::size_t>(std::max(1.0, std::floor(thr * npig_d)));
-              if (static_cast<double>(n) > npig_d + 1) n = npig + 1;
-              while (n > 1 && static_cast<double>(n - 1) / npig_d >= thr) --n;
-              while (n <= npig && static_cast<double>(n) / npig_d < thr) ++n;
-              past_end = n > N;
-              if (!past_end) s = c.score[evs[n - 1].position];
-            }
-            if (past_end) {
-              for (std::size_t r2 = r; r2 < R; ++r2)
-                out[(((t * R + r2) * K + k) * A + a) * M + m] = 0;
-              break;
-            }
-            out[idx] = s;
-          }
-        }
-      }
-    }
-  }
-  return out;
-}
-
-// eval['scores'] from the library's accumulate when it provides them (coco_accumulation::scores),
-// else from accumulate_scores above.
-template <class Acc, class = void>
-struct has_scores : std::false_type {};
-template <class Acc>
-struct has_scores<Acc, std::void_t<decltype(std::declval<Acc&>().scores)>> : std::true_type {};
-
-template <class Acc>
-std::vector<double> scores_of(Acc& acc, const coco_matches& mt, double cutoff) {
-  if constexpr (has_scores<Acc>::value) {
-    (void)mt;
-    (void)cutoff;
-    return std::move(acc.scores);
-  } else {
-    (void)acc;
-    return accumulate_scores(mt, cutoff);
-  }
-}
-
-nb::object accumulation_arrays(detkit::coco_accumulation&& acc, std::vector<double>&& scores) {
+// precision, recall and scores (pycocotools' eval arrays, their shapes and dtypes).
+nb::object accumulation_arrays(detkit::coco_accumulation&& acc) {
   const std::size_t T = acc.num_iou, R = acc.num_recall, K = acc.num_categories, A = acc.num_areas,
                     M = acc.num_max_dets;
   nb::object pr = to_numpy(std::move(acc.precision), {T, R, K, A, M});
   nb::object rc = to_numpy(std::move(acc.recall), {T, K, A, M});
-  nb::object sc = to_numpy(std::move(scores), {T, R, K, A, M});
+  nb::object sc = to_numpy(std::move(acc.scores), {T, R, K, A, M});
   return nb::make_tuple(pr, rc, sc);
 }
 
 nb::object accumulate(evaluation& ev, double cutoff) {
   detkit::coco_accumulation acc;
-  std::vector<double> scores;
   {
     nb::gil_scoped_release nogil;
     acc = detkit::accumulate(ev.mt, cutoff);
-    scores = scores_of(acc, ev.mt, cutoff);
   }
-  return accumulation_arrays(std::move(acc), std::move(scores));
+  return accumulation_arrays(std::move(acc));
 }
 
 // Reads a (K', A', M') slice of user-supplied evalImgs records (pycocotools' accumulate over
@@ -734,13 +660,11 @@ nb::object accumulate_records(nb::handle records, std::vector<std::int64_t> k_li
     detkit::detail::build_events(c, p);
   }
   detkit::coco_accumulation acc;
-  std::vector<double> scores;
   {
     nb::gil_scoped_release nogil;
     acc = detkit::accumulate(mt);
-    scores = scores_of(acc, mt, -std::numeric_limits<double>::infinity());
   }
-  return accumulation_arrays(std::move(acc), std::move(scores));
+  return accumulation_arrays(std::move(acc));
 }
 
 // pycocotools summarize(): the 12 stats and the printed text, from eval['precision'/'recall'].
@@ -767,6 +691,7 @@ nb::object summarize(
   acc.precision.assign(precision.data(), precision.data() + precision.size());
   acc.recall.assign(recall.data(), recall.data() + recall.size());
   coco_eval_params p;
+  p.summation = g_summation;
   p.iou_thresholds = std::move(iou_thrs);
   p.max_dets.clear();
   for (auto m : max_dets)
@@ -1304,6 +1229,13 @@ NB_MODULE(_detkit, m) {
   m.def("evaluate", &evaluate, "gt"_a, "dt"_a, "img_ids"_a, "cat_ids"_a, "use_cats"_a, "iou_thrs"_a,
         "rec_thrs"_a, "max_dets"_a, "area_rng"_a, "area_lbl"_a, "threads"_a);
   m.def("accumulate_records", &accumulate_records);
+  m.def(
+      "set_numpy_major",
+      [](int major) {
+        g_summation =
+            major < 2 ? detkit::numpy_summation::numpy_1 : detkit::numpy_summation::numpy_2;
+      },
+      "major"_a);
   m.def("summarize", &summarize);
   nb::class_<label_cache_handle>(m, "LabelCacheHandle")
       .def("classes",
