@@ -530,7 +530,7 @@ int run_coco(const options& o, const std::string& dt_format) {
   std::vector<detkit::coco_detection> dt;
   if (merging) {
   } else if (dt_format == "coco") {
-    dt = take(detkit::try_read_coco_results(o.dt));
+    dt = take(detkit::try_read_coco_results(o.dt, o.threads));
   } else if (dt_format == "text") {
     dt = text_to_coco(take(detkit::try_read_text_detections(o.dt)), gt);
   } else {
@@ -545,6 +545,7 @@ int run_coco(const options& o, const std::string& dt_format) {
   if (!o.max_dets.empty()) p.max_dets = o.max_dets;
   if (!o.area_ranges.empty()) p.area_ranges = o.area_ranges;
   p.summation = o.summation;
+  std::unordered_map<std::int64_t, std::size_t> num_dt;  // detections >= the cutoff per category
   detkit::result<detkit::coco_matches> mt_r = detkit::coco_matches{};
   if (merging) {
     std::vector<detkit::coco_matches> shards;
@@ -554,7 +555,13 @@ int run_coco(const options& o, const std::string& dt_format) {
     mt_r->params.threads = o.threads;
     mt_r->params.summation = o.summation;
   } else {
-    mt_r = detkit::try_evaluate_images(gt, dt, p);
+    // The detections themselves are read again only by the match log, the confusion matrix
+    // and the drawings; otherwise the evaluation may free them early (less peak memory).
+    const bool keep_dt = !o.match_log.empty() || o.reports || !o.confusion.empty() || o.worst;
+    for (const auto& d : dt)
+      if (d.score >= o.score_thr) ++num_dt[d.category_id];
+    mt_r = keep_dt ? detkit::try_evaluate_images(gt, dt, p)
+                   : detkit::try_evaluate_images(gt, std::move(dt), p);
   }
   if (!mt_r) {
     detkit::error e = std::move(mt_r).error();
@@ -599,11 +606,9 @@ int run_coco(const options& o, const std::string& dt_format) {
   // Per-category counts and names.
   std::unordered_map<std::int64_t, std::string> names;
   for (const auto& c : gt.categories) names[c.id] = c.name;
-  std::unordered_map<std::int64_t, std::size_t> num_gt, num_dt;
+  std::unordered_map<std::int64_t, std::size_t> num_gt;
   for (const auto& a : gt.annotations)
     if (!a.iscrowd) ++num_gt[a.category_id];
-  for (const auto& d : dt)
-    if (d.score >= cutoff) ++num_dt[d.category_id];
   if (merging) {
     // No inputs: the state's own counts (non-ignored GT of the first area range; detections
     // evaluated, i.e. within the last maxDets).

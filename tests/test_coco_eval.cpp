@@ -295,6 +295,69 @@ TEST_CASE("coco_eval: class-agnostic mode pools the categories", "[coco_eval]") 
   CHECK(r.summary.per_category[0].category_id == -1);
 }
 
+namespace {
+// `n` results entries, one a line; `sep` between entries; entry i's score is i / n. Entries in
+// [note_from, note_to) carry a string member holding what looks like an entry boundary.
+std::string results_text(std::size_t n, const char* sep, std::size_t note_from = 0,
+                         std::size_t note_to = 0) {
+  std::string s = "[";
+  char buf[256];
+  for (std::size_t i = 0; i < n; ++i) {
+    std::snprintf(
+        buf, sizeof buf,
+        "%s{\"image_id\": %zu, \"category_id\": %zu, \"bbox\": [%zu.25, 2.5, 30.75, "
+        "40.5], \"score\": %.17g%s}",
+        i ? sep : "", i / 7 + 1, i % 13 + 1, i % 500,
+        static_cast<double>(i) / static_cast<double>(n),
+        i >= note_from && i < note_to ? ", \"note\": \"x}, {\\\"image_id\\\": 5}, {y\"" : "");
+    s += buf;
+  }
+  return s + "]";
+}
+bool same_detections(const std::vector<detkit::coco_detection>& a,
+                     const std::vector<detkit::coco_detection>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i].image_id != b[i].image_id || a[i].category_id != b[i].category_id ||
+        a[i].score != b[i].score || a[i].bbox.x != b[i].bbox.x || a[i].bbox.y != b[i].bbox.y ||
+        a[i].bbox.w != b[i].bbox.w || a[i].bbox.h != b[i].bbox.h)
+      return false;
+  return true;
+}
+}  // namespace
+
+TEST_CASE("coco_json: large results files parse in chunks exactly as in one piece",
+          "[coco_eval][coco_json]") {
+  // ~50 MiB: three chunk cuts with ",\n" between entries; none with "," (no room to cut).
+  const std::size_t n = 520000;
+  const auto compact = detkit::try_parse_coco_results(results_text(n, ","), "dt.json");
+  REQUIRE(compact);
+  REQUIRE(compact->size() == n);
+  const auto lines = detkit::try_parse_coco_results(results_text(n, ",\n"), "dt.json");
+  REQUIRE(lines);
+  CHECK(same_detections(*compact, *lines));
+  SECTION("an error past the first chunk is located in the whole text") {
+    std::string text = results_text(n, ",\n");
+    const std::size_t at = text.rfind("\"score\": ") + 9;
+    text.replace(at, text.find('}', at) - at, "\"high\"");  // the last entry's score
+    const auto r = detkit::try_parse_coco_results(text, "dt.json");
+    REQUIRE_FALSE(r);
+    const std::size_t column = at - text.rfind('\n', at);  // 1-based byte column of the value
+    CHECK(r.error().to_string() == "dt.json:520000:" + std::to_string(column) +
+                                       ": error: field 'score': expected a number "
+                                       "[detkit.json.schema]");
+  }
+  SECTION("boundary-like text inside strings near a cut is never cut") {
+    // Entries around 16 MiB (the first cut) carry "}, {" inside a string.
+    const std::size_t per_entry = results_text(1000, ",\n").size() / 1000;
+    const std::size_t first_cut_entry = (std::size_t{16} << 20) / per_entry;
+    const auto r = detkit::try_parse_coco_results(
+        results_text(n, ",\n", first_cut_entry - 2000, first_cut_entry + 2000), "dt.json");
+    REQUIRE(r);
+    CHECK(same_detections(*compact, *r));
+  }
+}
+
 TEST_CASE("coco_json: malformed files give located errors", "[coco_eval][coco_json]") {
   SECTION("score of the wrong type") {
     auto r = detkit::try_parse_coco_results(

@@ -412,6 +412,22 @@ inline void evaluate_image(const coco_annotation* const* gts, std::size_t G,
   for (std::size_t g = 0; g < G; ++g) gt_match[g] = -1;
   if (dt_match)
     for (std::size_t d = 0; d < D; ++d) dt_match[d] = -1;
+  if (G == 0 || D == 0) {
+    // Most (image, category) pairs of a large evaluation hold detections without GT or GT
+    // without detections: nothing can match, so the general walk below reduces to this.
+    const std::uint32_t all_t = T >= 32 ? 0xffffffffu : ((1u << T) - 1u);
+    for (std::size_t a = 0; a < A; ++a) {
+      const double lo = p.area_ranges[a].lo, hi = p.area_ranges[a].hi;
+      for (std::size_t g = 0; g < G; ++g)
+        num_gt[a] += !(gts[g]->iscrowd || gts[g]->area < lo || gts[g]->area > hi);
+      for (std::size_t d = 0; d < D; ++d) {
+        const double darea = dts[d]->bbox.w * dts[d]->bbox.h;  // loadRes: area = w*h
+        tp_mask[d * A + a] = 0;
+        ignore_mask[d * A + a] = darea < lo || darea > hi ? all_t : 0u;
+      }
+    }
+    return;
+  }
   // C bbIou: doubles, crowd IoU over the detection area.
   s.iou.resize(D * G);
   s.row_max.resize(D);
@@ -593,11 +609,13 @@ inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
 }
 }  // namespace detail
 
-/// pycocotools COCOeval.evaluate() (+ the cutoff-independent half of accumulate): validates the
-/// inputs, matches every image and category in parallel, and ranks each category's detections.
-[[nodiscard]] inline result<coco_matches> try_evaluate_images(
-    const coco_ground_truth& gt, const std::vector<coco_detection>& dts,
-    const coco_eval_params& params) {
+namespace detail {
+// try_evaluate_images for both overloads; `owned` (the caller's vector, given up) is freed as
+// soon as the detections are copied into per-category lists.
+inline result<coco_matches> evaluate_images_impl(const coco_ground_truth& gt,
+                                                 const std::vector<coco_detection>& dts,
+                                                 std::vector<coco_detection>* owned,
+                                                 const coco_eval_params& params) {
   using detail::eval_error;
   if (auto ok = detail::validate_params(params); !ok) return ok.error();
   coco_matches out;
@@ -625,11 +643,15 @@ inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
     return eval_error(errc::eval_bad_params, "too many images, annotations or detections");
 
   // GT: (bucket, image, category, file position) order.
-  // Detections carry a copy of themselves so the matching reads them sequentially (the input
-  // order is random with respect to (category, image): a pointer chase cost ~30% of the time).
   struct ref {
     std::uint32_t bucket, image, category, index;
+  };
+  // Detections carry a copy of themselves so the matching reads them sequentially (the input
+  // order is random with respect to (category, image): a pointer chase cost ~30% of the time).
+  // One list per category, each freed once its category is matched.
+  struct dt_ref {
     coco_detection det;
+    std::uint32_t image, index;
   };
   std::vector<ref> gref;
   gref.reserve(gt.annotations.size());
@@ -649,7 +671,7 @@ inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
     if (!detail::finite_box(an.bbox) || !std::isfinite(an.area))
       return eval_error(errc::eval_bad_value,
                         "annotation id " + std::to_string(an.id) + ": bbox or area is not finite");
-    gref.push_back({agnostic ? 0u : ca, im, ca, static_cast<std::uint32_t>(i), {}});
+    gref.push_back({agnostic ? 0u : ca, im, ca, static_cast<std::uint32_t>(i)});
     out.gt[i].image_index = im;
   }
   std::sort(gref.begin(), gref.end(), [](const ref& x, const ref& y) {
@@ -708,30 +730,27 @@ inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
     dimage[i] = im;
     ++dbegin[dbucket[i] + 1];
   }
-  for (std::size_t k = 0; k < K; ++k) dbegin[k + 1] += dbegin[k];
-  std::vector<ref> dref(dbegin[K]);
-  {
-    std::vector<std::size_t> pos(dbegin.begin(), dbegin.end() - 1);
-    for (std::size_t i = 0; i < dts.size(); ++i) {
-      if (dbucket[i] == skip) continue;
-      const std::uint32_t ca = agnostic ? cat_index.find(dts[i].category_id) : dbucket[i];
-      dref[pos[dbucket[i]]++] = {dbucket[i], dimage[i], ca, static_cast<std::uint32_t>(i), dts[i]};
-    }
+  std::vector<std::vector<dt_ref>> dref(K);
+  for (std::size_t k = 0; k < K; ++k) dref[k].reserve(dbegin[k + 1]);
+  for (std::size_t i = 0; i < dts.size(); ++i) {
+    if (dbucket[i] == skip) continue;
+    dref[dbucket[i]].push_back({dts[i], dimage[i], static_cast<std::uint32_t>(i)});
   }
   std::vector<std::uint32_t>().swap(dbucket);
   std::vector<std::uint32_t>().swap(dimage);
+  if (owned) std::vector<coco_detection>().swap(*owned);  // `dts` is not read below
 
   out.categories.resize(K);
   std::vector<std::size_t> over_max(K, 0);
   detail::parallel_for(K, p.threads, [&](std::size_t k) {
-    std::sort(dref.begin() + static_cast<std::ptrdiff_t>(dbegin[k]),
-              dref.begin() + static_cast<std::ptrdiff_t>(dbegin[k + 1]),
-              [](const ref& x, const ref& y) {
-                if (x.image != y.image) return x.image < y.image;
-                if (x.det.score != y.det.score) return x.det.score > y.det.score;
-                if (x.category != y.category) return x.category < y.category;
-                return x.index < y.index;
-              });
+    std::vector<dt_ref>& dk = dref[k];
+    // (The category id orders like its index: ids are sorted. It differs only class-agnostic.)
+    std::sort(dk.begin(), dk.end(), [](const dt_ref& x, const dt_ref& y) {
+      if (x.image != y.image) return x.image < y.image;
+      if (x.det.score != y.det.score) return x.det.score > y.det.score;
+      if (x.det.category_id != y.det.category_id) return x.det.category_id < y.det.category_id;
+      return x.index < y.index;
+    });
     coco_category_matches& c = out.categories[k];
     c.category_id = agnostic ? -1 : (*cat_ids)[k];
     c.num_gt.assign(A, 0);
@@ -739,22 +758,22 @@ inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
     std::vector<const coco_annotation*> g_ptr;
     std::vector<const coco_detection*> d_ptr;
     std::vector<std::int32_t> g_match, d_match;
-    std::size_t gi = gbegin[k], di = dbegin[k];
-    const std::size_t gend = gbegin[k + 1], dend = dbegin[k + 1];
+    std::size_t gi = gbegin[k], di = 0;
+    const std::size_t gend = gbegin[k + 1], dend = dk.size();
     // Unranked storage in (image, rank) order.
     std::vector<double> score;
     std::vector<std::uint32_t> image, det, rank, tpm, igm, gix;
     while (gi < gend || di < dend) {
       const std::uint32_t im = std::min(gi < gend ? gref[gi].image : 0xffffffffu,
-                                        di < dend ? dref[di].image : 0xffffffffu);
+                                        di < dend ? dk[di].image : 0xffffffffu);
       g_ptr.clear();
       d_ptr.clear();
       const std::size_t g0 = gi;
       for (; gi < gend && gref[gi].image == im; ++gi)
         g_ptr.push_back(&gt.annotations[gref[gi].index]);
       const std::size_t d0 = di;
-      for (; di < dend && dref[di].image == im; ++di)
-        if (di - d0 < max_det_eval) d_ptr.push_back(&dref[di].det);
+      for (; di < dend && dk[di].image == im; ++di)
+        if (di - d0 < max_det_eval) d_ptr.push_back(&dk[di].det);
       over_max[k] += (di - d0) - d_ptr.size();
       const std::size_t G = g_ptr.size(), D = d_ptr.size();
       const std::size_t base = score.size();
@@ -767,7 +786,7 @@ inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
       for (std::size_t d = 0; d < D; ++d) {
         score.push_back(d_ptr[d]->score);
         image.push_back(im);
-        det.push_back(dref[d0 + d].index);
+        det.push_back(dk[d0 + d].index);
         rank.push_back(static_cast<std::uint32_t>(d));
         gix.push_back(d_match[d] < 0 ? no_match
                                      : gref[g0 + static_cast<std::size_t>(d_match[d])].index);
@@ -782,6 +801,7 @@ inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
         }
       }
     }
+    std::vector<dt_ref>().swap(dk);
     // accumulate's order: stable sort on descending score of the image-ordered concatenation.
     std::vector<std::uint32_t> perm(score.size());
     for (std::size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<std::uint32_t>(i);
@@ -805,6 +825,22 @@ inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
   });
   for (std::size_t v : over_max) out.report.detections_over_max_dets += v;
   return out;
+}
+}  // namespace detail
+
+/// pycocotools COCOeval.evaluate() (+ the cutoff-independent half of accumulate): validates the
+/// inputs, matches every image and category in parallel, and ranks each category's detections.
+[[nodiscard]] inline result<coco_matches> try_evaluate_images(
+    const coco_ground_truth& gt, const std::vector<coco_detection>& dts,
+    const coco_eval_params& params) {
+  return detail::evaluate_images_impl(gt, dts, nullptr, params);
+}
+/// The same, giving up the detections: they are freed once copied into per-category lists, so
+/// the peak memory holds one copy of them (a COCO results file of 4M detections: ~220 MB less).
+[[nodiscard]] inline result<coco_matches> try_evaluate_images(const coco_ground_truth& gt,
+                                                              std::vector<coco_detection>&& dts,
+                                                              const coco_eval_params& params) {
+  return detail::evaluate_images_impl(gt, dts, &dts, params);
 }
 
 inline coco_matches evaluate_images(const coco_ground_truth& gt,

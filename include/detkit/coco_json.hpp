@@ -15,11 +15,13 @@
 
 #include <simdjson.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "detkit/coco_eval.hpp"
@@ -72,6 +74,15 @@ class json_source {
   const char* data() const { return data_; }
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return capacity_; }
+  /// A writable pointer to byte `offset` of this source (a private copy of its page when mapped).
+  char* writable_byte(std::size_t offset) {
+    if (copy_.data() == data_) return copy_.data() + offset;
+    return map_.writable_byte(offset);
+  }
+  /// Done with bytes [begin, end): a mapped file's whole pages there leave memory (a copy stays).
+  void release(std::size_t begin, std::size_t end) {
+    if (copy_.data() != data_) map_.release(begin, end);
+  }
 
  private:
   mapped_file map_;
@@ -372,68 +383,172 @@ inline result<coco_ground_truth> parse_coco_gt(const json_source& src, const std
   return gt;
 }
 
-inline result<std::vector<coco_detection>> parse_coco_results(const json_source& src,
-                                                              const std::string& name) {
-  json_locator loc{src.data(), src.size(), &name};
-  simdjson::ondemand::parser parser;
+// One results entry {image_id, category_id, bbox, score} (other members are skipped).
+inline result<void> parse_detection(const json_locator& loc, ondemand_value ev, coco_detection& d) {
+  const char* ow = loc.where(ev);
+  simdjson::ondemand::object o;
+  if (auto ec = ev.get_object().get(o)) {
+    if (ec == simdjson::INCORRECT_TYPE)
+      return loc.at(ow, errc::json_schema, "expected a detection object");
+    return loc.syntax(ec, ow);
+  }
+  unsigned have = 0;
+  for (auto mr : o) {
+    simdjson::ondemand::field m;
+    if (auto ec = std::move(mr).get(m)) return loc.syntax(ec, ow);
+    const auto k = m.key();
+    if (k == "image_id") {
+      auto x = json_int(loc, m.value(), "image_id");
+      if (!x) return std::move(x).error();
+      d.image_id = *x;
+      have |= 1u;
+    } else if (k == "category_id") {
+      auto x = json_int(loc, m.value(), "category_id");
+      if (!x) return std::move(x).error();
+      d.category_id = *x;
+      have |= 2u;
+    } else if (k == "bbox") {
+      auto b = json_bbox(loc, m.value());
+      if (!b) return std::move(b).error();
+      d.bbox = *b;
+      have |= 4u;
+    } else if (k == "score") {
+      auto x = json_number(loc, m.value(), "score");
+      if (!x) return std::move(x).error();
+      d.score = *x;
+      have |= 8u;
+    }
+  }
+  static const char* const names[] = {"image_id", "category_id", "bbox", "score"};
+  return json_missing(loc, ow, have, 15u, names, 4, "detection");
+}
+
+// The entries of one results array, appended to `out`.
+inline result<void> parse_detection_array(simdjson::ondemand::parser& parser,
+                                          const json_locator& loc, const char* text,
+                                          std::size_t len, std::size_t capacity,
+                                          std::vector<coco_detection>& out) {
   simdjson::ondemand::document doc;
-  if (auto ec = parser.iterate(src.data(), src.size(), src.capacity()).get(doc))
-    return loc.syntax(ec, src.data());
+  if (auto ec = parser.iterate(text, len, capacity).get(doc)) return loc.syntax(ec, text);
   simdjson::ondemand::array arr;
   if (auto ec = doc.get_array().get(arr)) {
     if (ec == simdjson::INCORRECT_TYPE)
-      return loc.at(src.data(), errc::json_schema,
+      return loc.at(text, errc::json_schema,
                     "expected a COCO results list [{\"image_id\", \"category_id\", \"bbox\", "
                     "\"score\"}, ...]");
     return loc.syntax(ec, loc.where(doc));
   }
-  std::vector<coco_detection> out;
-  // ~90 bytes per entry in typical files: reserve to avoid regrowth copies.
-  out.reserve(src.size() / 80 + 1);
   for (auto el : arr) {
     ondemand_value ev;
     if (auto ec = std::move(el).get(ev)) return loc.syntax(ec, loc.where(doc));
-    const char* ow = loc.where(ev);
-    simdjson::ondemand::object o;
-    if (auto ec = ev.get_object().get(o)) {
-      if (ec == simdjson::INCORRECT_TYPE)
-        return loc.at(ow, errc::json_schema, "expected a detection object");
-      return loc.syntax(ec, ow);
-    }
     coco_detection d;
-    unsigned have = 0;
-    for (auto mr : o) {
-      simdjson::ondemand::field m;
-      if (auto ec = std::move(mr).get(m)) return loc.syntax(ec, ow);
-      const auto k = m.key();
-      if (k == "image_id") {
-        auto x = json_int(loc, m.value(), "image_id");
-        if (!x) return std::move(x).error();
-        d.image_id = *x;
-        have |= 1u;
-      } else if (k == "category_id") {
-        auto x = json_int(loc, m.value(), "category_id");
-        if (!x) return std::move(x).error();
-        d.category_id = *x;
-        have |= 2u;
-      } else if (k == "bbox") {
-        auto b = json_bbox(loc, m.value());
-        if (!b) return std::move(b).error();
-        d.bbox = *b;
-        have |= 4u;
-      } else if (k == "score") {
-        auto x = json_number(loc, m.value(), "score");
-        if (!x) return std::move(x).error();
-        d.score = *x;
-        have |= 8u;
-      }
-    }
-    static const char* const names[] = {"image_id", "category_id", "bbox", "score"};
-    if (auto r2 = json_missing(loc, ow, have, 15u, names, 4, "detection"); !r2) return r2.error();
+    if (auto r = parse_detection(loc, ev, d); !r) return r;
     out.push_back(d);
   }
   if (const char* rest = nullptr; !doc.current_location().get(rest))
     return loc.at(rest, errc::json_syntax, "trailing content after JSON");
+  return {};
+}
+
+inline bool json_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+// Where a results array can be cut near `from`: a `}` SEP `{` whose separator SEP (one ',' and
+// whitespace) is at least two bytes long, as json.dump's ", " and line-per-entry files have.
+// Returns the offset of SEP's first byte (it becomes the ']' closing one chunk; SEP's last byte
+// becomes the '[' opening the next), or npos within `window` bytes. A cut inside a string or a
+// nested value leaves a chunk unbalanced, so a wrong guess fails the chunked parse (which then
+// runs in one piece) rather than misreading anything.
+inline std::size_t results_cut_near(const char* text, std::size_t size, std::size_t from,
+                                    std::size_t window, std::size_t& sep_last) {
+  const std::size_t stop = std::min(size, from + window);
+  for (std::size_t i = from; i < stop; ++i) {
+    if (text[i] != '}') continue;
+    std::size_t j = i + 1, commas = 0;
+    for (; j < stop && (json_space(text[j]) || text[j] == ','); ++j) commas += text[j] == ',';
+    if (j < stop && text[j] == '{' && commas == 1 && j - i - 1 >= 2) {
+      sep_last = j - 1;
+      return i + 1;
+    }
+  }
+  return std::string::npos;
+}
+
+// Results files are parsed in chunks of about this size: simdjson indexes a whole document
+// before reading it (4 bytes per structural character, about the file's size again), so a chunk
+// at a time keeps that index small, and the chunks parse on several threads.
+inline constexpr std::size_t results_chunk_bytes = std::size_t{16} << 20;
+
+inline result<std::vector<coco_detection>> parse_coco_results(json_source& src,
+                                                              const std::string& name,
+                                                              unsigned threads = 1) {
+  json_locator loc{src.data(), src.size(), &name};
+  std::vector<coco_detection> out;
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  // Chunk i is text[begin[i] .. end[i]] with begin[i] (i > 0) turned into '[' and end[i] (all but
+  // the last) into ']': an array of whole entries. Any failure restores those bytes and parses
+  // the whole text in one piece, which also locates errors against the original text.
+  std::vector<std::size_t> begin{0}, end;
+  for (std::size_t at = results_chunk_bytes; at + results_chunk_bytes / 2 < src.size();
+       at += results_chunk_bytes) {
+    std::size_t sep_last = 0;
+    const std::size_t c =
+        results_cut_near(src.data(), src.size(), at, std::size_t{1} << 20, sep_last);
+    if (c == std::string::npos) break;
+    if (c <= begin.back()) continue;
+    end.push_back(c);
+    begin.push_back(sep_last);
+  }
+  end.push_back(src.size() - 1);
+  std::vector<std::pair<char*, char>> changed;
+  bool ok = begin.size() >= 2;
+  for (std::size_t i = 0; ok && i + 1 < begin.size(); ++i) {
+    char* close = src.writable_byte(end[i]);
+    char* open = src.writable_byte(begin[i + 1]);
+    if (!close || !open) {
+      ok = false;
+      break;
+    }
+    changed.push_back({close, *close});
+    changed.push_back({open, *open});
+    *close = ']';
+    *open = '[';
+  }
+  if (ok) {
+    const std::size_t n = begin.size();
+    std::vector<std::vector<coco_detection>> parts(n);
+    std::vector<char> failed(n, 0);
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+      simdjson::ondemand::parser parser;
+      for (std::size_t i = next++; i < n; i = next++) {
+        const std::size_t len = end[i] + 1 - begin[i];
+        parts[i].reserve(len / 80 + 1);  // ~90 bytes per entry in typical files
+        failed[i] = !parse_detection_array(parser, loc, src.data() + begin[i], len,
+                                           src.capacity() - begin[i], parts[i]);
+        // Whole pages strictly inside the chunk: the changed bytes at its ends stay mapped.
+        src.release(begin[i] + 1, end[i]);
+      }
+    };
+    std::vector<std::thread> workers;
+    for (unsigned t = 1; t < std::min<std::size_t>(threads, n); ++t) workers.emplace_back(worker);
+    worker();
+    for (auto& w : workers) w.join();
+    if (std::find(failed.begin(), failed.end(), char{1}) == failed.end()) {
+      std::size_t total = 0;
+      for (const auto& v : parts) total += v.size();
+      out.reserve(total);
+      for (auto& v : parts) {
+        out.insert(out.end(), v.begin(), v.end());
+        std::vector<coco_detection>().swap(v);  // freed as out fills: one copy at a time
+      }
+      return out;
+    }
+  }
+  for (auto& [at, was] : changed) *at = was;
+  out.reserve(src.size() / 80 + 1);
+  simdjson::ondemand::parser parser;
+  if (auto r = parse_detection_array(parser, loc, src.data(), src.size(), src.capacity(), out); !r)
+    return std::move(r).error();
   return out;
 }
 
@@ -464,13 +579,14 @@ inline coco_ground_truth read_coco_ground_truth(const std::string& path) {
   return detail::parse_coco_gt(detail::json_source::from_memory(json), name, opt);
 }
 
-/// Reads a COCO results file (a JSON list of detections, as loadRes takes).
+/// Reads a COCO results file (a JSON list of detections, as loadRes takes). Files over 8 MiB are
+/// parsed in `threads` chunks (0 = all cores, 1 = serial); the result is the same either way.
 [[nodiscard]] inline result<std::vector<coco_detection>> try_read_coco_results(
-    const std::string& path) noexcept {
+    const std::string& path, unsigned threads = 0) noexcept {
   try {
     auto src = detail::json_source::try_open(path);
     if (!src) return std::move(src).error();
-    return detail::parse_coco_results(*src, path);
+    return detail::parse_coco_results(*src, path, threads);
   } catch (const std::bad_alloc&) {
     error e = make_error(errc::io_read, "out of memory");
     e.file = path;
@@ -482,7 +598,8 @@ inline std::vector<coco_detection> read_coco_results(const std::string& path) {
 }
 [[nodiscard]] inline result<std::vector<coco_detection>> try_parse_coco_results(
     std::string_view json, const std::string& name = "<memory>") {
-  return detail::parse_coco_results(detail::json_source::from_memory(json), name);
+  detail::json_source src = detail::json_source::from_memory(json);
+  return detail::parse_coco_results(src, name);
 }
 
 DETKIT_END_NAMESPACE

@@ -76,6 +76,28 @@ class mapped_file {
     return m;
   }
 
+  /// The byte at `offset` made writable in this process only (the mapping is private: the page is
+  /// copied on write, the file never changes). nullptr if the page cannot be made writable.
+  char* writable_byte(std::size_t offset) noexcept {
+    if (!data_ || offset >= size_) return nullptr;
+    const long page = ::sysconf(_SC_PAGESIZE);
+    const std::size_t ps = page > 0 ? static_cast<std::size_t>(page) : 4096;
+    char* base = const_cast<char*>(data_);
+    char* at = base + (offset - offset % ps);
+    if (::mprotect(at, ps, PROT_READ | PROT_WRITE) != 0) return nullptr;
+    return base + offset;
+  }
+
+  /// Drops this process's pages of [begin, end) (whole pages inside it only); reading them again
+  /// maps the file's bytes afresh. Keeps the resident size of a large sequential read small.
+  void release(std::size_t begin, std::size_t end) noexcept {
+    if (!data_ || end > size_ || begin >= end) return;
+    const long page = ::sysconf(_SC_PAGESIZE);
+    const std::size_t ps = page > 0 ? static_cast<std::size_t>(page) : 4096;
+    const std::size_t b = (begin + ps - 1) / ps * ps, e = end / ps * ps;
+    if (b < e) ::madvise(const_cast<char*>(data_) + b, e - b, MADV_DONTNEED);
+  }
+
   const char* data() const noexcept { return data_ ? data_ : ""; }
   std::size_t size() const noexcept { return size_; }
   std::string_view view() const noexcept { return {data(), size_}; }
