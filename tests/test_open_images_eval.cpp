@@ -209,3 +209,15 @@ TEST_CASE("detection_files: predictions CSV and per-image text files", "[open_im
       tb.error().to_string() ==
       "dets/img7.txt:1:13: error: field 'x2': expected a number, got 'x' [detkit.csv.bad_number]");
 }
+
+TEST_CASE("open_images_eval: a NaN or infinite score is refused, not ranked",
+          "[open_images_eval]") {
+  std::vector<oi_gt_box> gt = {{1, 3, left, false}};
+  for (double bad : {std::nan(""), HUGE_VAL}) {
+    std::vector<oi_detection> dt = {{1, 3, 0.9, left}, {1, 3, bad, right}};
+    auto r = detkit::try_evaluate_open_images(gt, {}, dt, 4, nullptr,
+                                              {0.5, 1.0, detkit::hierarchy_expansion::none});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == detkit::errc::eval_bad_value);
+  }
+}

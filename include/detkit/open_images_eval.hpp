@@ -171,9 +171,13 @@ inline double voc_average_precision(std::vector<std::pair<double, double>>& scor
   for (const auto& l : labels)
     if (l.class_index >= num_classes)
       return make_error(errc::eval_unknown_category, "image label class index out of range");
-  for (const auto& d : detections)
+  for (const auto& d : detections) {
     if (d.class_index >= num_classes)
       return make_error(errc::eval_unknown_category, "detection class index out of range");
+    // The ranking needs a total order on scores (the file readers already refuse these).
+    if (!std::isfinite(d.score))
+      return make_error(errc::eval_bad_value, "detection score is not finite");
+  }
   if (opt.expansion == hierarchy_expansion::expand) {
     if (!relations || relations->ancestors.size() != num_classes)
       return make_error(errc::eval_bad_params,
