@@ -575,46 +575,57 @@ inline void resize_ranked(coco_category_matches& c, std::size_t n, std::size_t A
   c.ignore_mask.resize(n * A);
 }
 
-// Fills events of one category from its ranked detections (see coco_tp_event).
+// Fills events of one category from its ranked detections (see coco_tp_event). Two passes over
+// the same walk: the first counts each (area, maxDets, threshold) list, the second writes the
+// events in place (no per-list growth).
 inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
   const std::size_t A = p.area_ranges.size(), M = p.max_dets.size(), T = p.iou_thresholds.size();
   const std::size_t n = c.score.size();
   const std::uint32_t full = T >= 32 ? 0xffffffffu : ((1u << T) - 1u);
-  std::vector<std::vector<coco_tp_event>> ev(A * M * T);
   std::vector<std::uint32_t> seen(M), ig_before(M * T), tp_before(M * T);
-  for (std::size_t a = 0; a < A; ++a) {
-    std::fill(seen.begin(), seen.end(), 0u);
-    std::fill(ig_before.begin(), ig_before.end(), 0u);
-    std::fill(tp_before.begin(), tp_before.end(), 0u);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint32_t ig = c.ignore_mask[i * A + a];
-      if (ig == full) continue;  // zero increments at every threshold (pycocotools keeps it inert)
-      const std::uint32_t tp = c.tp_mask[i * A + a];
-      for (std::size_t m = 0; m < M; ++m) {
-        if (c.rank[i] >= p.max_dets[m]) continue;
-        for (std::uint32_t bits = tp; bits; bits &= bits - 1) {
-          const std::size_t t = static_cast<std::size_t>(__builtin_ctz(bits));
-          const std::size_t mt = m * T + t;
-          ev[(a * M + m) * T + t].push_back(
-              {seen[m] - ig_before[mt] - tp_before[mt], static_cast<std::uint32_t>(i)});
-          ++tp_before[mt];
+  c.event_begin.assign(A * M * T + 1, 0);
+  std::vector<std::size_t> fill;
+  for (int pass = 0; pass < 2; ++pass) {
+    if (pass == 1) {
+      std::size_t total = 0;
+      for (std::size_t i = 0; i < A * M * T; ++i) {
+        const std::size_t count = c.event_begin[i];
+        c.event_begin[i] = total;
+        total += count;
+      }
+      c.event_begin[A * M * T] = total;
+      c.events.assign(total, {});
+      fill.assign(c.event_begin.begin(), c.event_begin.end() - 1);
+    }
+    for (std::size_t a = 0; a < A; ++a) {
+      std::fill(seen.begin(), seen.end(), 0u);
+      std::fill(ig_before.begin(), ig_before.end(), 0u);
+      std::fill(tp_before.begin(), tp_before.end(), 0u);
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t ig = c.ignore_mask[i * A + a];
+        if (ig == full)
+          continue;  // zero increments at every threshold (pycocotools keeps it inert)
+        const std::uint32_t tp = c.tp_mask[i * A + a];
+        for (std::size_t m = 0; m < M; ++m) {
+          if (c.rank[i] >= p.max_dets[m]) continue;
+          for (std::uint32_t bits = tp; bits; bits &= bits - 1) {
+            const std::size_t t = static_cast<std::size_t>(__builtin_ctz(bits));
+            const std::size_t mt = m * T + t;
+            const std::size_t list = (a * M + m) * T + t;
+            if (pass == 0)
+              ++c.event_begin[list];
+            else
+              c.events[fill[list]++] = {seen[m] - ig_before[mt] - tp_before[mt],
+                                        static_cast<std::uint32_t>(i)};
+            ++tp_before[mt];
+          }
+          for (std::uint32_t bits = ig; bits; bits &= bits - 1)
+            ++ig_before[m * T + static_cast<std::size_t>(__builtin_ctz(bits))];
+          ++seen[m];
         }
-        for (std::uint32_t bits = ig; bits; bits &= bits - 1)
-          ++ig_before[m * T + static_cast<std::size_t>(__builtin_ctz(bits))];
-        ++seen[m];
       }
     }
   }
-  c.event_begin.assign(A * M * T + 1, 0);
-  std::size_t total = 0;
-  for (std::size_t i = 0; i < ev.size(); ++i) {
-    c.event_begin[i] = total;
-    total += ev[i].size();
-  }
-  c.event_begin[ev.size()] = total;
-  c.events.clear();
-  c.events.reserve(total);
-  for (auto& v : ev) c.events.insert(c.events.end(), v.begin(), v.end());
 }
 }  // namespace detail
 
