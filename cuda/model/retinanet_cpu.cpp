@@ -88,15 +88,19 @@ void retinanet::set_batch_shape(batch_shape b) {
   if (b.n > planned_.n || b.h > planned_.h || b.w > planned_.w)
     throw std::invalid_argument("retinanet: batch " + shape_text(b) +
                                 " does not fit the arena planned for " + shape_text(planned_));
+  const batch_shape before = batch_;
   batch_ = b;
   build_tape();
   // Every size in the tape grows with n, h and w, so a batch inside the planned one fits each part
   // of the arena; checked anyway, since an overrun here would be silent memory corruption.
   if (act_floats_ > capacity_.act_floats || col_floats_ > capacity_.col_floats ||
       int_slots_ > capacity_.int_slots || loss_work_floats() > capacity_.loss_work ||
-      static_cast<std::size_t>(num_anchors_) > capacity_.anchors)
+      static_cast<std::size_t>(num_anchors_) > capacity_.anchors) {
+    batch_ = before;
+    build_tape();
     throw std::logic_error("retinanet: batch " + shape_text(b) +
                            " needs more of the arena than the planned " + shape_text(planned_));
+  }
   be_->upload(arena_ + off_anchors_, anchors_.data(), anchors_.size() * sizeof(float));
 }
 

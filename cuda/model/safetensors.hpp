@@ -39,8 +39,8 @@ safetensors_file read_safetensors(const std::string& path);
 [[nodiscard]] result<safetensors_file> try_parse_safetensors(std::string_view bytes,
                                                              const std::string& name) noexcept;
 /// The settings a weights file records beside its tensors in "__metadata__": today "bn_eps", the
-/// FrozenBatchNorm2d eps the weights were trained with (the converter's --bn-eps; detkit's own saves
-/// write the eps the model ran with). Absent: the file does not say.
+/// FrozenBatchNorm2d eps the weights were trained with (the converter's --bn-eps; detkit's own
+/// saves write the eps the model ran with). Absent: the file does not say.
 struct recorded_settings {
   std::optional<float> bn_eps;
 };

@@ -1,7 +1,8 @@
 // examples/train/model_io.hpp — what detkit-train and detkit-detect share: the model configuration
-// from command-line names and the weights file's recorded bn_eps, a label cache as COCO ground truth (image id = cache index, category id
-// = class index), and detection over a sequential pass of a loader with boxes mapped back to the
-// original image pixels (torchvision's transform.postprocess).
+// from command-line names and the weights file's recorded bn_eps, a label cache as COCO ground
+// truth (image id = cache index, category id = class index), and detection over a sequential pass
+// of a loader with boxes mapped back to the original image pixels (torchvision's
+// transform.postprocess).
 #pragma once
 
 #include <algorithm>

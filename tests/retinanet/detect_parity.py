@@ -18,19 +18,19 @@ Pass criteria, per comparison (one image at a time; a batch):
     batch: an image much smaller than its batch has anchors in the padding, whose boxes clip onto
     its edge with zero area (1 of 2400 at 320/512 in batches of 4). With one image padded only to
     a multiple of 32 (torchvision called the ordinary way) neither side has any; detkit's former
-    max_size square padding gave up to 179 of 300 per image. Zero-area boxes match when every
+    max_size-square padding gave 19 at 320/512 here (and matched 30.2%). Zero-area boxes match when every
     coordinate is within 0.01 px (their IoU is undefined);
   - every unmatched torchvision detection explained: its score is within 1e-3 of the 0.05 cutoff
     or of the image's 300th score, or it overlaps a same-label detection of either side with an
     IoU within 0.01 of the NMS threshold 0.5 (a float difference flips that NMS decision), or a
     detkit detection that torchvision lacks suppresses it (the other side of such a flip).
 
---eps0 adds the bn_eps round trip on the first 4 photos: a model whose FrozenBatchNorm2d eps is 0 (torchvision's COCO
-weights, overwrite_eps) and whose BN variances are partly ~1e-5 (so eps 1e-5 would change the
-network), converted with --bn-eps 0: detkit-detect must print that it read eps 0 from the file and
-match as above; with --bn-eps 1e-5 it must say so and no longer match (the eps is really used);
-detkit-train --weights on that file (0 iterations) must print eps 0 and save its model with eps 0,
-which detkit-detect then runs to the same parity.
+--eps0 adds the bn_eps round trip on the first 4 photos: a model whose FrozenBatchNorm2d eps is 0
+(torchvision's COCO weights, overwrite_eps) and whose BN variances are partly ~1e-5 (so eps 1e-5
+would change the network), converted with --bn-eps 0: detkit-detect must print that it read eps 0
+from the file and match as above; with --bn-eps 1e-5 it must say so and no longer match (the eps
+is really used); detkit-train --weights on that file (0 iterations) must print eps 0 and save its
+model with eps 0, which detkit-detect then runs to the same parity.
 
 A missing torch/torchvision exits 77 (skip) unless DETKIT_REQUIRE_REFERENCES=1, then 1.
 
@@ -229,8 +229,8 @@ def compare(name, tv, dk, verbose=True):
                 why = "UNEXPLAINED"
             reasons[why] = reasons.get(why, 0) + 1
             if verbose:
-                    print("  unmatched torchvision detection, image %d: label %d score %.6f box %s: %s"
-                      % (i, t[0], t[1], ["%.2f" % v for v in t[2]], why))
+                    print("  unmatched torchvision detection, image %d: label %d score %.6f box %s: "
+                      "%s" % (i, t[0], t[1], ["%.2f" % v for v in t[2]], why))
     frac = matched / total if total else 1.0
     print("%s: %d/%d torchvision detections matched (%.2f%%), max |score diff| %.2e, max box "
           "diff %.4f px; zero-area detections: detkit %d (%d that torchvision lacks), "
@@ -243,7 +243,8 @@ def compare(name, tv, dk, verbose=True):
 def check(name, tv, dk, failures):
     frac, unexplained, zero_dk, total = compare(name, tv, dk)
     if total < 100:
-        failures.append("%s: only %d torchvision detections; the head is not spread" % (name, total))
+        failures.append("%s: only %d torchvision detections; the head is not spread"
+                        % (name, total))
     if frac < MIN_MATCHED:
         failures.append("%s: %.2f%% matched < %.0f%%" % (name, 100 * frac, 100 * MIN_MATCHED))
     if unexplained:
