@@ -350,7 +350,12 @@ int main(int argc, char** argv) try {
   auto evaluate = [&](long it) {
     if (!val_cache) return;
     const auto t0 = std::chrono::steady_clock::now();
-    auto dts = detkit_train::detect_cache(model, *val_cache, o.val_images, lo,
+    // One image per batch, as torchvision's detection references evaluate (test loader batch 1):
+    // with per-batch padding a batch's other images would change an image's padding and so its
+    // detections. It also gives detkit-detect's (default --batch 1) numbers for the same model.
+    detkit_train::loader_options eval_lo = lo;
+    eval_lo.batch_size = 1;
+    auto dts = detkit_train::detect_cache(model, *val_cache, o.val_images, eval_lo,
                                           [](const auto&, const auto&) {});
     const detkit::coco_ground_truth gt = detkit_train::cache_to_coco(*val_cache);
     detkit::coco_eval_params p;
