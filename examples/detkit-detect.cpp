@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@
 #include "common/draw.hpp"
 #include "detkit/atomic_file.hpp"
 #include "detkit/export_coco.hpp"
+#include "detkit/image_header.hpp"
 #include "detkit/label_cache.hpp"
 #include "model/safetensors.hpp"
 #include "train/data_loader.hpp"
@@ -41,6 +43,8 @@ const char* const usage_text =
   --weights FILE      model.safetensors (detkit-train) or converted torchvision weights
   --classes FILE      MID,Name per line (detkit-train writes RUN/classes.csv); class k = line k
   --arch NAME --fpn-channels N --min-size N --max-size N   as the model was trained
+  --bn-eps X          frozen BatchNorm eps (default: the value the weights file records, else
+                      FrozenBatchNorm2d's 1e-5; torchvision's COCO weights need 0)
   --cache CACHE       run on the cache's images (ids as detkit-prepare's COCO export: index + 1);
                       also writes DIR/gt.json (that export) for detkit-eval
   --images DIR        the images (with --cache: where they are; else every .jpg/.jpeg/.png in DIR)
@@ -49,7 +53,8 @@ const char* const usage_text =
   --draw N            draw the first N images (default 20; 0 = none) into DIR/drawn/
   --device D          cpu (the CPU twin, default) or cuda (when built with the CUDA backend)
   --draw-format F     png (default, lossless) or jpg (quality 90, ~10x smaller)
-  --batch N           images per forward pass (default 1)
+  --batch N           images per forward pass (default 1); each batch is padded to its own
+                      largest image rounded up to 32, as torchvision's GeneralizedRCNNTransform
   --shard i/N         only images i, i+N, i+2N, ... of the sorted list
   --bench             time decode / forward / post-processing and print the cost report
   --bench-count N     images to price (default 500000000)   --price X  $ per GPU-hour (default 1.46)
@@ -76,6 +81,7 @@ int main(int argc, char** argv) try {
   long draw = 20, shard_i = 0, shard_n = 1;
   double score_thr = 0.05, draw_thr = 0.5, price = 1.46, bench_count = 500e6;
   bool bench = false;
+  std::optional<double> bn_eps;
   std::string draw_format = "png", device = "cpu";
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
@@ -112,7 +118,10 @@ int main(int argc, char** argv) try {
       max_size = static_cast<int>(num());
     else if (a == "--batch")
       batch = static_cast<int>(num());
-    else if (a == "--draw")
+    else if (a == "--bn-eps") {
+      bn_eps = num();
+      if (*bn_eps < 0 || *bn_eps >= 1) die("--bn-eps is a number in [0, 1), got '" + v + "'");
+    } else if (a == "--draw")
       draw = static_cast<long>(num());
     else if (a == "--device") {
       device = v;
@@ -202,20 +211,31 @@ int main(int argc, char** argv) try {
   detkit::cuda::retinanet_config cfg =
       detkit_train::make_config(arch, static_cast<int>(classes.size()), fpn);
   cfg.score_threshold = static_cast<float>(score_thr);
+  const std::string eps_line = detkit_train::choose_bn_eps(cfg, weights, bn_eps);
   detkit_train::loader_options lo;
   lo.transform.min_size = min_size;
   lo.transform.max_size = max_size;
   lo.batch_size = batch;
-  const auto shape = detkit_train::padded_shape(lo.transform, batch);
+  // The arena is planned once, for the largest padded batch these images can form (the tallest
+  // and the widest image, each rounded up to 32), and reused by every smaller batch.
+  std::vector<detkit::cuda::resized_size> sizes;
+  for (const std::string& p : paths) {
+    auto s = detkit::try_read_image_size(p);
+    if (!s) die(s.error().to_string());
+    sizes.push_back({s->height, s->width});
+  }
+  const auto shape = detkit_train::padded_shape(lo.transform, batch, sizes);
   lo.batch_h = shape.h;
   lo.batch_w = shape.w;
   lo.host_memory = detkit_train::batch_memory_for(device);
   detkit::cuda::retinanet model(cfg, shape, detkit_train::make_backend(device));
   if (auto r = detkit::cuda::try_load_weights(model, weights); !r) die(r.error().to_string());
+  std::printf("detkit-detect: %s; batches padded to their own size, at most %dx%d\n",
+              eps_line.c_str(), shape.h, shape.w);
 
   std::string json = "[";
   std::string csv = "ImageID,LabelName,Score,XMin,XMax,YMin,YMax\n";
-  double t_decode = 0, t_forward = 0, t_post = 0;
+  double t_decode = 0, t_forward = 0, t_post = 0, padded_pixels = 0;
   long drawn = 0, total = 0;
   using clock = std::chrono::steady_clock;
   const std::uint64_t batches =
@@ -224,6 +244,7 @@ int main(int argc, char** argv) try {
     const auto t0 = clock::now();
     detkit_train::loaded_batch b = detkit_train::build_file_batch(paths, lo, bi);
     const auto t1 = clock::now();
+    model.set_batch_shape({b.n, b.h, b.w});
     model.forward(b.data.data());
     model.synchronize();
     const auto t2 = clock::now();
@@ -281,6 +302,7 @@ int main(int argc, char** argv) try {
         ++drawn;
       }
     }
+    padded_pixels += static_cast<double>(b.h) * b.w * b.n;
     t_decode += std::chrono::duration<double>(t1 - t0).count();
     t_forward += std::chrono::duration<double>(t2 - t1).count();
   }
@@ -302,10 +324,11 @@ int main(int argc, char** argv) try {
     const double n = static_cast<double>(paths.size());
     const double per = (t_decode + t_forward + t_post) / n;
     std::printf(
-        "bench (%s, batch %d, %dx%d input): decode %.2f ms/image, forward %.2f "
-        "ms/image, post-processing (top-k + NMS) %.2f ms/image; %.2f images/s\n",
-        device == "cuda" ? "CUDA" : "CPU twin", batch, shape.h, shape.w, 1e3 * t_decode / n,
-        1e3 * t_forward / n, 1e3 * t_post / n, 1.0 / per);
+        "bench (%s, batch %d, inputs padded per batch, at most %dx%d, %.2f Mpixel/image on "
+        "average): decode %.2f ms/image, forward %.2f ms/image, post-processing (top-k + NMS) "
+        "%.2f ms/image; %.2f images/s\n",
+        device == "cuda" ? "CUDA" : "CPU twin", batch, shape.h, shape.w, padded_pixels / n / 1e6,
+        1e3 * t_decode / n, 1e3 * t_forward / n, 1e3 * t_post / n, 1.0 / per);
     const double hours = bench_count * per / 3600.0;
     std::printf(
         "cost of %.0f images at $%.2f per device-hour: ours %.1f device-days, $%.0f; "

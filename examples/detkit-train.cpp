@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,8 @@ const char* const usage_text =
   --trainable-layers N torchvision's trainable_backbone_layers: 0..5 (default 5 from scratch, 3
                        with --weights)
   --weights FILE       start from converted torchvision weights (safetensors)
+  --bn-eps X           frozen BatchNorm eps (default: what --resume or --weights records, else
+                       FrozenBatchNorm2d's 1e-5; torchvision's COCO weights were trained with 0)
   --new-classes        with --weights from COCO: replace the class head (prior-prob bias init)
   --head-init-std X    std of the head convs' normal init (torchvision: 0.01). With a narrow
                        --fpn-channels the 4-conv towers shrink the signal ~C*9*std^2 per conv, so
@@ -77,6 +80,7 @@ struct options {
   bool new_classes = false, calibrate_bn = true;
   double clip = 0, base_lr = 0.01, warmup_factor = 0.001, gamma = 0.1, momentum = 0.9, wd = 1e-4;
   double eval_thr = 0.05, draw_thr = 0.5, head_std = 0.01;
+  std::optional<double> bn_eps;
   std::vector<long> steps;
   unsigned long long seed = 0;
   unsigned workers = 2;
@@ -167,7 +171,10 @@ options parse(int argc, char** argv) {
       o.clip = num();
     else if (a == "--head-init-std")
       o.head_std = num();
-    else if (a == "--draw-score-thr")
+    else if (a == "--bn-eps") {
+      o.bn_eps = num();
+      if (*o.bn_eps < 0 || *o.bn_eps >= 1) die("--bn-eps is a number in [0, 1), got '" + v + "'");
+    } else if (a == "--draw-score-thr")
       o.draw_thr = num();
     else if (a == "--seed")
       o.seed = static_cast<unsigned long long>(integer());
@@ -230,12 +237,22 @@ int main(int argc, char** argv) try {
   const int num_classes = static_cast<int>(train_cache->classes().size());
   detkit::cuda::retinanet_config cfg = detkit_train::make_config(o.arch, num_classes, o.fpn);
   cfg.score_threshold = static_cast<float>(o.eval_thr);
+  // A checkpoint records the eps the run used; the starting weights record theirs.
+  const std::string eps_line =
+      detkit_train::choose_bn_eps(cfg, o.resume.empty() ? o.weights : o.resume, o.bn_eps);
 
   detkit_train::loader_options lo;
   lo.transform.min_size = o.min_size;
   lo.transform.max_size = o.max_size;
   lo.batch_size = o.batch;
-  const detkit::cuda::batch_shape shape = detkit_train::padded_shape(lo.transform, o.batch);
+  // Planned once for the largest padded batch the training and held-out images can form; each
+  // batch is padded to its own largest image (torchvision's batch_images) and runs in that arena.
+  std::vector<detkit::cuda::resized_size> sizes = detkit_train::cache_image_sizes(*train_cache);
+  if (val_cache) {
+    const auto v = detkit_train::cache_image_sizes(*val_cache);
+    sizes.insert(sizes.end(), v.begin(), v.end());
+  }
+  const detkit::cuda::batch_shape shape = detkit_train::padded_shape(lo.transform, o.batch, sizes);
   lo.batch_h = shape.h;
   lo.batch_w = shape.w;
   lo.seed = o.seed;
@@ -245,7 +262,7 @@ int main(int argc, char** argv) try {
   const detkit::cuda::arena_report plan = detkit::cuda::plan_arena(cfg, shape);
   const double mib = 1.0 / (1024.0 * 1024.0);
   std::printf(
-      "memory estimate (%s, batch %d x %dx%d): %.1f MiB arena = params %.1f + grads %.1f + "
+      "memory estimate (%s, largest batch %d x %dx%d): %.1f MiB arena = params %.1f + grads %.1f + "
       "momentum %.1f + activations %.1f + activation grads %.1f + workspace %.1f; %zu "
       "trainable parameters\n",
       o.arch.c_str(), shape.n, shape.h, shape.w, static_cast<double>(plan.total) * mib,
@@ -254,6 +271,7 @@ int main(int argc, char** argv) try {
       static_cast<double>(plan.activation_grads) * mib, static_cast<double>(plan.workspace) * mib,
       plan.trainable_parameters);
 
+  std::printf("%s\n", eps_line.c_str());
   detkit::cuda::retinanet model(cfg, shape, detkit_train::make_backend(o.device));
   model.init_parameters(static_cast<unsigned>(o.seed));
   if (!o.weights.empty()) {
@@ -284,6 +302,7 @@ int main(int argc, char** argv) try {
   if (o.weights.empty() && o.resume.empty() && o.calibrate_bn) {
     const detkit_train::loaded_batch first =
         detkit_train::build_batch(*train_cache, o.train_images, lo, 0);
+    model.set_batch_shape({first.n, first.h, first.w});
     const int n = detkit_train::calibrate_frozen_bn(model, first.data.data());
     std::printf("frozen BN statistics set from the first batch (%d BatchNorms)\n", n);
   }
@@ -331,7 +350,12 @@ int main(int argc, char** argv) try {
   auto evaluate = [&](long it) {
     if (!val_cache) return;
     const auto t0 = std::chrono::steady_clock::now();
-    auto dts = detkit_train::detect_cache(model, *val_cache, o.val_images, lo,
+    // One image per batch, as torchvision's detection references evaluate (test loader batch 1):
+    // with per-batch padding a batch's other images would change an image's padding and so its
+    // detections. It also gives detkit-detect's (default --batch 1) numbers for the same model.
+    detkit_train::loader_options eval_lo = lo;
+    eval_lo.batch_size = 1;
+    auto dts = detkit_train::detect_cache(model, *val_cache, o.val_images, eval_lo,
                                           [](const auto&, const auto&) {});
     const detkit::coco_ground_truth gt = detkit_train::cache_to_coco(*val_cache);
     detkit::coco_eval_params p;
@@ -372,6 +396,7 @@ int main(int argc, char** argv) try {
     sgd.momentum = static_cast<float>(o.momentum);
     sgd.weight_decay = static_cast<float>(o.wd);
     detkit_train::loaded_batch b = loader.next();
+    model.set_batch_shape({b.n, b.h, b.w});
     model.forward(b.data.data());
     const detkit::cuda::loss_values l = model.loss_and_backward(b.targets, model.match(b.targets));
     const double grad_norm = model.gradient_norm();

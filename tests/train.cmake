@@ -36,3 +36,23 @@ if(DETKIT_PYTHON3 AND TARGET simdjson::simdjson)
             ${DETKIT_TEST_WORK_DIR}/train_new_classes newclasses
     TIMEOUT 300)
 endif()
+
+# detkit-detect against torchvision's RetinaNet (R50-FPN, spread-out random head) on the 8 bundled
+# real photos, converted with the project's converter (tests/retinanet/detect_parity.py): one image
+# at a time and in batches of mixed sizes at 320/512 plus the bn_eps = 0 round trip through both
+# programs (label `reference`, ~2 min on 2 cores); one image at a time at the defaults 800/1333
+# (labels `reference` and `slow`, ~3 min). Both need Debian's python3-torchvision: skipped (77)
+# without it, failed when DETKIT_REQUIRE_REFERENCES=1.
+find_program(DETKIT_TORCH_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(NOT DETKIT_TORCH_PYTHON)
+  set(DETKIT_TORCH_PYTHON python3)
+endif()
+set(_parity ${DETKIT_TORCH_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/retinanet/detect_parity.py
+    ${PROJECT_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR}/cuda/tools/convert_torchvision_weights.py
+    ${DETKIT_FIXTURES_DIR}/openimages/images)
+detkit_add_script_test(detect_parity_320
+  COMMAND ${_parity} ${DETKIT_TEST_WORK_DIR}/detect_parity_320 --size 320,512 --batch 4 --eps0
+  LABELS reference TIMEOUT 900)
+detkit_add_script_test(detect_parity_800
+  COMMAND ${_parity} ${DETKIT_TEST_WORK_DIR}/detect_parity_800 --size 800,1333
+  LABELS reference slow TIMEOUT 1500)

@@ -57,7 +57,7 @@ struct retinanet_config {
   static retinanet_config resnet50(int num_classes);
 };
 
-/// The padded input batch the arena is planned for.
+/// A padded input batch: n images of h x w (multiples of 32).
 struct batch_shape {
   int n = 1, h = 800, w = 800;
 };
@@ -194,18 +194,29 @@ class retinanet;
 /// The arena a model would need, without allocating it (for sizing a GPU run on any machine).
 arena_report plan_arena(const retinanet_config& config, batch_shape batch);
 
-/// RetinaNet planned for one batch shape: every parameter, gradient, momentum buffer, activation,
-/// activation gradient and workspace lives in one arena allocated at construction; a training step
-/// allocates nothing on the device.
+/// RetinaNet planned for a largest batch shape: every parameter, gradient, momentum buffer,
+/// activation, activation gradient and workspace lives in one arena allocated at construction for
+/// that shape; a training step allocates nothing on the device. Batches padded to their own size
+/// (torchvision's batch_images) run in the same arena after set_batch_shape.
 class retinanet {
  public:
-  retinanet(const retinanet_config& config, batch_shape batch, std::unique_ptr<op_backend> backend);
+  /// `planned`: the largest batch the model will run (n, and h, w each rounded up to 32); it is
+  /// also the current shape until set_batch_shape.
+  retinanet(const retinanet_config& config, batch_shape planned,
+            std::unique_ptr<op_backend> backend);
   ~retinanet();
   retinanet(const retinanet&) = delete;
   retinanet& operator=(const retinanet&) = delete;
 
   const retinanet_config& config() const { return config_; }
+  /// The shape forward() reads now, and the largest one the arena holds.
   const batch_shape& batch() const { return batch_; }
+  const batch_shape& planned_batch() const { return planned_; }
+  /// Re-plans the tape (activations, anchors, feature sizes) for a batch no larger than the planned
+  /// one in n, h and w, in the same arena: nothing is allocated. A no-op for the current shape.
+  /// Activations of the previous shape are invalid afterwards. Throws std::invalid_argument for a
+  /// shape that is not a multiple of 32 or does not fit.
+  void set_batch_shape(batch_shape shape);
   const std::vector<param_info>& params() const { return params_; }
   const std::vector<activation_info>& activations() const { return acts_; }
   const arena_report& arena() const { return report_; }
@@ -266,7 +277,10 @@ class retinanet {
 
  private:
   struct op;
-  void plan();
+  static void check_batch_shape(batch_shape b);
+  void build_tape();
+  void allocate_arena();
+  std::size_t loss_work_floats() const;
   int add_activation(const std::string& name, int n, int c, int h, int w);
   int add_param(const std::string& name, std::vector<int> shape, param_role role);
   int conv(const std::string& module, int x, int c_out, int k, int stride, int pad, conv_bias bias,
@@ -285,7 +299,7 @@ class retinanet {
   }
 
   retinanet_config config_;
-  batch_shape batch_;
+  batch_shape batch_, planned_;
   std::unique_ptr<op_backend> be_;
   std::vector<param_info> params_;
   std::vector<activation_info> acts_;
@@ -296,6 +310,9 @@ class retinanet {
   int input_ = -1, logits_ = -1, deltas_ = -1;
   std::size_t param_floats_ = 0, act_floats_ = 0, col_floats_ = 0, bn_floats_ = 0, int_slots_ = 0;
   arena_report report_;
+  struct capacity {  // what the planned shape carved out (floats, ints, anchors)
+    std::size_t act_floats = 0, col_floats = 0, int_slots = 0, loss_work = 0, anchors = 0;
+  } capacity_;
   char* arena_ = nullptr;
   std::size_t off_params_ = 0, off_grads_ = 0, off_momentum_ = 0, off_bn_ = 0, off_acts_ = 0,
               off_act_grads_ = 0, off_col_ = 0, off_ints_ = 0, off_loss_ = 0, off_cls_target_ = 0,

@@ -60,13 +60,54 @@ std::size_t align_bytes(std::size_t b) { return (b + kAlign - 1) / kAlign * kAli
 
 retinanet::retinanet(const retinanet_config& config, batch_shape batch,
                      std::unique_ptr<op_backend> backend)
-    : config_(config), batch_(batch), be_(std::move(backend)) {
+    : config_(config), batch_(batch), planned_(batch), be_(std::move(backend)) {
+  check_batch_shape(batch_);
+  build_tape();
+  allocate_arena();
+}
+
+namespace {
+std::string shape_text(batch_shape b) {
+  return std::to_string(b.n) + " x " + std::to_string(b.h) + " x " + std::to_string(b.w);
+}
+}  // namespace
+
+void retinanet::check_batch_shape(batch_shape b) {
   // torchvision pads batches to multiples of 32 (size_divisible); P6/P7 then round up and anchor
   // strides become padded size // feature size (800 -> P7 7x7, stride 114), as in torchvision.
-  if (batch_.n <= 0 || batch_.h <= 0 || batch_.w <= 0 || batch_.h % 32 != 0 || batch_.w % 32 != 0)
+  if (b.n <= 0 || b.h <= 0 || b.w <= 0 || b.h % 32 != 0 || b.w % 32 != 0)
     throw std::invalid_argument(
-        "retinanet: the padded batch must have positive n and h, w multiples of 32");
-  plan();
+        "retinanet: the padded batch must have positive n and h, w "
+        "multiples of 32, got " +
+        shape_text(b));
+}
+
+void retinanet::set_batch_shape(batch_shape b) {
+  check_batch_shape(b);
+  if (b.n == batch_.n && b.h == batch_.h && b.w == batch_.w) return;
+  if (b.n > planned_.n || b.h > planned_.h || b.w > planned_.w)
+    throw std::invalid_argument("retinanet: batch " + shape_text(b) +
+                                " does not fit the arena planned for " + shape_text(planned_));
+  const batch_shape before = batch_;
+  batch_ = b;
+  build_tape();
+  // Every size in the tape grows with n, h and w, so a batch inside the planned one fits each part
+  // of the arena; checked anyway, since an overrun here would be silent memory corruption.
+  if (act_floats_ > capacity_.act_floats || col_floats_ > capacity_.col_floats ||
+      int_slots_ > capacity_.int_slots || loss_work_floats() > capacity_.loss_work ||
+      static_cast<std::size_t>(num_anchors_) > capacity_.anchors) {
+    batch_ = before;
+    build_tape();
+    throw std::logic_error("retinanet: batch " + shape_text(b) +
+                           " needs more of the arena than the planned " + shape_text(planned_));
+  }
+  be_->upload(arena_ + off_anchors_, anchors_.data(), anchors_.size() * sizeof(float));
+}
+
+std::size_t retinanet::loss_work_floats() const {
+  return std::max(
+      static_cast<std::size_t>(focal_loss_work_floats(batch_.n, num_anchors_, config_.num_classes)),
+      static_cast<std::size_t>(box_loss_work_floats(batch_.n, num_anchors_)));
 }
 
 retinanet::~retinanet() = default;
@@ -175,7 +216,12 @@ int retinanet::block(const std::string& p, int x, int planes, int stride) {
   return relu(p + (config_.block == block_kind::basic ? ".relu#1" : ".relu#2"), add.y);
 }
 
-void retinanet::plan() {
+void retinanet::build_tape() {
+  // Parameters persist (add_param finds them by name); the activations, ops and anchors follow the
+  // current batch shape.
+  acts_.clear();
+  ops_.clear();
+  act_floats_ = col_floats_ = bn_floats_ = int_slots_ = 0;
   const int n = batch_.n, f = config_.fpn_channels, k = config_.num_classes;
   const int a_per_loc = config_.anchors.anchors_per_location();
   const int expansion = config_.block == block_kind::basic ? 1 : 4;
@@ -282,12 +328,14 @@ void retinanet::plan() {
       row0 += o_info.h * o_info.w * a_per_loc;
     }
   }
+}
 
-  // The arena: one allocation, carved in fixed order.
-  const std::size_t r = static_cast<std::size_t>(num_anchors_), nn = static_cast<std::size_t>(n);
-  const std::size_t loss_work =
-      std::max(static_cast<std::size_t>(focal_loss_work_floats(n, num_anchors_, k)),
-               static_cast<std::size_t>(box_loss_work_floats(n, num_anchors_)));
+void retinanet::allocate_arena() {
+  // The arena: one allocation, carved in fixed order, sized for the planned batch shape.
+  const std::size_t r = static_cast<std::size_t>(num_anchors_),
+                    nn = static_cast<std::size_t>(batch_.n);
+  const std::size_t loss_work = loss_work_floats();
+  capacity_ = {act_floats_, col_floats_, int_slots_, loss_work, r};
   report_.params = align_bytes(param_floats_ * sizeof(float));
   report_.grads = report_.params;
   report_.momentum = report_.params;

@@ -3,6 +3,10 @@
 #include "safetensors.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -152,6 +156,95 @@ struct header_entry {
   std::size_t at = 0;  // header byte offset of the entry
 };
 
+struct parsed_header {
+  std::vector<header_entry> entries;
+  std::vector<std::pair<std::string, std::string>> metadata;
+};
+
+// The JSON header (bytes 8 .. 8 + length of the file): tensor entries and "__metadata__", not yet
+// checked against the data.
+result<parsed_header> parse_header(std::string_view header, const std::string& path) {
+  parsed_header out;
+  json_cursor js;
+  js.s = header.data();
+  js.n = header.size();
+  bool ok = js.expect('{');
+  if (ok && js.peek('}')) {
+    ok = js.expect('}');
+  } else {
+    while (ok) {
+      header_entry e;
+      e.at = js.i;
+      if (!js.string(e.name) || !js.expect(':') || !js.expect('{')) {
+        ok = false;
+        break;
+      }
+      if (e.name == "__metadata__") {
+        if (!js.peek('}'))
+          for (;;) {
+            std::string k, v;
+            if (!js.string(k) || !js.expect(':') || !js.string(v)) {
+              ok = false;
+              break;
+            }
+            out.metadata.emplace_back(k, v);
+            if (js.peek(',')) {
+              ++js.i;
+              continue;
+            }
+            break;
+          }
+        ok = ok && js.expect('}');
+      } else {
+        bool has_dtype = false, has_shape = false, has_offsets = false;
+        for (;;) {
+          std::string key;
+          if (!js.string(key) || !js.expect(':')) {
+            ok = false;
+            break;
+          }
+          if (key == "dtype") {
+            ok = js.string(e.dtype);
+            has_dtype = true;
+          } else if (key == "shape") {
+            ok = js.int_array(e.shape);
+            has_shape = true;
+          } else if (key == "data_offsets") {
+            ok = js.int_array(e.offsets);
+            has_offsets = true;
+          } else {
+            ok = js.fail("unknown member '" + key + "' in tensor '" + e.name + "'");
+          }
+          if (!ok) break;
+          if (js.peek(',')) {
+            ++js.i;
+            continue;
+          }
+          break;
+        }
+        ok = ok && js.expect('}');
+        if (ok && (!has_dtype || !has_shape || !has_offsets))
+          return located(path, 8 + e.at, "tensor lacks dtype, shape or data_offsets", e.name,
+                         errc::json_schema);
+        if (ok) out.entries.push_back(std::move(e));
+      }
+      if (!ok) break;
+      if (js.peek(',')) {
+        ++js.i;
+        continue;
+      }
+      ok = js.expect('}');
+      break;
+    }
+  }
+  if (!ok) return located(path, 8 + js.err_at, js.err, {}, errc::json_syntax);
+  js.ws();
+  if (js.i != js.n)
+    return located(path, 8 + js.i, "junk after the header object", {}, errc::json_syntax);
+
+  return out;
+}
+
 }  // namespace
 
 result<safetensors_file> try_read_safetensors(const std::string& path) noexcept {
@@ -187,84 +280,11 @@ result<safetensors_file> try_parse_safetensors(std::string_view bytes,
     const std::uint64_t data_start = 8 + header_len;
     const std::uint64_t data_size = size - data_start;
 
-    json_cursor js;
-    js.s = header.data();
-    js.n = header.size();
-    std::vector<header_entry> entries;
+    auto parsed = parse_header(header, path);
+    if (!parsed) return std::move(parsed).error();
+    std::vector<header_entry>& entries = parsed->entries;
     safetensors_file file;
-    bool ok = js.expect('{');
-    if (ok && js.peek('}')) {
-      ok = js.expect('}');
-    } else {
-      while (ok) {
-        header_entry e;
-        e.at = js.i;
-        if (!js.string(e.name) || !js.expect(':') || !js.expect('{')) {
-          ok = false;
-          break;
-        }
-        if (e.name == "__metadata__") {
-          if (!js.peek('}'))
-            for (;;) {
-              std::string k, v;
-              if (!js.string(k) || !js.expect(':') || !js.string(v)) {
-                ok = false;
-                break;
-              }
-              file.metadata.emplace_back(k, v);
-              if (js.peek(',')) {
-                ++js.i;
-                continue;
-              }
-              break;
-            }
-          ok = ok && js.expect('}');
-        } else {
-          bool has_dtype = false, has_shape = false, has_offsets = false;
-          for (;;) {
-            std::string key;
-            if (!js.string(key) || !js.expect(':')) {
-              ok = false;
-              break;
-            }
-            if (key == "dtype") {
-              ok = js.string(e.dtype);
-              has_dtype = true;
-            } else if (key == "shape") {
-              ok = js.int_array(e.shape);
-              has_shape = true;
-            } else if (key == "data_offsets") {
-              ok = js.int_array(e.offsets);
-              has_offsets = true;
-            } else {
-              ok = js.fail("unknown member '" + key + "' in tensor '" + e.name + "'");
-            }
-            if (!ok) break;
-            if (js.peek(',')) {
-              ++js.i;
-              continue;
-            }
-            break;
-          }
-          ok = ok && js.expect('}');
-          if (ok && (!has_dtype || !has_shape || !has_offsets))
-            return located(path, 8 + e.at, "tensor lacks dtype, shape or data_offsets", e.name,
-                           errc::json_schema);
-          if (ok) entries.push_back(std::move(e));
-        }
-        if (!ok) break;
-        if (js.peek(',')) {
-          ++js.i;
-          continue;
-        }
-        ok = js.expect('}');
-        break;
-      }
-    }
-    if (!ok) return located(path, 8 + js.err_at, js.err, {}, errc::json_syntax);
-    js.ws();
-    if (js.i != js.n)
-      return located(path, 8 + js.i, "junk after the header object", {}, errc::json_syntax);
+    file.metadata = std::move(parsed->metadata);
 
     // Validate every entry before reading data: dtype, sizes, bounds, no overlaps.
     std::sort(entries.begin(), entries.end(), [](const header_entry& a, const header_entry& b) {
@@ -312,6 +332,49 @@ result<safetensors_file> try_parse_safetensors(std::string_view bytes,
       file.tensors.push_back(std::move(t));
     }
     return file;
+  } catch (const std::bad_alloc&) {
+    return located(path, 0, "out of memory while reading", {}, errc::other);
+  }
+}
+
+result<recorded_settings> try_read_recorded_settings(const std::string& path) noexcept {
+  try {
+    // Only the header: a settings check must not read a 100+ MB file that the load reads again.
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      error e = make_error(errc::io_open, "cannot open the weights file");
+      e.file = path;
+      return e;
+    }
+    unsigned char len[8] = {};
+    if (!in.read(reinterpret_cast<char*>(len), 8))
+      return located(path, 0, "file too short for a safetensors header length");
+    std::uint64_t header_len = 0;
+    for (int b = 7; b >= 0; --b) header_len = (header_len << 8) | len[b];
+    if (header_len > kMaxHeader)
+      return located(path, 0, "header length " + std::to_string(header_len) + " is over the limit");
+    std::string header(static_cast<std::size_t>(header_len), '\0');
+    if (!in.read(header.data(), static_cast<std::streamsize>(header_len)))
+      return located(path, 0,
+                     "header length " + std::to_string(header_len) + " does not fit the file");
+    auto parsed = parse_header(header, path);
+    if (!parsed) return std::move(parsed).error();
+    recorded_settings out;
+    for (const auto& kv : parsed->metadata) {
+      if (kv.first != "bn_eps") continue;
+      // Strict: the whole value is one finite number in [0, 1); "1e-5x", "nan" or "-0.1" would
+      // otherwise run a network other than the one the file was made for.
+      const std::string& v = kv.second;
+      char* end = nullptr;
+      const double d = v.empty() || std::isspace(static_cast<unsigned char>(v[0]))
+                           ? std::nan("")
+                           : std::strtod(v.c_str(), &end);
+      if (end == nullptr || *end != '\0' || !std::isfinite(d) || d < 0.0 || d >= 1.0)
+        return located(path, 8, "expected a number in [0, 1), got '" + v + "'",
+                       "__metadata__.bn_eps", errc::json_schema);
+      out.bn_eps = static_cast<float>(d);
+    }
+    return out;
   } catch (const std::bad_alloc&) {
     return located(path, 0, "out of memory while reading", {}, errc::other);
   }
@@ -400,6 +463,10 @@ safetensors_file model_weights(const retinanet& model) {
   }
   f.metadata.emplace_back("format", "pt");
   f.metadata.emplace_back("producer", "detkit " DETKIT_VERSION_STRING);
+  // The eps the model ran with, so a model fine-tuned from COCO weights (eps 0) keeps it.
+  char eps[32];
+  const auto r = std::to_chars(eps, eps + sizeof eps, model.config().bn_eps);
+  f.metadata.emplace_back("bn_eps", std::string(eps, r.ptr));
   return f;
 }
 

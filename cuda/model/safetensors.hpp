@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,6 +38,15 @@ safetensors_file read_safetensors(const std::string& path);
 /// The same from bytes in memory; `name` is used in error messages.
 [[nodiscard]] result<safetensors_file> try_parse_safetensors(std::string_view bytes,
                                                              const std::string& name) noexcept;
+/// The settings a weights file records beside its tensors in "__metadata__": today "bn_eps", the
+/// FrozenBatchNorm2d eps the weights were trained with (the converter's --bn-eps; detkit's own
+/// saves write the eps the model ran with). Absent: the file does not say.
+struct recorded_settings {
+  std::optional<float> bn_eps;
+};
+/// Reads only the header. A recorded value that is not a number in [0, 1) is an error.
+[[nodiscard]] result<recorded_settings> try_read_recorded_settings(
+    const std::string& path) noexcept;
 /// Writes atomically (temp file + rename).
 [[nodiscard]] result<void> try_write_safetensors(const std::string& path,
                                                  const safetensors_file& file) noexcept;

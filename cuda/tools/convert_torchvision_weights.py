@@ -10,8 +10,10 @@ safetensors package, which Debian 12 does not ship; the file follows the safeten
     /usr/bin/python3 cuda/tools/convert_torchvision_weights.py \
         retinanet_resnet50_fpn_coco-eeacb38b.pth retinanet_r50_coco.safetensors
 
-COCO weights from torchvision were trained with FrozenBatchNorm2d eps = 0 (torchvision's
-overwrite_eps): set retinanet_config::bn_eps = 0 when loading them; the metadata records it.
+The metadata records "bn_eps", the FrozenBatchNorm2d eps the weights were trained with, and
+detkit-detect / detkit-train run with it (printing it; their --bn-eps overrides). The default 0 is
+right for torchvision's COCO weights (trained with eps 0, torchvision's overwrite_eps); a model
+trained with torchvision's default FrozenBatchNorm2d/BatchNorm2d needs --bn-eps 1e-05.
 A .pth holding a whole checkpoint ({"model": state_dict, ...}) is accepted too.
 """
 import argparse

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "detkit/image_header.hpp"
 #include "train/image_decode.hpp"
 
 namespace detkit_train {
@@ -77,12 +78,14 @@ resized_size decode_into(const std::string& path, const std::string& where, cons
       chw[c * pixels + i] = static_cast<float>(px[i * 3 + c]) / 255.0f;
   if ((expect_w != 0 && expect_w != w) || (expect_h != 0 && expect_h != h)) {
     throw std::runtime_error(where + ": " + path + " is " + std::to_string(w) + "x" +
-                             std::to_string(h) + " but the cache says " + std::to_string(expect_w) +
-                             "x" + std::to_string(expect_h));
+                             std::to_string(h) + " but its cache entry or header says " +
+                             std::to_string(expect_w) + "x" + std::to_string(expect_h));
   }
   const resized_size rs = detkit::cuda::transform_output_size(o.transform, h, w);
-  if (rs.h > b.h || rs.w > b.w)
-    throw std::runtime_error(where + ": resized image exceeds the batch");
+  if (rs.h > b.h || rs.w > b.w)  // the header promised another size than the pixels have
+    throw std::runtime_error(where + ": resized image " + std::to_string(rs.h) + "x" +
+                             std::to_string(rs.w) + " exceeds the batch " + std::to_string(b.h) +
+                             "x" + std::to_string(b.w));
   resized.resize(3 * static_cast<std::size_t>(rs.h) * static_cast<std::size_t>(rs.w));
   detkit::cuda::normalize_and_resize(o.transform, chw.data(), h, w, rs, resized.data());
 
@@ -106,12 +109,51 @@ resized_size decode_into(const std::string& path, const std::string& where, cons
   return rs;
 }
 
+// Original (h, w) of `path` from its header (no decode): the batch shape is needed before the
+// pixels, and decoding twice would double the loader's main cost.
+resized_size header_size(const std::string& path, const std::string& where) {
+  auto s = detkit::try_read_image_size(path);
+  if (!s) throw std::runtime_error(where + ": " + s.error().to_string());
+  return {s->height, s->width};
+}
+
+// Sets b.h, b.w to the padded shape of images of these original sizes and allocates b.data (zero).
+void shape_batch(loaded_batch& b, const loader_options& o,
+                 const std::vector<resized_size>& original, const std::string& where) {
+  const detkit::cuda::batch_shape s = padded_shape(o.transform, b.n, original);
+  if ((o.batch_h > 0 && s.h > o.batch_h) || (o.batch_w > 0 && s.w > o.batch_w))
+    throw std::runtime_error(where + ": batch " + std::to_string(b.index) + " pads to " +
+                             std::to_string(s.h) + "x" + std::to_string(s.w) +
+                             ", more than the planned " + std::to_string(o.batch_h) + "x" +
+                             std::to_string(o.batch_w));
+  b.h = s.h;
+  b.w = s.w;
+  b.data = host_floats(host_allocator<float>(o.host_memory));
+  b.data.assign(static_cast<std::size_t>(b.n) * 3 * static_cast<std::size_t>(b.h) *
+                    static_cast<std::size_t>(b.w),
+                0.0f);
+}
+
 }  // namespace
 
 detkit::cuda::batch_shape padded_shape(const detkit::cuda::transform_options& t, int batch_size) {
   const int d = std::max(1, t.size_divisible);
   const int side = (t.max_size + d - 1) / d * d;
   return {batch_size, side, side};
+}
+
+detkit::cuda::batch_shape padded_shape(const detkit::cuda::transform_options& t, int batch_size,
+                                       const std::vector<resized_size>& original_sizes) {
+  int h = 0, w = 0;
+  for (const resized_size& o : original_sizes) {
+    if (o.h <= 0 || o.w <= 0) return padded_shape(t, batch_size);  // a size not known: worst case
+    const resized_size r = detkit::cuda::transform_output_size(t, o.h, o.w);
+    h = std::max(h, r.h);
+    w = std::max(w, r.w);
+  }
+  if (h == 0) return padded_shape(t, batch_size);
+  const int d = std::max(1, t.size_divisible);
+  return {batch_size, (h + d - 1) / d * d, (w + d - 1) / d * d};
 }
 
 std::uint64_t batches_per_epoch(std::size_t image_count, const loader_options& o) {
@@ -145,13 +187,18 @@ loaded_batch build_batch(const detkit::label_cache& cache, const std::string& im
   loaded_batch b;
   b.index = batch_index;
   b.n = o.batch_size;
-  b.h = o.batch_h;
-  b.w = o.batch_w;
   b.image_index = batch_members(cache.images().size(), o, batch_index);
   b.count = static_cast<int>(b.image_index.size());
-  const std::size_t plane = static_cast<std::size_t>(b.h) * static_cast<std::size_t>(b.w);
-  b.data = host_floats(host_allocator<float>(o.host_memory));
-  b.data.assign(static_cast<std::size_t>(b.n) * 3 * plane, 0.0f);
+  std::vector<resized_size> sizes;
+  for (std::uint32_t i : b.image_index) {
+    const detkit::cached_image& img = cache.images()[i];
+    sizes.push_back(
+        img.width > 0 && img.height > 0
+            ? resized_size{img.height, img.width}
+            : header_size(image_path(cache, image_dir, img),
+                          cache.path() + ": image " + std::string(cache.image_id(img))));
+  }
+  shape_batch(b, o, sizes, cache.path());
   b.targets.resize(static_cast<std::size_t>(b.n));
   for (int slot = 0; slot < b.count; ++slot) {
     const std::size_t si = static_cast<std::size_t>(slot);
@@ -198,16 +245,13 @@ loaded_batch build_file_batch(const std::vector<std::string>& paths, const loade
   loaded_batch b;
   b.index = batch_index;
   b.n = o.batch_size;
-  b.h = o.batch_h;
-  b.w = o.batch_w;
   const std::uint64_t bs = static_cast<std::uint64_t>(std::max(1, o.batch_size));
   for (std::uint64_t p = batch_index * bs; p < (batch_index + 1) * bs && p < paths.size(); ++p)
     b.image_index.push_back(static_cast<std::uint32_t>(p));
   b.count = static_cast<int>(b.image_index.size());
-  b.data = host_floats(host_allocator<float>(o.host_memory));
-  b.data.assign(static_cast<std::size_t>(b.n) * 3 * static_cast<std::size_t>(b.h) *
-                    static_cast<std::size_t>(b.w),
-                0.0f);
+  std::vector<resized_size> sizes;
+  for (std::uint32_t i : b.image_index) sizes.push_back(header_size(paths[i], paths[i]));
+  shape_batch(b, o, sizes, "images");
   b.targets.resize(static_cast<std::size_t>(b.n));
   loader_options plain = o;
   plain.flip = flip_mode::none;
@@ -218,7 +262,8 @@ loaded_batch build_file_batch(const std::vector<std::string>& paths, const loade
     stem = stem.substr(0, stem.find_last_of('.'));
     b.image_ids.push_back(stem);
     int w = 0, h = 0;
-    (void)decode_into(path, path, plain, b, slot, 0, 0, w, h);
+    const resized_size& want = sizes[static_cast<std::size_t>(slot)];
+    (void)decode_into(path, path, plain, b, slot, want.w, want.h, w, h);
   }
   return b;
 }

@@ -1,7 +1,8 @@
 // examples/train/data_loader.hpp — detkit-train's input pipeline: a detkit label cache + an image
 // folder → padded, normalised batches for cuda::retinanet, as torchvision's detection references
 // feed GeneralizedRCNNTransform (decode, random horizontal flip, normalise, resize min/max size,
-// pad to a multiple of 32), with worker threads decoding ahead of the trainer.
+// pad each batch to its largest image rounded up to a multiple of 32), with worker threads
+// decoding ahead of the trainer.
 //
 // Determinism: batch b of a run is a pure function of (seed, b): the epoch order is a seeded
 // shuffle of the cache's images, and every image's flip comes from an RNG seeded with
@@ -27,7 +28,10 @@ enum class order_mode { shuffled, sequential };
 struct loader_options {
   detkit::cuda::transform_options transform;  // min/max size, mean/std, size_divisible
   int batch_size = 2;
-  int batch_h = 0, batch_w = 0;  // the padded batch shape the model is planned for
+  // The largest padded batch the model is planned for (0: no limit). Each batch is padded only to
+  // its own largest resized image, rounded up to transform.size_divisible (torchvision's
+  // batch_images); a batch that would pad past this is an error.
+  int batch_h = 0, batch_w = 0;
   flip_mode flip = flip_mode::random_horizontal;
   order_mode order = order_mode::shuffled;
   std::uint64_t seed = 0;
@@ -38,8 +42,9 @@ struct loader_options {
   std::shared_ptr<host_block_cache> host_memory;
 };
 
-/// One batch: (n, 3, h, w) images plus the targets in padded-input pixels. A short final batch of
-/// a sequential pass has `count` < n (the remaining slots are zero images without targets).
+/// One batch: (n, 3, h, w) images plus the targets in padded-input pixels; (h, w) is this batch's
+/// own padded shape. A short final batch of a sequential pass has `count` < n (the remaining slots
+/// are zero images without targets).
 struct loaded_batch {
   std::uint64_t index = 0;
   int count = 0;
@@ -53,8 +58,16 @@ struct loaded_batch {
   std::vector<char> flipped;
 };
 
-/// The padded batch shape for images up to max_size on the long side (square: any aspect fits).
+/// The padded batch shape for images up to max_size on the long side (square: any aspect fits):
+/// the worst case, for a run whose image sizes are not known.
 detkit::cuda::batch_shape padded_shape(const detkit::cuda::transform_options& t, int batch_size);
+/// The padded shape of a batch of images of these original sizes (h, w): the largest resized
+/// height and the largest resized width, each rounded up to size_divisible. Given every image of a
+/// run, it is the smallest shape every batch of that run fits (a batch may hold the tallest and
+/// the widest image). A size of 0 (unknown) gives the worst case above.
+detkit::cuda::batch_shape padded_shape(
+    const detkit::cuda::transform_options& t, int batch_size,
+    const std::vector<detkit::cuda::resized_size>& original_sizes);
 
 /// Which images batch b holds (before decoding): the seeded epoch order, batch_size per batch.
 std::vector<std::uint32_t> batch_members(std::size_t image_count, const loader_options& o,

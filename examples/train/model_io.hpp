@@ -1,12 +1,15 @@
 // examples/train/model_io.hpp — what detkit-train and detkit-detect share: the model configuration
-// from command-line names, a label cache as COCO ground truth (image id = cache index, category id
-// = class index), and detection over a sequential pass of a loader with boxes mapped back to the
-// original image pixels (torchvision's transform.postprocess).
+// from command-line names and the weights file's recorded bn_eps, a label cache as COCO ground
+// truth (image id = cache index, category id = class index), and detection over a sequential pass
+// of a loader with boxes mapped back to the original image pixels (torchvision's
+// transform.postprocess).
 #pragma once
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <memory>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -15,6 +18,7 @@
 #include "detkit/coco_eval.hpp"
 #include "detkit/label_cache.hpp"
 #include "model/retinanet.hpp"
+#include "model/safetensors.hpp"
 #include "train/data_loader.hpp"
 
 namespace detkit_train {
@@ -56,6 +60,46 @@ inline std::shared_ptr<host_block_cache> batch_memory_for(const std::string& dev
   return nullptr;
 }
 
+/// The original (h, w) of every image of a cache (0 where the cache does not know it).
+inline std::vector<detkit::cuda::resized_size> cache_image_sizes(const detkit::label_cache& cache) {
+  std::vector<detkit::cuda::resized_size> out;
+  for (const detkit::cached_image& img : cache.images()) out.push_back({img.height, img.width});
+  return out;
+}
+
+/// The frozen BatchNorm eps a program runs with: --bn-eps when given, else what the weights file
+/// records (the converter writes 0 for torchvision's COCO weights, which were trained with eps 0),
+/// else FrozenBatchNorm2d's default 1e-5. Sets config.bn_eps and returns the line to print.
+/// `weights` may be empty (no file: training from scratch).
+inline std::string choose_bn_eps(detkit::cuda::retinanet_config& config, const std::string& weights,
+                                 std::optional<double> override_eps) {
+  std::optional<float> recorded;
+  if (!weights.empty()) {
+    auto s = detkit::cuda::try_read_recorded_settings(weights);
+    if (!s) throw std::runtime_error(s.error().to_string());
+    recorded = s->bn_eps;
+  }
+  auto text = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return std::string(buf);
+  };
+  const std::string file_says =
+      weights.empty() ? std::string("no weights file")
+                      : weights + (recorded ? " records " + text(static_cast<double>(*recorded))
+                                            : std::string(" records none"));
+  if (override_eps) {
+    config.bn_eps = static_cast<float>(*override_eps);
+    return "bn_eps " + text(*override_eps) + " (--bn-eps; " + file_says + ")";
+  }
+  if (recorded) {
+    config.bn_eps = *recorded;
+    return "bn_eps " + text(static_cast<double>(*recorded)) + " (recorded in " + weights + ")";
+  }
+  config.bn_eps = 1e-5f;
+  return "bn_eps 1e-05 (" + file_says + ": FrozenBatchNorm2d's default; --bn-eps to change)";
+}
+
 inline detkit::coco_ground_truth cache_to_coco(const detkit::label_cache& cache) {
   detkit::coco_ground_truth gt;
   for (std::size_t k = 0; k < cache.classes().size(); ++k)
@@ -95,6 +139,7 @@ std::vector<detkit::coco_detection> detect_cache(detkit::cuda::retinanet& model,
   const std::uint64_t batches = batches_per_epoch(cache.images().size(), o);
   for (std::uint64_t bi = 0; bi < batches; ++bi) {
     loaded_batch b = loader.next();
+    model.set_batch_shape({b.n, b.h, b.w});
     model.forward(b.data.data());
     std::vector<std::vector<detkit::cuda::detection>> per_image;
     for (int s = 0; s < b.count; ++s) {

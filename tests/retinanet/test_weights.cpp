@@ -272,3 +272,118 @@ TEST_CASE("loss: an image without boxes is all background, as torchvision", "[mo
   bad[0].labels = {5};
   CHECK_THROWS_AS(m.loss_and_backward(bad, m.match(bad)), std::invalid_argument);
 }
+
+TEST_CASE("weights: the recorded bn_eps is read back, saves record the model's, bad values fail",
+          "[safetensors][model]") {
+  const std::string dir = work_dir("bn_eps");
+  dc::retinanet_config c;
+  c.block = dc::block_kind::basic;
+  c.layers = {1, 1, 1, 1};
+  c.fpn_channels = 16;
+  c.num_classes = 2;
+  c.bn_eps = 0.0f;
+  dc::retinanet a(c, dc::batch_shape{1, 64, 64}, dc::make_cpu_backend());
+  a.init_parameters(1);
+  REQUIRE(dc::try_save_weights(a, dir + "/eps0.safetensors"));
+  auto s = dc::try_read_recorded_settings(dir + "/eps0.safetensors");
+  REQUIRE(s);
+  REQUIRE(s->bn_eps.has_value());
+  CHECK(*s->bn_eps == 0.0f);
+  CHECK(*dc::read_safetensors(dir + "/eps0.safetensors").find_metadata("bn_eps") == "0");
+
+  // The converter's spelling ("1e-05", "0.0") and a file that records nothing.
+  const std::string t = R"("t":{"dtype":"F32","shape":[1],"data_offsets":[0,4]})";
+  write_text(dir + "/conv.safetensors",
+             with_header(R"({"__metadata__":{"bn_eps":"1e-05"},)" + t + "}", floats({1.0f})));
+  s = dc::try_read_recorded_settings(dir + "/conv.safetensors");
+  REQUIRE(s);
+  CHECK(*s->bn_eps == 1e-5f);
+  write_text(dir + "/none.safetensors", with_header("{" + t + "}", floats({1.0f})));
+  s = dc::try_read_recorded_settings(dir + "/none.safetensors");
+  REQUIRE(s);
+  CHECK_FALSE(s->bn_eps.has_value());
+  for (const char* bad : {"", "abc", "1e-5x", "nan", "-0.001", "1", " 0"}) {
+    write_text(dir + "/bad.safetensors",
+               with_header(std::string(R"({"__metadata__":{"bn_eps":")") + bad + R"("},)" + t + "}",
+                           floats({1.0f})));
+    s = dc::try_read_recorded_settings(dir + "/bad.safetensors");
+    REQUIRE_FALSE(s);
+    CHECK(s.error().to_string() ==
+          dir + "/bad.safetensors: byte 8: error: field '__metadata__.bn_eps': " +
+              "expected a number in [0, 1), got '" + bad + "' [detkit.json.schema]");
+  }
+}
+
+TEST_CASE("set_batch_shape: a smaller batch in the planned arena equals a model planned for it",
+          "[model]") {
+  dc::retinanet_config c;
+  c.block = dc::block_kind::basic;
+  c.layers = {1, 1, 1, 1};
+  c.fpn_channels = 16;
+  c.num_classes = 3;
+  dc::retinanet big(c, dc::batch_shape{2, 128, 128}, dc::make_cpu_backend());
+  big.init_parameters(11);
+  const std::vector<float> zero(27, 0.0f);  // scores above 0.05, so detections exist
+  big.set_param("head.classification_head.cls_logits.bias", zero.data(), zero.size());
+  const std::size_t arena = big.arena().total;
+  // A 2 x 128 x 128 forward first, so the smaller run starts from stale activations.
+  std::vector<float> images(2 * 3 * 128 * 128);
+  for (std::size_t i = 0; i < images.size(); ++i)
+    images[i] = static_cast<float>(i % 29) / 14.0f - 1.0f;
+  big.forward(images.data());
+
+  const dc::batch_shape small{1, 64, 96};
+  dc::retinanet exact(c, small, dc::make_cpu_backend());
+  for (const dc::param_info& p : big.params()) {
+    const std::vector<float> v = big.get_param(p.name);
+    exact.set_param(p.name, v.data(), v.size());
+  }
+  big.set_batch_shape(small);
+  CHECK(big.batch().h == 64);
+  CHECK(big.planned_batch().h == 128);
+  CHECK(big.arena().total == arena);
+  CHECK(big.num_anchors() == exact.num_anchors());
+  CHECK(big.anchors() == exact.anchors());
+  CHECK(big.level_rows() == exact.level_rows());
+
+  std::vector<float> one(3 * 64 * 96);
+  for (std::size_t i = 0; i < one.size(); ++i) one[i] = static_cast<float>(i % 31) / 15.0f - 1.0f;
+  big.forward(one.data());
+  exact.forward(one.data());
+  CHECK(big.get_activation("head_outputs.cls_logits") ==
+        exact.get_activation("head_outputs.cls_logits"));
+  CHECK(big.get_activation("head_outputs.bbox_regression") ==
+        exact.get_activation("head_outputs.bbox_regression"));
+  const std::vector<dc::detection> d = big.detect(0, 60, 90), e = exact.detect(0, 60, 90);
+  REQUIRE(!d.empty());
+  REQUIRE(d.size() == e.size());
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    CHECK(d[i].label == e[i].label);
+    CHECK(d[i].score == e[i].score);
+    for (int j = 0; j < 4; ++j) CHECK(d[i].box[j] == e[i].box[j]);
+  }
+  // Training in the smaller shape: the same losses and gradients.
+  std::vector<dc::image_targets> t(1);
+  t[0].boxes = {10, 8, 50, 40};
+  t[0].labels = {1};
+  const dc::loss_values lb = big.loss_and_backward(t, big.match(t));
+  const dc::loss_values le = exact.loss_and_backward(t, exact.match(t));
+  CHECK(lb.classification == le.classification);
+  CHECK(lb.box_regression == le.box_regression);
+  CHECK(big.get_param_grad("backbone.body.conv1.weight") ==
+        exact.get_param_grad("backbone.body.conv1.weight"));
+
+  // Larger than planned in any dimension, or not a multiple of 32: refused, shape unchanged.
+  CHECK_THROWS_WITH(big.set_batch_shape(dc::batch_shape{1, 160, 64}),
+                    "retinanet: batch 1 x 160 x 64 does not fit the arena planned for 2 x 128 x "
+                    "128");
+  CHECK_THROWS_WITH(
+      big.set_batch_shape(dc::batch_shape{3, 64, 64}),
+      "retinanet: batch 3 x 64 x 64 does not fit the arena planned for 2 x 128 x 128");
+  CHECK_THROWS(big.set_batch_shape(dc::batch_shape{1, 100, 96}));
+  CHECK(big.batch().h == 64);
+  big.set_batch_shape(dc::batch_shape{2, 128, 128});
+  big.forward(images.data());
+  CHECK(big.get_activation("head_outputs.cls_logits").size() ==
+        2u * 128u / 8 * 128 / 8 * 9 * 3 + 2u * (8 * 8 + 4 * 4 + 2 * 2 + 1) * 9 * 3);
+}

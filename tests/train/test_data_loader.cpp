@@ -2,16 +2,19 @@
 // written by detkit-prepare (both run here), then the loader's batches: the same seed gives the
 // same batches whatever the worker count, a start position gives the same batch as reaching it,
 // another seed gives other batches, flipped boxes mirror the unflipped ones, a sequential pass
-// covers every image once, and a degenerate box is refused naming the cache, image and box.
+// covers every image once, a degenerate box is refused naming the cache, image and box, and
+// batches of real photos are padded to their own largest image as torchvision's batch_images.
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "test_support.hpp"
 #include "train/data_loader.hpp"
+#include "train/image_decode.hpp"
 
 namespace {
 
@@ -212,4 +215,61 @@ TEST_CASE("data loader: a host block cache gives the same batches and reuses its
   CHECK(g_blocks_live.load() == static_cast<int>(fresh));  // all returned to the cache, kept
   blocks.reset();
   CHECK(g_blocks_live.load() == 0);  // the cache freed them when the last owner went
+}
+
+TEST_CASE("data loader: each batch is padded to its own largest image, as torchvision's") {
+  // Real photos of three shapes at 320/512: 1024x640 -> 320x512, 731x1024 -> 448x320 (h x w),
+  // 1024x1024 -> 320x320. torchvision's batch_images pads a batch to the largest height and the
+  // largest width, each rounded up to 32, and make_batch (transform.hpp, checked against
+  // torchvision in test_retinanet_reference) is that rule on its own.
+  const std::string dir = detkit_test::fixture("openimages/images/");
+  const std::vector<std::string> paths = {
+      dir + "3b3a23644d0ba4b1.jpg", dir + "52c33abf081b58ce.jpg", dir + "105433f9d808d18e.jpg"};
+  detkit_train::loader_options o;
+  o.transform.min_size = 320;
+  o.transform.max_size = 512;
+  o.batch_size = 2;
+  const auto run =
+      detkit_train::padded_shape(o.transform, 2, {{640, 1024}, {1024, 731}, {1024, 1024}});
+  CHECK(run.h == 448);
+  CHECK(run.w == 512);
+  CHECK(detkit_train::padded_shape(o.transform, 2, {{640, 1024}, {0, 0}}).h == 512);  // unknown
+  o.batch_h = run.h;
+  o.batch_w = run.w;
+
+  const auto wide_tall = detkit_train::build_file_batch(paths, o, 0);
+  CHECK(wide_tall.h == 448);
+  CHECK(wide_tall.w == 512);
+  const auto square = detkit_train::build_file_batch(paths, o, 1);  // short: one image
+  CHECK(square.count == 1);
+  CHECK(square.h == 320);
+  CHECK(square.w == 320);
+
+  std::vector<std::vector<float>> chw(2);
+  std::vector<detkit::cuda::image_view> views;
+  for (std::size_t i = 0; i < 2; ++i) {
+    detkit_train::rgb_image rgb;
+    detkit_train::decode_rgb(paths[i], rgb);
+    const std::size_t px =
+        static_cast<std::size_t>(rgb.width) * static_cast<std::size_t>(rgb.height);
+    chw[i].resize(3 * px);
+    for (std::size_t p = 0; p < px; ++p)
+      for (std::size_t c = 0; c < 3; ++c)
+        chw[i][c * px + p] = static_cast<float>(rgb.pixels[p * 3 + c]) / 255.0f;
+    views.push_back({chw[i].data(), rgb.height, rgb.width});
+  }
+  const detkit::cuda::image_batch want = detkit::cuda::make_batch(o.transform, views);
+  REQUIRE(want.h == wide_tall.h);
+  REQUIRE(want.w == wide_tall.w);
+  CHECK(std::vector<float>(wide_tall.data.begin(), wide_tall.data.end()) == want.data);
+
+  // A batch that pads past the planned shape is refused, naming it.
+  o.batch_h = 416;
+  try {
+    (void)detkit_train::build_file_batch(paths, o, 0);
+    FAIL("no error");
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string(e.what()) ==
+          "images: batch 0 pads to 448x512, more than the planned 416x512");
+  }
 }
