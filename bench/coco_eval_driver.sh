@@ -9,8 +9,9 @@
 #   o365  Objects365 size: 40000 images, 365 categories, 293k GT, 4M detections (390 MB); its
 #         pycocotools run takes ~10 minutes and ~12 GB (COCO_BENCH_O365_PYCOCOTOOLS=0 skips it,
 #         and then no bit-identity counts are printed for this case)
-# Per case: RUNS fresh processes of every evaluator (median wall, CPU, peak RSS), then the 12
-# stats and the precision/recall/scores arrays of each compared with pycocotools' bit for bit.
+# Per case: RUNS fresh processes of detkit-eval and hotcoco, one of each slower peer (median wall,
+# CPU, peak RSS), then the 12 stats and the precision/recall/scores arrays of each compared with
+# pycocotools' bit for bit.
 # Also: bench_coco_eval (phases, threads, 20-cutoff sweep) and detkit-eval with the match log
 # and every report vs plain (COCO_BENCH_PART=reports runs only that).
 set -euo pipefail
@@ -141,8 +142,8 @@ for case in ${COCO_BENCH_CASES:-val o365}; do
   fi
   for tool in $tools; do
     r=$runs
-    # pycocotools and vernier (pycocotools' loader) take minutes here: one run each.
-    case "$tool" in pycocotools|vernier) [ "$case" = o365 ] && runs=1 ;; esac
+    # The slow peers (seconds to minutes a run) run once: RUNS times only detkit and hotcoco.
+    case "$tool" in pycocotools|vernier|faster_coco_eval) runs=1 ;; esac
     echo "$tool $(time_runs "$case" "$tool" "$g" "$d")" | tee -a "$work/$case.times"
     runs=$r
   done

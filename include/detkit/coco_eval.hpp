@@ -132,6 +132,11 @@ inline double numpy_mean(const double* a, std::size_t n,
   return sum / static_cast<double>(n);
 }
 
+/// `threads` as given, or all cores for 0.
+inline unsigned resolve_threads(unsigned threads) {
+  return threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+}
+
 /// Runs fn(i) for i in [0, n) on `threads` threads (dynamic scheduling); rethrows the first
 /// exception on the calling thread.
 template <class Fn>
@@ -575,57 +580,46 @@ inline void resize_ranked(coco_category_matches& c, std::size_t n, std::size_t A
   c.ignore_mask.resize(n * A);
 }
 
-// Fills events of one category from its ranked detections (see coco_tp_event). Two passes over
-// the same walk: the first counts each (area, maxDets, threshold) list, the second writes the
-// events in place (no per-list growth).
+// Fills events of one category from its ranked detections (see coco_tp_event).
 inline void build_events(coco_category_matches& c, const coco_eval_params& p) {
   const std::size_t A = p.area_ranges.size(), M = p.max_dets.size(), T = p.iou_thresholds.size();
   const std::size_t n = c.score.size();
   const std::uint32_t full = T >= 32 ? 0xffffffffu : ((1u << T) - 1u);
+  std::vector<std::vector<coco_tp_event>> ev(A * M * T);
   std::vector<std::uint32_t> seen(M), ig_before(M * T), tp_before(M * T);
-  c.event_begin.assign(A * M * T + 1, 0);
-  std::vector<std::size_t> fill;
-  for (int pass = 0; pass < 2; ++pass) {
-    if (pass == 1) {
-      std::size_t total = 0;
-      for (std::size_t i = 0; i < A * M * T; ++i) {
-        const std::size_t count = c.event_begin[i];
-        c.event_begin[i] = total;
-        total += count;
-      }
-      c.event_begin[A * M * T] = total;
-      c.events.assign(total, {});
-      fill.assign(c.event_begin.begin(), c.event_begin.end() - 1);
-    }
-    for (std::size_t a = 0; a < A; ++a) {
-      std::fill(seen.begin(), seen.end(), 0u);
-      std::fill(ig_before.begin(), ig_before.end(), 0u);
-      std::fill(tp_before.begin(), tp_before.end(), 0u);
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::uint32_t ig = c.ignore_mask[i * A + a];
-        if (ig == full)
-          continue;  // zero increments at every threshold (pycocotools keeps it inert)
-        const std::uint32_t tp = c.tp_mask[i * A + a];
-        for (std::size_t m = 0; m < M; ++m) {
-          if (c.rank[i] >= p.max_dets[m]) continue;
-          for (std::uint32_t bits = tp; bits; bits &= bits - 1) {
-            const std::size_t t = static_cast<std::size_t>(__builtin_ctz(bits));
-            const std::size_t mt = m * T + t;
-            const std::size_t list = (a * M + m) * T + t;
-            if (pass == 0)
-              ++c.event_begin[list];
-            else
-              c.events[fill[list]++] = {seen[m] - ig_before[mt] - tp_before[mt],
-                                        static_cast<std::uint32_t>(i)};
-            ++tp_before[mt];
-          }
-          for (std::uint32_t bits = ig; bits; bits &= bits - 1)
-            ++ig_before[m * T + static_cast<std::size_t>(__builtin_ctz(bits))];
-          ++seen[m];
+  for (std::size_t a = 0; a < A; ++a) {
+    std::fill(seen.begin(), seen.end(), 0u);
+    std::fill(ig_before.begin(), ig_before.end(), 0u);
+    std::fill(tp_before.begin(), tp_before.end(), 0u);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t ig = c.ignore_mask[i * A + a];
+      if (ig == full) continue;  // zero increments at every threshold (pycocotools keeps it inert)
+      const std::uint32_t tp = c.tp_mask[i * A + a];
+      for (std::size_t m = 0; m < M; ++m) {
+        if (c.rank[i] >= p.max_dets[m]) continue;
+        for (std::uint32_t bits = tp; bits; bits &= bits - 1) {
+          const std::size_t t = static_cast<std::size_t>(__builtin_ctz(bits));
+          const std::size_t mt = m * T + t;
+          ev[(a * M + m) * T + t].push_back(
+              {seen[m] - ig_before[mt] - tp_before[mt], static_cast<std::uint32_t>(i)});
+          ++tp_before[mt];
         }
+        for (std::uint32_t bits = ig; bits; bits &= bits - 1)
+          ++ig_before[m * T + static_cast<std::size_t>(__builtin_ctz(bits))];
+        ++seen[m];
       }
     }
   }
+  c.event_begin.assign(A * M * T + 1, 0);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < ev.size(); ++i) {
+    c.event_begin[i] = total;
+    total += ev[i].size();
+  }
+  c.event_begin[ev.size()] = total;
+  c.events.clear();
+  c.events.reserve(total);
+  for (auto& v : ev) c.events.insert(c.events.end(), v.begin(), v.end());
 }
 }  // namespace detail
 
@@ -718,44 +712,86 @@ inline result<coco_matches> evaluate_images_impl(const coco_ground_truth& gt,
   constexpr std::uint32_t skip = 0xffffffffu;
   std::vector<std::uint32_t> dbucket(dts.size());
   std::vector<std::uint32_t> dimage(dts.size());
-  std::vector<std::size_t> dbegin(K + 1, 0);
   out.report.detections_read = dts.size();
-  for (std::size_t i = 0; i < dts.size(); ++i) {
+  // Detection i's bucket and image, or skip (counted in the report), or an error.
+  enum class dt_check : std::uint8_t { ok, unknown_category, unknown_image, bad_value, foreign };
+  auto check = [&](std::size_t i) -> dt_check {
     const coco_detection& d = dts[i];
-    dbucket[i] = skip;
-    if (!detail::finite_box(d.bbox) || std::isnan(d.score))
-      return eval_error(errc::eval_bad_value,
-                        "detection " + std::to_string(i) + ": bbox or score is not finite");
+    if (!detail::finite_box(d.bbox) || std::isnan(d.score)) return dt_check::bad_value;
     const std::uint32_t ca = cat_index.find(d.category_id);
     // pycocotools drops them even when class-agnostic (cocoapi#515: results labelled -1 never
     // match); fixed mode evaluates them there, since the category plays no part.
-    if (ca == detail::id_index::npos && !(agnostic && p.mode == eval_mode::fixed)) {
-      ++out.report.detections_unknown_category;
-      continue;
-    }
+    if (ca == detail::id_index::npos && !(agnostic && p.mode == eval_mode::fixed))
+      return dt_check::unknown_category;
     const std::uint32_t im = img_index.find(d.image_id);
-    if (im == detail::id_index::npos) {
-      if (p.unknown_images == unknown_image_policy::drop) {
-        ++out.report.detections_unknown_image;
-        continue;
+    if (im == detail::id_index::npos)
+      return p.unknown_images == unknown_image_policy::drop ? dt_check::unknown_image
+                                                            : dt_check::foreign;
+    dbucket[i] = agnostic ? 0u : ca;
+    dimage[i] = im;
+    return dt_check::ok;
+  };
+  // Both passes run on contiguous ranges in parallel; each range's detections land after the
+  // previous range's in every category list, so the lists keep input order.
+  const std::size_t parts = std::max<std::size_t>(
+      1, std::min<std::size_t>(resolve_threads(p.threads), dts.size() / 65536));
+  std::vector<std::vector<std::size_t>> count(parts, std::vector<std::size_t>(K, 0));
+  std::vector<std::size_t> first_error(parts, dts.size()), dropped_category(parts, 0),
+      dropped_image(parts, 0);
+  auto range = [&](std::size_t t) {
+    return std::make_pair(dts.size() * t / parts, dts.size() * (t + 1) / parts);
+  };
+  detail::parallel_for(parts, p.threads, [&](std::size_t t) {
+    for (std::size_t i = range(t).first; i < range(t).second; ++i) {
+      dbucket[i] = skip;
+      switch (check(i)) {
+        case dt_check::ok:
+          ++count[t][dbucket[i]];
+          break;
+        case dt_check::unknown_category:
+          ++dropped_category[t];
+          break;
+        case dt_check::unknown_image:
+          ++dropped_image[t];
+          break;
+        default:
+          first_error[t] = i;
+          return;
       }
+    }
+  });
+  for (std::size_t t = 0; t < parts; ++t) {
+    const std::size_t i = first_error[t];
+    if (i < dts.size()) {
+      if (check(i) == dt_check::bad_value)
+        return eval_error(errc::eval_bad_value,
+                          "detection " + std::to_string(i) + ": bbox or score is not finite");
       return eval_error(errc::eval_unknown_image,
                         "detection " + std::to_string(i) + " names image_id " +
-                            std::to_string(d.image_id) +
+                            std::to_string(dts[i].image_id) +
                             ", which is not a ground-truth image (pycocotools: \"Results do not "
                             "correspond to current coco set\"); drop such detections on purpose "
                             "with unknown_image_policy::drop");
     }
-    dbucket[i] = agnostic ? 0u : ca;
-    dimage[i] = im;
-    ++dbegin[dbucket[i] + 1];
+    out.report.detections_unknown_category += dropped_category[t];
+    out.report.detections_unknown_image += dropped_image[t];
   }
   std::vector<std::vector<dt_ref>> dref(K);
-  for (std::size_t k = 0; k < K; ++k) dref[k].reserve(dbegin[k + 1]);
-  for (std::size_t i = 0; i < dts.size(); ++i) {
-    if (dbucket[i] == skip) continue;
-    dref[dbucket[i]].push_back({dts[i], dimage[i], static_cast<std::uint32_t>(i)});
-  }
+  detail::parallel_for(K, p.threads, [&](std::size_t k) {
+    std::size_t total = 0;
+    for (std::size_t t = 0; t < parts; ++t) {
+      const std::size_t c = count[t][k];
+      count[t][k] = total;  // now: where range t's detections of category k start
+      total += c;
+    }
+    dref[k].resize(total);
+  });
+  detail::parallel_for(parts, p.threads, [&](std::size_t t) {
+    std::vector<std::size_t>& at = count[t];
+    for (std::size_t i = range(t).first; i < range(t).second; ++i)
+      if (dbucket[i] != skip)
+        dref[dbucket[i]][at[dbucket[i]]++] = {dts[i], dimage[i], static_cast<std::uint32_t>(i)};
+  });
   std::vector<std::uint32_t>().swap(dbucket);
   std::vector<std::uint32_t>().swap(dimage);
   if (owned) std::vector<coco_detection>().swap(*owned);  // `dts` is not read below
@@ -765,12 +801,25 @@ inline result<coco_matches> evaluate_images_impl(const coco_ground_truth& gt,
   detail::parallel_for(K, p.threads, [&](std::size_t k) {
     std::vector<dt_ref>& dk = dref[k];
     // (The category id orders like its index: ids are sorted. It differs only class-agnostic.)
-    std::sort(dk.begin(), dk.end(), [](const dt_ref& x, const dt_ref& y) {
+    auto before = [](const dt_ref& x, const dt_ref& y) {
       if (x.image != y.image) return x.image < y.image;
       if (x.det.score != y.det.score) return x.det.score > y.det.score;
       if (x.det.category_id != y.det.category_id) return x.det.category_id < y.det.category_id;
       return x.index < y.index;
-    });
+    };
+    // Results files usually list detections image by image: then only each image's few
+    // detections need sorting (the list is in input order, so `index` already ascends).
+    if (std::is_sorted(dk.begin(), dk.end(),
+                       [](const dt_ref& x, const dt_ref& y) { return x.image < y.image; })) {
+      for (auto g = dk.begin(); g != dk.end();) {
+        auto e = g + 1;
+        while (e != dk.end() && e->image == g->image) ++e;
+        if (e - g > 1) std::sort(g, e, before);
+        g = e;
+      }
+    } else {
+      std::sort(dk.begin(), dk.end(), before);
+    }
     coco_category_matches& c = out.categories[k];
     c.category_id = agnostic ? -1 : (*cat_ids)[k];
     c.num_gt.assign(A, 0);

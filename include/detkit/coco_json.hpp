@@ -554,10 +554,6 @@ inline result<std::vector<coco_detection>> parse_coco_results(const json_source&
   return out;
 }
 
-inline unsigned resolve_threads(unsigned threads) {
-  return threads ? threads : std::max(1u, std::thread::hardware_concurrency());
-}
-
 }  // namespace detail
 
 /// Reads a COCO instances file (pycocotools COCO(path)). The error names file:line:column.
