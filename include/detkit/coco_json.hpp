@@ -122,10 +122,11 @@ struct json_locator {
 
 using ondemand_value = simdjson::ondemand::value;
 
+// A scalar that fails to parse is not consumed, so its location is only looked up on error.
 inline result<std::int64_t> json_int(const json_locator& loc, ondemand_value v, const char* field) {
   std::int64_t x = 0;
-  const char* w = loc.where(v);
   if (auto ec = v.get_int64().get(x)) {
+    const char* w = loc.where(v);
     if (ec == simdjson::INCORRECT_TYPE || ec == simdjson::NUMBER_OUT_OF_RANGE)
       return loc.at(w, errc::json_schema, "expected an integer id", field);
     return loc.syntax(ec, w);
@@ -135,13 +136,16 @@ inline result<std::int64_t> json_int(const json_locator& loc, ondemand_value v, 
 
 inline result<double> json_number(const json_locator& loc, ondemand_value v, const char* field) {
   double x = 0;
-  const char* w = loc.where(v);
   if (auto ec = v.get_double().get(x)) {
+    const char* w = loc.where(v);
     if (ec == simdjson::INCORRECT_TYPE || ec == simdjson::NUMBER_OUT_OF_RANGE)
       return loc.at(w, errc::json_schema, "expected a number", field);
     return loc.syntax(ec, w);
   }
-  if (!std::isfinite(x)) return loc.at(w, errc::eval_bad_value, "number is not finite", field);
+  // (simdjson refuses out-of-range literals such as 1e999 above; should one get through, the
+  // location is just after it.)
+  if (!std::isfinite(x))
+    return loc.at(loc.where(v), errc::eval_bad_value, "number is not finite", field);
   return x;
 }
 
