@@ -32,7 +32,7 @@ def gallery(sub):
                    f"</figcaption></figure>" for n in names)
 tt = os.path.join(t, "train.txt")
 def summary_of(path):
-    keep = ("memory estimate", "summary:", "frozen BN", "head:", "weights:")
+    keep = ("memory estimate", "summary:", "frozen BN", "head:", "weights:", "bn_eps")
     return "".join(l for l in open(path) if l.startswith(keep)) if os.path.exists(path) else ""
 summary = summary_of(tt)
 ft_summary = summary_of(os.path.join(t, "finetune.txt"))
