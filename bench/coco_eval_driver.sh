@@ -6,9 +6,10 @@
 # Cases (COCO_BENCH_CASES, default "val o365"), generated with bench/tools/gen_coco_synth.py into
 # bench/data/coco/ (git-ignored) and SHA-256 checked:
 #   val   COCO-val size: 5000 images, 80 categories, 36k GT, 500k detections (48 MB)
-#   o365  Objects365 size: 40000 images, 365 categories, 293k GT, 4M detections (390 MB); its
-#         pycocotools run takes ~10 minutes and ~12 GB (COCO_BENCH_O365_PYCOCOTOOLS=0 skips it,
-#         and then no bit-identity counts are printed for this case)
+#   o365  Objects365 size: 40000 images, 365 categories, 293k GT, 4M detections (390 MB).
+#         pycocotools needs more than 17 GB here (the kernel killed it there on this 24 GB machine)
+#         and ~10 minutes, so it runs only with COCO_BENCH_O365_PYCOCOTOOLS=1; without it no
+#         bit-identity counts are printed for this case. faster-coco-eval is killed at 24 GB.
 # Per case: RUNS fresh processes of detkit-eval and hotcoco, one of each slower peer (median wall,
 # CPU, peak RSS), then the 12 stats and the precision/recall/scores arrays of each compared with
 # pycocotools' bit for bit.
@@ -112,9 +113,10 @@ time_runs() {
   for i in $(seq "$runs"); do
     local keep=()
     [ "$i" = "$runs" ] && keep=(keep)
+    local rc=0
     if [ "$tool" = detkit ]; then
       /usr/bin/time -f "%e %U %S %M" -o "$out/t" "$build/bin/detkit-eval" --gt "$g" --dt "$d" \
-        --threads "$(nproc)" >/dev/null
+        --threads "$(nproc)" >/dev/null || rc=$?
       # The values come from one more, untimed run (writing them is not part of the timing).
       [ ${#keep[@]} -gt 0 ] && "$build/bin/detkit-eval" --gt "$g" --dt "$d" --json "$out/out.json" \
         --arrays "$out" >/dev/null
@@ -123,9 +125,15 @@ time_runs() {
       local extra=()
       [ ${#keep[@]} -gt 0 ] && extra=(--arrays "$out")
       /usr/bin/time -f "%e %U %S %M" -o "$out/t" "$py" bench/tools/coco_peers.py "$tool" "$g" "$d" \
-        "${extra[@]}" > "$out/run.json"
+        "${extra[@]}" > "$out/run.json" || rc=$?
     fi
-    read -r w u s m < "$out/t"
+    if [ "$rc" != 0 ]; then
+      # e.g. "Command terminated by signal 9": the kernel's out-of-memory killer, usually.
+      echo "FAILED $(head -1 "$out/t" | tr ' ' '_')"
+      rm -rf "$out"
+      return
+    fi
+    read -r w u s m < <(tail -1 "$out/t")
     walls+=("$w"); cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}')"); rss+=("$((m / 1024))")
   done
   echo "$(printf '%s\n' "${walls[@]}" | median) $(printf '%s\n' "${cpus[@]}" | median) $(printf '%s\n' "${rss[@]}" | median)"
@@ -137,7 +145,7 @@ for case in ${COCO_BENCH_CASES:-val o365}; do
   echo "== case $case: $(du -h "$g" | cut -f1) GT, $(du -h "$d" | cut -f1) results; $runs fresh process(es) per evaluator, whole process"
   : > "$work/$case.times"
   tools="detkit hotcoco faster_coco_eval vernier pycocotools"
-  if [ "$case" = o365 ] && [ "${COCO_BENCH_O365_PYCOCOTOOLS:-1}" = 0 ]; then
+  if [ "$case" = o365 ] && [ "${COCO_BENCH_O365_PYCOCOTOOLS:-0}" = 0 ]; then
     tools="detkit hotcoco faster_coco_eval vernier"
   fi
   for tool in $tools; do
@@ -151,7 +159,13 @@ for case in ${COCO_BENCH_CASES:-val o365}; do
 import json, os, sys
 import numpy as np
 work, case = sys.argv[1:3]
-rows = {l.split()[0]: [float(x) for x in l.split()[1:]] for l in open(os.path.join(work, case + ".times"))}
+rows, failed = {}, {}
+for line in open(os.path.join(work, case + ".times")):
+    tool, *rest = line.split()
+    if rest and rest[0] == "FAILED":
+        failed[tool] = " ".join(rest[1:]).replace("_", " ")
+    else:
+        rows[tool] = [float(x) for x in rest]
 def values(tool):
     d = os.path.join(work, case, tool)
     if tool == "detkit":
@@ -179,5 +193,7 @@ for tool, (w, c, m) in rows.items():
             n += int((got.view(np.uint64) == want.view(np.uint64)).sum())
         same = f"{n}/{total}" + (f" (no {', '.join(missing)})" if missing else "")
     print(f"{tool:<18} {w:>8.2f} {c:>8.2f} {m:>8.0f} {w / dw:>13.2f}x {m / dm:>13.2f}x  {same}")
+for tool, why in failed.items():
+    print(f"{tool:<18} failed: {why} (signal 9 is usually the out-of-memory killer: see dmesg)")
 PY
 done
