@@ -245,16 +245,18 @@ result<parsed_header> parse_header(std::string_view header, const std::string& p
   return out;
 }
 
+error cannot_open(const std::string& path) {
+  error e = make_error(errc::io_open, "cannot open the weights file");
+  e.file = path;
+  return e;
+}
+
 }  // namespace
 
 result<safetensors_file> try_read_safetensors(const std::string& path) noexcept {
   try {
     std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      error e = make_error(errc::io_open, "cannot open the weights file");
-      e.file = path;
-      return e;
-    }
+    if (!in) return cannot_open(path);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (in.bad()) return located(path, 0, "read failed", {}, errc::io_read);
     return try_parse_safetensors(bytes, path);
@@ -341,11 +343,7 @@ result<recorded_settings> try_read_recorded_settings(const std::string& path) no
   try {
     // Only the header: a settings check must not read a 100+ MB file that the load reads again.
     std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      error e = make_error(errc::io_open, "cannot open the weights file");
-      e.file = path;
-      return e;
-    }
+    if (!in) return cannot_open(path);
     unsigned char len[8] = {};
     if (!in.read(reinterpret_cast<char*>(len), 8))
       return located(path, 0, "file too short for a safetensors header length");
