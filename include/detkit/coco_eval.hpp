@@ -417,22 +417,6 @@ inline void evaluate_image(const coco_annotation* const* gts, std::size_t G,
   for (std::size_t g = 0; g < G; ++g) gt_match[g] = -1;
   if (dt_match)
     for (std::size_t d = 0; d < D; ++d) dt_match[d] = -1;
-  if (G == 0 || D == 0) {
-    // Most (image, category) pairs of a large evaluation hold detections without GT or GT
-    // without detections: nothing can match, so the general walk below reduces to this.
-    const std::uint32_t all_t = T >= 32 ? 0xffffffffu : ((1u << T) - 1u);
-    for (std::size_t a = 0; a < A; ++a) {
-      const double lo = p.area_ranges[a].lo, hi = p.area_ranges[a].hi;
-      for (std::size_t g = 0; g < G; ++g)
-        num_gt[a] += !(gts[g]->iscrowd || gts[g]->area < lo || gts[g]->area > hi);
-      for (std::size_t d = 0; d < D; ++d) {
-        const double darea = dts[d]->bbox.w * dts[d]->bbox.h;  // loadRes: area = w*h
-        tp_mask[d * A + a] = 0;
-        ignore_mask[d * A + a] = darea < lo || darea > hi ? all_t : 0u;
-      }
-    }
-    return;
-  }
   // C bbIou: doubles, crowd IoU over the detection area.
   s.iou.resize(D * G);
   s.row_max.resize(D);
@@ -742,7 +726,8 @@ inline result<coco_matches> evaluate_images_impl(const coco_ground_truth& gt,
     return std::make_pair(dts.size() * t / parts, dts.size() * (t + 1) / parts);
   };
   detail::parallel_for(parts, p.threads, [&](std::size_t t) {
-    for (std::size_t i = range(t).first; i < range(t).second; ++i) {
+    const auto [from, to] = range(t);
+    for (std::size_t i = from; i < to; ++i) {
       dbucket[i] = skip;
       switch (check(i)) {
         case dt_check::ok:
@@ -788,7 +773,8 @@ inline result<coco_matches> evaluate_images_impl(const coco_ground_truth& gt,
   });
   detail::parallel_for(parts, p.threads, [&](std::size_t t) {
     std::vector<std::size_t>& at = count[t];
-    for (std::size_t i = range(t).first; i < range(t).second; ++i)
+    const auto [from, to] = range(t);
+    for (std::size_t i = from; i < to; ++i)
       if (dbucket[i] != skip)
         dref[dbucket[i]][at[dbucket[i]]++] = {dts[i], dimage[i], static_cast<std::uint32_t>(i)};
   });

@@ -447,20 +447,18 @@ inline result<void> parse_detection_array(simdjson::ondemand::parser& parser,
 
 inline bool json_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
-// Where a results array can be cut near `from`: a `}` SEP `{` whose separator SEP (one ',' and
-// whitespace) is at least two bytes long, as json.dump's ", " and line-per-entry files have.
-// Returns the offset of SEP's first byte (it becomes the ']' closing one chunk; SEP's last byte
-// becomes the '[' opening the next), or npos within `window` bytes. A cut inside a string or a
-// nested value leaves a chunk unbalanced, so a wrong guess fails the chunked parse (which then
-// runs in one piece) rather than misreading anything.
-inline std::size_t results_cut_near(const char* text, std::size_t size, std::size_t from,
-                                    std::size_t window, std::size_t& sep_last) {
-  const std::size_t stop = std::min(size, from + window);
-  for (std::size_t i = from; i < stop; ++i) {
+// The first place in text[0, size) where a results array can be cut: a `}` SEP `{` whose
+// separator SEP (one ',' and whitespace) is at least two bytes long, as json.dump's ", " and
+// line-per-entry files have. Returns the offset of SEP's first byte (it becomes the ']' closing
+// one chunk; SEP's last byte, stored in sep_last, becomes the '[' opening the next), or npos. A
+// cut inside a string or a nested value leaves a chunk unbalanced, so a wrong guess fails the
+// chunked parse (which then runs in one piece) rather than misreading anything.
+inline std::size_t results_cut_in(const char* text, std::size_t size, std::size_t& sep_last) {
+  for (std::size_t i = 0; i < size; ++i) {
     if (text[i] != '}') continue;
     std::size_t j = i + 1, commas = 0;
-    for (; j < stop && (json_space(text[j]) || text[j] == ','); ++j) commas += text[j] == ',';
-    if (j < stop && text[j] == '{' && commas == 1 && j - i - 1 >= 2) {
+    for (; j < size && (json_space(text[j]) || text[j] == ','); ++j) commas += text[j] == ',';
+    if (j < size && text[j] == '{' && commas == 1 && j - i - 1 >= 2) {
       sep_last = j - 1;
       return i + 1;
     }
@@ -490,11 +488,12 @@ inline bool parse_results_in_chunks(std::size_t size, const byte_reader& read, u
     std::size_t found = std::string::npos, sep_last = 0;
     for (std::size_t from = at; found == std::string::npos && from < at + (std::size_t{1} << 20);
          from += std::size_t{1} << 16) {
-      // 64 KiB windows overlapping by 256 bytes (a separator of whitespace is never longer).
+      // 64 KiB windows overlapping by 256 bytes, so a cut at a window's end is seen whole in the
+      // next one (one with a longer separator is passed over: a later cut serves as well).
       const std::size_t len = std::min<std::size_t>((std::size_t{1} << 16) + 256, size - from);
       window.resize(len);
       if (!read(from, len, window.data())) return false;
-      found = results_cut_near(window.data(), len, 0, len, sep_last);
+      found = results_cut_in(window.data(), len, sep_last);
       if (found != std::string::npos) {
         found += from;
         sep_last += from;
