@@ -2,6 +2,7 @@
 // tests/fixtures/coco (every case: stats, per-category table, 0.5 score cutoff), the documented
 // decisions (empty results, unknown image ids, GT id 0), numpy details (linspace, pairwise sum),
 // the printed summary, and the cutoff sweep against full re-evaluation.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
@@ -102,6 +103,35 @@ TEST_CASE("coco_eval: default params equal pycocotools' numpy.linspace doubles",
   REQUIRE(p.area_ranges.size() == 4);
   CHECK(p.area_ranges[2].lo == 1024.0);
   CHECK(p.area_ranges[2].hi == 9216.0);
+}
+
+TEST_CASE("coco_eval: the ranking radix sort is numpy's stable sort on -score", "[coco_eval]") {
+  // Ties (few distinct values), both zeros, infinities, subnormals and negatives, at lengths on
+  // both sides of the small-list path; the reference is std::stable_sort on descending score.
+  std::mt19937_64 rng(7);
+  const double pool[] = {0.5,
+                         0.25,
+                         0.0,
+                         -0.0,
+                         1.0,
+                         0.9999999999999999,
+                         1e-310,
+                         -3.5,
+                         std::numeric_limits<double>::infinity(),
+                         -std::numeric_limits<double>::infinity()};
+  for (std::size_t n : {0, 1, 5, 63, 64, 65, 1000, 20000}) {
+    for (int variant = 0; variant < 2; ++variant) {
+      std::vector<double> score(n);
+      std::uniform_real_distribution<double> u(0, 1);
+      for (auto& s : score)
+        s = variant == 0 ? pool[rng() % std::size(pool)] : std::round(u(rng) * 1000) / 1000;
+      std::vector<std::uint32_t> want(n);
+      for (std::size_t i = 0; i < n; ++i) want[i] = static_cast<std::uint32_t>(i);
+      std::stable_sort(want.begin(), want.end(),
+                       [&](std::uint32_t x, std::uint32_t y) { return score[x] > score[y]; });
+      CHECK(detkit::detail::stable_order_by_score_desc(score) == want);
+    }
+  }
 }
 
 TEST_CASE("coco_eval: numpy pairwise mean differs from a sequential sum as numpy does",
