@@ -19,6 +19,9 @@
 //     auto counts = detkit::counts_at(mt, {0.5, 100}, /*confidence*/ 0.5);
 //     auto best = detkit::f1_optimal(mt, {0.5, 100});
 //     auto cm = detkit::confusion_matrix(gt, dts, log);
+//
+// The entry points are `template <class = void>` only so that a file including this header
+// instantiates their bodies when it calls them, not before (bench/compile_time.sh measures it).
 #pragma once
 
 #include <algorithm>
@@ -157,7 +160,8 @@ struct gt_by_image {
   std::vector<std::size_t> begin;
   std::vector<std::uint32_t> index;
 };
-inline gt_by_image group_gt_by_image(const coco_matches& mt) {
+template <class = void>
+gt_by_image group_gt_by_image(const coco_matches& mt) {
   gt_by_image g;
   g.begin.assign(mt.image_ids.size() + 1, 0);
   for (const auto& s : mt.gt) ++g.begin[s.image_index + 1];
@@ -189,9 +193,10 @@ inline void count_log(coco_match_log& log) {
 
 // The log from a matching of (gt, dts) whose iou_thresholds[0] and area_ranges[0] are the point's
 // and whose maxDets cut (max_dets.back()) is at least the point's.
-inline coco_match_log match_log_from(const coco_matches& mt, const coco_ground_truth& gt,
-                                     const std::vector<coco_detection>& dts,
-                                     const coco_report_point& point) {
+template <class = void>
+coco_match_log match_log_from(const coco_matches& mt, const coco_ground_truth& gt,
+                              const std::vector<coco_detection>& dts,
+                              const coco_report_point& point) {
   const coco_eval_params& p = mt.params;
   const std::size_t A = p.area_ranges.size();
   const bool agnostic = p.categories == category_mode::class_agnostic;
@@ -352,10 +357,11 @@ inline coco_match_log match_log_from(const coco_matches& mt, const coco_ground_t
 /// area range (the default 0.5 / all); else runs the matching for that single threshold and range
 /// (the same evaluate_image as the metric, so it is the metric's matching). Then explains every
 /// false positive from the IoUs with its image's GTs.
-[[nodiscard]] inline result<coco_match_log> try_match_log(const coco_matches& mt,
-                                                          const coco_ground_truth& gt,
-                                                          const std::vector<coco_detection>& dts,
-                                                          const coco_report_point& point) {
+template <class = void>
+[[nodiscard]] result<coco_match_log> try_match_log(const coco_matches& mt,
+                                                   const coco_ground_truth& gt,
+                                                   const std::vector<coco_detection>& dts,
+                                                   const coco_report_point& point) {
   const coco_eval_params& params = mt.params;
   if (point.area_range >= params.area_ranges.size())
     return make_error(errc::eval_bad_params, "match log: area range index out of range");
@@ -375,10 +381,11 @@ inline coco_match_log match_log_from(const coco_matches& mt, const coco_ground_t
 }
 
 /// The same from the inputs alone.
-[[nodiscard]] inline result<coco_match_log> try_match_log(const coco_ground_truth& gt,
-                                                          const std::vector<coco_detection>& dts,
-                                                          const coco_eval_params& params,
-                                                          const coco_report_point& point) {
+template <class = void>
+[[nodiscard]] result<coco_match_log> try_match_log(const coco_ground_truth& gt,
+                                                   const std::vector<coco_detection>& dts,
+                                                   const coco_eval_params& params,
+                                                   const coco_report_point& point) {
   coco_eval_params p = params;
   if (point.area_range >= p.area_ranges.size())
     return make_error(errc::eval_bad_params, "match log: area range index out of range");
@@ -397,7 +404,8 @@ inline coco_match_log match_log_from(const coco_matches& mt, const coco_ground_t
 /// The log at a higher score cutoff, from one at a lower cutoff (matching is prefix-consistent in
 /// score order, so nothing else changes): detections below it become not counted, GTs matched
 /// only by them become missed.
-inline coco_match_log match_log_at_cutoff(const coco_match_log& in, double cutoff) {
+template <class = void>
+coco_match_log match_log_at_cutoff(const coco_match_log& in, double cutoff) {
   coco_match_log log = in;
   log.point.score_cutoff = std::max(in.point.score_cutoff, cutoff);
   for (auto& m : log.detections)
@@ -417,8 +425,9 @@ inline coco_match_log match_log_at_cutoff(const coco_match_log& in, double cutof
   return log;
 }
 
-inline coco_match_log match_log(const coco_ground_truth& gt, const std::vector<coco_detection>& dts,
-                                const coco_eval_params& params, const coco_report_point& point) {
+template <class = void>
+coco_match_log match_log(const coco_ground_truth& gt, const std::vector<coco_detection>& dts,
+                         const coco_eval_params& params, const coco_report_point& point) {
   return try_match_log(gt, dts, params, point).value();
 }
 
@@ -439,7 +448,8 @@ struct coco_confusion_matrix {
 };
 
 /// `confidence`: only detections with score >= it count (as match_log_at_cutoff, without a copy).
-inline coco_confusion_matrix confusion_matrix(
+template <class = void>
+coco_confusion_matrix confusion_matrix(
     const coco_ground_truth& gt, const std::vector<coco_detection>& dts, const coco_match_log& log,
     double confidence = -std::numeric_limits<double>::infinity()) {
   coco_confusion_matrix cm;
@@ -525,8 +535,9 @@ inline coco_confusion_matrix confusion_matrix(
 // ---- Reports on a matching --------------------------------------------------------------------
 
 /// All 12 summary stats for each category alone (pycocotools' summarize on precision[..., k, ...]).
-inline std::vector<std::array<double, 12>> per_category_stats(const coco_accumulation& acc,
-                                                              const coco_matches& mt) {
+template <class = void>
+std::vector<std::array<double, 12>> per_category_stats(const coco_accumulation& acc,
+                                                       const coco_matches& mt) {
   std::vector<std::array<double, 12>> out(acc.num_categories);
   coco_accumulation one;
   one.num_iou = acc.num_iou;
@@ -567,8 +578,9 @@ inline void finish_counts(coco_counts& c) {
   c.recall = c.tp + c.fn ? tp / (tp + fn) : 0;
   c.f1 = c.tp ? 2 * tp / (2 * tp + fp + fn) : 0;
 }
-inline result<std::pair<std::size_t, std::size_t>> report_slice(const coco_matches& mt,
-                                                                const coco_report_point& pt) {
+template <class = void>
+result<std::pair<std::size_t, std::size_t>> report_slice(const coco_matches& mt,
+                                                         const coco_report_point& pt) {
   const std::ptrdiff_t t = find_index(mt.params.iou_thresholds, pt.iou_threshold);
   if (t < 0)
     return make_error(errc::eval_bad_params, "report IoU threshold is not one of iou_thresholds");
@@ -577,9 +589,10 @@ inline result<std::pair<std::size_t, std::size_t>> report_slice(const coco_match
   return std::make_pair(static_cast<std::size_t>(t), pt.area_range);
 }
 // Counted detections of one category in score order: +1 TP, 0 FP (ignored ones dropped).
-inline void counted_detections(const coco_matches& mt, const coco_category_matches& c,
-                               std::size_t t, std::size_t a, std::uint32_t max_dets,
-                               std::vector<std::pair<double, std::uint8_t>>& out) {
+template <class = void>
+void counted_detections(const coco_matches& mt, const coco_category_matches& c, std::size_t t,
+                        std::size_t a, std::uint32_t max_dets,
+                        std::vector<std::pair<double, std::uint8_t>>& out) {
   const std::size_t A = mt.params.area_ranges.size();
   const std::uint32_t bit = 1u << t;
   for (std::size_t i = 0; i < c.score.size(); ++i) {
@@ -593,9 +606,10 @@ inline void counted_detections(const coco_matches& mt, const coco_category_match
 }  // namespace detail
 
 /// Per category (then one row for all together, category_id -1) at score >= confidence.
-[[nodiscard]] inline result<std::vector<coco_counts>> try_counts_at(const coco_matches& mt,
-                                                                    const coco_report_point& pt,
-                                                                    double confidence) {
+template <class = void>
+[[nodiscard]] result<std::vector<coco_counts>> try_counts_at(const coco_matches& mt,
+                                                             const coco_report_point& pt,
+                                                             double confidence) {
   auto sl = detail::report_slice(mt, pt);
   if (!sl) return std::move(sl).error();
   std::vector<coco_counts> out;
@@ -623,8 +637,9 @@ inline void counted_detections(const coco_matches& mt, const coco_category_match
 }
 
 /// The confidence that maximises F1 (ties: the higher confidence), per category then overall.
-[[nodiscard]] inline result<std::vector<coco_counts>> try_f1_optimal(const coco_matches& mt,
-                                                                     const coco_report_point& pt) {
+template <class = void>
+[[nodiscard]] result<std::vector<coco_counts>> try_f1_optimal(const coco_matches& mt,
+                                                              const coco_report_point& pt) {
   auto sl = detail::report_slice(mt, pt);
   if (!sl) return std::move(sl).error();
   std::vector<coco_counts> out;
@@ -667,7 +682,8 @@ inline void counted_detections(const coco_matches& mt, const coco_category_match
 
 /// TP / FP / FN, P, R and F1 against confidence in one pass: [i][k] at confidences[i] (any
 /// order), k over the categories then one row for all of them (the curve behind f1_optimal).
-[[nodiscard]] inline result<std::vector<std::vector<coco_counts>>> try_f1_curves(
+template <class = void>
+[[nodiscard]] result<std::vector<std::vector<coco_counts>>> try_f1_curves(
     const coco_matches& mt, const coco_report_point& pt, const std::vector<double>& confidences) {
   auto sl = detail::report_slice(mt, pt);
   if (!sl) return std::move(sl).error();
@@ -711,10 +727,11 @@ struct coco_pr_point {
 };
 
 /// PR curve of category k at (IoU, area, maxDets) for detections with score >= score_cutoff.
-[[nodiscard]] inline result<std::vector<coco_pr_point>> try_pr_curve(const coco_matches& mt,
-                                                                     const coco_accumulation& acc,
-                                                                     std::size_t k,
-                                                                     const coco_report_point& pt) {
+template <class = void>
+[[nodiscard]] result<std::vector<coco_pr_point>> try_pr_curve(const coco_matches& mt,
+                                                              const coco_accumulation& acc,
+                                                              std::size_t k,
+                                                              const coco_report_point& pt) {
   auto sl = detail::report_slice(mt, pt);
   if (!sl) return std::move(sl).error();
   const std::ptrdiff_t mi = [&]() -> std::ptrdiff_t {

@@ -19,6 +19,9 @@
 //     detkit::write_eval_state("shard-3.state", detkit::evaluate_images(gt_3, dt_3, params));
 //     auto all = detkit::merge_eval_states({read_eval_state("shard-0.state"), ...});
 //     auto s = detkit::summarize(detkit::accumulate(all), all);
+//
+// The entry points are `template <class = void>` only so that a file including this header
+// instantiates their bodies when it calls them, not before (bench/compile_time.sh measures it).
 #pragma once
 
 #include <algorithm>
@@ -115,7 +118,8 @@ class state_reader {
 }  // namespace detail
 
 /// The state file's bytes.
-inline std::string serialize_eval_state(const coco_matches& mt) {
+template <class = void>
+std::string serialize_eval_state(const coco_matches& mt) {
   detail::state_writer w;
   const coco_eval_params& p = mt.params;
   w.put_vec(p.iou_thresholds);
@@ -167,8 +171,9 @@ inline std::string serialize_eval_state(const coco_matches& mt) {
 }
 
 /// Parses and validates a state (`name` is used in errors).
-[[nodiscard]] inline result<coco_matches> try_parse_eval_state(const std::string& bytes,
-                                                               const std::string& name) {
+template <class = void>
+[[nodiscard]] result<coco_matches> try_parse_eval_state(const std::string& bytes,
+                                                        const std::string& name) {
   detail::state_reader hr(name, bytes.data(), bytes.size(), 0);
   if (bytes.size() < 24 || std::memcmp(bytes.data(), detail::eval_state_magic, 8) != 0)
     return hr.fail("magic", "not a detkit evaluation state (expected \"DKEVSTAT\")");
@@ -299,12 +304,13 @@ inline std::string serialize_eval_state(const coco_matches& mt) {
   return mt;
 }
 
-[[nodiscard]] inline result<void> try_write_eval_state(const std::string& path,
-                                                       const coco_matches& mt) {
+template <class = void>
+[[nodiscard]] result<void> try_write_eval_state(const std::string& path, const coco_matches& mt) {
   return try_write_file_atomically(path, serialize_eval_state(mt));
 }
 
-[[nodiscard]] inline result<coco_matches> try_read_eval_state(const std::string& path) {
+template <class = void>
+[[nodiscard]] result<coco_matches> try_read_eval_state(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) {
     error e = make_error(errc::io_open, "cannot open");
@@ -341,7 +347,8 @@ inline bool same_params(const coco_eval_params& a, const coco_eval_params& b) {
 
 /// Merges shards (equal params and categories, disjoint images) into the single-run matching.
 /// `names` (optional, one per shard) label errors.
-[[nodiscard]] inline result<coco_matches> try_merge_eval_states(
+template <class = void>
+[[nodiscard]] result<coco_matches> try_merge_eval_states(
     const std::vector<coco_matches>& shards, const std::vector<std::string>& names = {}) {
   auto fail = [&](std::size_t s, std::string message) {
     error e = make_error(errc::eval_bad_state, std::move(message));
@@ -437,13 +444,16 @@ inline bool same_params(const coco_eval_params& a, const coco_eval_params& b) {
   return out;
 }
 
-inline void write_eval_state(const std::string& path, const coco_matches& mt) {
+template <class = void>
+void write_eval_state(const std::string& path, const coco_matches& mt) {
   try_write_eval_state(path, mt).value();
 }
-inline coco_matches read_eval_state(const std::string& path) {
+template <class = void>
+coco_matches read_eval_state(const std::string& path) {
   return try_read_eval_state(path).value();
 }
-inline coco_matches merge_eval_states(const std::vector<coco_matches>& shards) {
+template <class = void>
+coco_matches merge_eval_states(const std::vector<coco_matches>& shards) {
   return try_merge_eval_states(shards).value();
 }
 

@@ -16,6 +16,7 @@
 #include <simdjson.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -24,8 +25,9 @@
 #include <thread>
 #include <vector>
 
-#include "detkit/coco_eval.hpp"
+#include "detkit/coco_types.hpp"
 #include "detkit/detail/mmap.hpp"
+#include "detkit/detail/parallel_for.hpp"
 #include "detkit/error.hpp"
 
 DETKIT_BEGIN_NAMESPACE
