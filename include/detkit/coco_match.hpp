@@ -119,6 +119,19 @@ inline void evaluate_image(const coco_annotation* const* gts, std::size_t G,
   s.gt_ignore.resize(G);
   s.matched.resize(G);
   s.gt_ignored_in.resize(A * G);
+  if (G == 0) {
+    // Nothing to match (a category predicted where it is absent, the commonest pair): every
+    // detection is a false positive, ignored at every threshold where its area is out of range.
+    const std::uint32_t all = T >= 32 ? 0xffffffffu : ((1u << T) - 1u);
+    for (std::size_t d = 0; d < D; ++d)
+      for (std::size_t a = 0; a < A; ++a) {
+        const double darea = s.det_area[d];
+        tp_mask[d * A + a] = 0;
+        ignore_mask[d * A + a] =
+            darea < p.area_ranges[a].lo || darea > p.area_ranges[a].hi ? all : 0u;
+      }
+    return;
+  }
   s.match.resize(A * T * D);
   const bool id_zero_quirk =
       p.gt_id_zero == gt_id_zero_policy::reproduce_pycocotools && p.mode == eval_mode::pycocotools;
