@@ -92,7 +92,7 @@
 #include <vector>
 
 #ifndef DETKIT_NO_THREADS
-#include <thread>
+#include "detkit/detail/run_on_threads.hpp"
 #endif
 
 #include "detkit/atomic_file.hpp"
@@ -451,31 +451,25 @@ inline std::uint32_t boxes_bad_sse2(const cached_box* b, std::size_t n, std::uin
 #ifdef DETKIT_CHECKSUM_AVX2
 // The same with AVX2: 8 boxes (352 bytes = 11 registers) per step, used when the CPU has it.
 using boxes_bad_consts8 = boxes_bad_lane_consts<8>;
-__attribute__((target("avx2"))) inline std::uint32_t boxes_bad_avx2(const unsigned char* p,
-                                                                    std::size_t groups,
-                                                                    std::uint32_t class_count) {
+DETKIT_TARGET_AVX2 inline std::uint32_t boxes_bad_avx2(const unsigned char* p, std::size_t groups,
+                                                       std::uint32_t class_count) {
   static const boxes_bad_consts8 k;
-  using v256 = __m256i;
-  const v256 e = _mm256_set1_epi32(0x7f800000), m = _mm256_set1_epi32(0x00800000);
-  const v256 cc = _mm256_set1_epi32(static_cast<int>(class_count));
-  const v256 ones = _mm256_set1_epi32(-1);
-  v256 acc = _mm256_setzero_si256();
+  using avx2::u32x8;
+  using avx2::u8x32;
+  u32x8 acc = {};
   for (std::size_t g = 0; g < groups; ++g, p += 8 * sizeof(cached_box)) {
     for (int j = 0; j < 11; ++j) {
-      const v256 v = _mm256_loadu_si256(reinterpret_cast<const v256*>(p + 32 * j));
-      const v256 f = _mm256_add_epi32(_mm256_and_si256(v, e), m);
-      const v256 c = _mm256_or_si256(v, _mm256_xor_si256(_mm256_sub_epi32(v, cc), ones));
-      const v256 bytes = _mm256_subs_epu8(
-          _mm256_add_epi8(v, _mm256_load_si256(reinterpret_cast<const v256*>(k.add[j]))),
-          _mm256_load_si256(reinterpret_cast<const v256*>(k.sub[j])));
-      acc = _mm256_or_si256(
-          acc, _mm256_and_si256(f, _mm256_load_si256(reinterpret_cast<const v256*>(k.fmask[j]))));
-      acc = _mm256_or_si256(
-          acc, _mm256_and_si256(c, _mm256_load_si256(reinterpret_cast<const v256*>(k.cmask[j]))));
-      acc = _mm256_or_si256(acc, bytes);
+      const auto v = avx2::load<u32x8>(p + 32 * j);
+      const u32x8 f = (v & 0x7f800000u) + 0x00800000u;
+      const u32x8 c = v | ~(v - class_count);
+      const u8x32 bytes = avx2::sub_sat(__builtin_bit_cast(u8x32, v) + avx2::load<u8x32>(k.add[j]),
+                                        avx2::load<u8x32>(k.sub[j]));
+      acc |= f & avx2::load<u32x8>(k.fmask[j]);
+      acc |= c & avx2::load<u32x8>(k.cmask[j]);
+      acc |= __builtin_bit_cast(u32x8, bytes);
     }
   }
-  return _mm256_testz_si256(acc, acc) ? 0u : 1u;
+  return avx2::all_zero(acc) ? 0u : 1u;
 }
 #endif
 
@@ -1281,31 +1275,17 @@ inline result<label_cache> label_cache::try_open(const std::string& path,
 #ifdef DETKIT_NO_THREADS
   threads = 1;
 #else
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  if (threads == 0) threads = hardware_threads();
 #endif
   // Small files are not worth a thread start (~20 µs).
   threads = static_cast<unsigned>(
       std::min<std::size_t>(threads, std::max<std::size_t>(1, jobs.size() / 4)));
   std::vector<cache_scan_result> results(threads);
 #ifndef DETKIT_NO_THREADS
-  {
-    std::vector<std::thread> pool_threads;
-    std::size_t done_inline_from = threads;
-    for (unsigned t = 1; t < threads; ++t) {
-      try {
-        pool_threads.emplace_back(run_jobs, jobs.size() * t / threads,
-                                  jobs.size() * (t + 1) / threads, std::ref(results[t]));
-      } catch (...) {  // no thread available: do that share here
-        done_inline_from = t;
-        break;
-      }
-    }
-    run_jobs(0, jobs.size() / threads, results[0]);
-    for (std::size_t t = done_inline_from; t < threads; ++t) {
-      run_jobs(jobs.size() * t / threads, jobs.size() * (t + 1) / threads, results[t]);
-    }
-    for (auto& th : pool_threads) th.join();
-  }
+  auto share = [&](std::size_t t) {
+    run_jobs(jobs.size() * t / threads, jobs.size() * (t + 1) / threads, results[t]);
+  };
+  run_on_threads(threads, share);
 #else
   run_jobs(0, jobs.size(), results[0]);
 #endif
