@@ -69,3 +69,6 @@ foreach(f IN LISTS _detkit_readme_examples)
             -I${PROJECT_SOURCE_DIR}/include ${f})
   set_tests_properties(compile_${n} PROPERTIES LABELS compile)
 endforeach()
+
+# callback.hpp stands in for std::function in csv_options (no <functional> in csv.hpp).
+detkit_add_test(test_callback SOURCES compile/test_callback.cpp LABELS compile)

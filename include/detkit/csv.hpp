@@ -28,13 +28,13 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "detkit/callback.hpp"
 #include "detkit/detail/mmap.hpp"
 #include "detkit/error.hpp"
 
@@ -80,7 +80,7 @@ struct csv_options {
   std::size_t max_error_examples = 10;                  // located errors kept in a lenient report
   /// Optional progress hook: called from the scanning threads (so it must be thread-safe) with
   /// the bytes and records consumed since that thread's previous call, every 64Ki records.
-  std::function<void(std::uint64_t bytes, std::uint64_t records)> progress;
+  callback<void(std::uint64_t bytes, std::uint64_t records)> progress;
 };
 
 /// What a read saw. Every row seen is kept, filtered (rejected on purpose by a filter) or skipped
