@@ -4,8 +4,9 @@
 # README's own code examples cost, with g++ and clang++ at -O0 and -O2 (-std=c++17). Each cell is
 # the median of REPS compiles of a file that only includes the header and has an empty main
 # (`-c`, so code generation is counted). Times are the compiler's CPU time (user + sys, from GNU
-# time), which is its wall time on a quiet machine and stays meaningful on a busy one. The last column lists clang's -ftime-trace
-# top contributors at -O2: the whole frontend, the slowest included files ("Source" events), the
+# time), which is its wall time on a quiet machine and stays meaningful on a busy one. The last
+# column is clang's -ftime-trace at -O2 as shares of the whole compile: all included files
+# ("Source"), the slowest of them (a header's share includes the headers it includes), the
 # pending template instantiations and the backend.
 #
 #   bash bench/compile_time.sh [NAME...]       NAME: a header (csv.hpp, detail/mmap.hpp), or
@@ -73,7 +74,7 @@ median_time() {  # compiler opt file -> median CPU seconds (user + sys) of REPS 
   printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]}'
 }
 
-trace_top() {  # file -> "frontend 1.2 s: source 0.9 s (csv.hpp 0.46, ...), instantiations 0.7 s, backend 0.1 s"
+trace_top() {  # file -> "sources 70% (detkit/csv.hpp 65%, ...); instantiations 20%; backend 5%"
   clang++ -std=c++17 -O2 -Iinclude -pthread -ftime-trace -c "$1" -o "$work/trace.o"
   python3 - "$work/trace.json" <<'EOF'
 import json, os, sys
@@ -87,12 +88,16 @@ for e in src:
     f = e["args"]["detail"]
     short = f.split("include/")[-1] if "detkit/" in f else os.path.basename(f)
     by_file[short] = max(by_file.get(short, 0), e["dur"] / 1e6)
-top = sorted(by_file.items(), key=lambda kv: -kv[1])[:4]
-parts = ["frontend %.2f s" % tot.get("Total Frontend", 0)]
-parts.append("sources %.2f s (%s)" % (tot.get("Total Source", 0),
-             ", ".join("%s %.2f" % kv for kv in top)))
-parts.append("instantiations %.2f s" % tot.get("Total PerformPendingInstantiations", 0))
-parts.append("backend %.2f s" % tot.get("Total Backend", 0))
+# The file the TU includes directly spans all of "sources"; list what it is made of instead.
+src_total = tot.get("Total Source", 0)
+top = sorted(((f, v) for f, v in by_file.items() if v < 0.97 * src_total), key=lambda kv: -kv[1])[:4]
+# Shares of the whole compile, so that rows stay comparable on a busy machine.
+total = tot.get("Total ExecuteCompiler", 0) or 1
+pct = lambda v: "%d%%" % round(100 * v / total)
+parts = ["sources %s (%s)" % (pct(tot.get("Total Source", 0)),
+                              ", ".join("%s %s" % (f, pct(v)) for f, v in top))]
+parts.append("instantiations %s" % pct(tot.get("Total PerformPendingInstantiations", 0)))
+parts.append("backend %s" % pct(tot.get("Total Backend", 0)))
 print("; ".join(parts))
 EOF
 }
@@ -103,7 +108,7 @@ for cxx in $CXXS; do for opt in $OPTS; do
   header+=" $cxx $opt |"
   rule+="---:|"
 done; done
-[ "$TRACE" = 1 ] && { header+=" clang -O2 -ftime-trace (s) |"; rule+="---|"; }
+[ "$TRACE" = 1 ] && { header+=" clang -O2 -ftime-trace: share of the compile |"; rule+="---|"; }
 echo "$header"
 echo "$rule"
 for n in "${names[@]}"; do
