@@ -5,7 +5,6 @@
 // (../shared/reference/openimages.md §3).
 #pragma once
 
-#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,7 +56,7 @@ inline constexpr amenity_class amenity_class_table[] = {
 /// The 30 amenity classes as label-set classes, category id = index.
 inline std::vector<class_info> amenity_classes() {
   std::vector<class_info> out;
-  out.reserve(std::size(amenity_class_table));
+  out.reserve(std::size(amenity_class_table));  // std::size: from <string>/<vector> in C++17
   for (const auto& c : amenity_class_table)
     out.push_back({std::string(c.mid), std::string(c.name)});
   return out;
