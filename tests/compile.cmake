@@ -50,3 +50,25 @@ detkit_add_script_test(consume_three_ways
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/consumer/check.sh ${PROJECT_SOURCE_DIR}
           ${CMAKE_CURRENT_BINARY_DIR}/consumer ${CMAKE_CXX_COMPILER}
   LABELS compile TIMEOUT 600)
+
+# The README's C++ examples, kept as programs under bench/compile_time/ (bench/compile_time.sh
+# times them): each must compile, and each must still be the README's code block.
+find_package(Python3 COMPONENTS Interpreter QUIET)
+if(Python3_Interpreter_FOUND)
+  detkit_add_script_test(compile_readme_examples_in_sync
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/compile/check_readme_examples.py
+            ${PROJECT_SOURCE_DIR}
+    LABELS compile TIMEOUT 60)
+endif()
+file(GLOB _detkit_readme_examples CONFIGURE_DEPENDS
+     ${PROJECT_SOURCE_DIR}/bench/compile_time/readme_*.cpp)
+foreach(f IN LISTS _detkit_readme_examples)
+  get_filename_component(n ${f} NAME_WE)
+  add_test(NAME compile_${n}
+    COMMAND ${CMAKE_CXX_COMPILER} -std=c++17 -fsyntax-only -Wall -Wextra -Werror
+            -I${PROJECT_SOURCE_DIR}/include ${f})
+  set_tests_properties(compile_${n} PROPERTIES LABELS compile)
+endforeach()
+
+# callback.hpp stands in for std::function in csv_options (no <functional> in csv.hpp).
+detkit_add_test(test_callback SOURCES compile/test_callback.cpp LABELS compile)

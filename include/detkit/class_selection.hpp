@@ -196,7 +196,7 @@ inline std::vector<std::string> split_list(std::string_view s, char sep = ',') {
 [[nodiscard]] inline result<std::vector<std::string>> try_target_list(const std::string& spec) {
   std::vector<std::string> names;
   if (spec == "airbnb") {
-    for (const auto& c : amenity_classes()) names.push_back(c.mid);
+    for (const auto& c : amenity_class_table) names.emplace_back(c.mid);
   } else if (!spec.empty() && spec[0] == '@') {
     auto m = detail::mapped_file::try_open(spec.substr(1));
     if (!m) return std::move(m).error();

@@ -1,7 +1,9 @@
 // detkit/config.hpp — every user-facing macro in one list, and the version.
 //
 // Macros a user may define before including any detkit header:
-//   DETKIT_NO_THREADS      build the parallel CSV scan single-threaded (no <thread>).
+//   DETKIT_NO_THREADS      build the parallel CSV scan and cache check single-threaded.
+//   DETKIT_NO_AVX2         no run-time AVX2 paths (checksums, cache box check, CSV line scan);
+//                          DETKIT_NO_RUNTIME_DISPATCH turns off the CSV one only.
 //   DETKIT_ASSERTIONS      turn DETKIT_ASSERT on in release builds (it is on when NDEBUG is not set).
 // Build choices made by CMake (never needed by header users):
 //   DETKIT_CUDA            the CUDA RetinaNet target is being built (cuda/ only).

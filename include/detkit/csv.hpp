@@ -28,25 +28,24 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "detkit/callback.hpp"
 #include "detkit/detail/mmap.hpp"
 #include "detkit/error.hpp"
 
 #if !defined(DETKIT_NO_THREADS)
-#include <thread>
+#include "detkit/detail/run_on_threads.hpp"
 #endif
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
-    !defined(DETKIT_NO_RUNTIME_DISPATCH)
-#include <immintrin.h>
+#include "detkit/detail/avx2.hpp"
+#if defined(DETKIT_AVX2) && !defined(DETKIT_NO_RUNTIME_DISPATCH)
 #define DETKIT_CSV_AVX2_DISPATCH 1
 #endif
 
@@ -81,7 +80,7 @@ struct csv_options {
   std::size_t max_error_examples = 10;                  // located errors kept in a lenient report
   /// Optional progress hook: called from the scanning threads (so it must be thread-safe) with
   /// the bytes and records consumed since that thread's previous call, every 64Ki records.
-  std::function<void(std::uint64_t bytes, std::uint64_t records)> progress;
+  callback<void(std::uint64_t bytes, std::uint64_t records)> progress;
 };
 
 /// What a read saw. Every row seen is kept, filtered (rejected on purpose by a filter) or skipped
@@ -370,31 +369,28 @@ inline void scan_line(const char* p, const char* end, char delim, std::uint32_t 
 // The same loop as scan_line with 32-byte AVX2 compares, compiled for AVX2 only and chosen at run
 // time (csv_cpu_has_avx2), so the default build stays portable. Kept a separate copy because
 // intrinsics cannot be inlined into a function compiled without their target.
-__attribute__((target("avx2,popcnt"))) inline void scan_line_avx2(const char* p, const char* end,
-                                                                  char delim, std::uint32_t want,
-                                                                  line_scan& out) noexcept {
+DETKIT_TARGET_AVX2 inline void scan_line_avx2(const char* p, const char* end, char delim,
+                                              std::uint32_t want, line_scan& out) noexcept {
   out.has_quote = false;
   out.delimiters = 0;
   out.recorded = 0;
   const std::size_t avail = static_cast<std::size_t>(end - p);
-  const __m256i vn = _mm256_set1_epi8('\n'), vd = _mm256_set1_epi8(delim),
-                vq = _mm256_set1_epi8('"');
   std::size_t off = 0;
   while (off < avail) {
     std::uint32_t nl, dl, qt;
     std::size_t n = 32;
     if (avail - off >= 32) {
-      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + off));
-      nl = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, vn)));
-      dl = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, vd)));
-      qt = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, vq)));
+      const auto x = avx2::load<avx2::i8x32>(p + off);
+      nl = avx2::eq_mask(x, '\n');
+      dl = avx2::eq_mask(x, delim);
+      qt = avx2::eq_mask(x, '"');
     } else {
       n = avail - off;
       masks32(p + off, n, delim, nl, dl, qt);
     }
     cut_at_newline(nl, dl, qt);
     out.has_quote |= qt != 0;
-    out.delimiters += static_cast<std::uint32_t>(_mm_popcnt_u32(dl));
+    out.delimiters += static_cast<std::uint32_t>(__builtin_popcount(dl));
     if (record_step(off, nl, dl, want, out)) return;
     off += n;
   }
@@ -406,9 +402,7 @@ __attribute__((target("avx2,popcnt"))) inline void scan_line_avx2(const char* p,
 /// True when the CPU runs the AVX2 line scanner (checked once per process).
 inline bool csv_cpu_has_avx2() noexcept {
 #if defined(DETKIT_CSV_AVX2_DISPATCH)
-  // popcnt is part of every AVX2 CPU, but check it too since scan_line_avx2 uses it.
-  static const bool v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
-  return v;
+  return avx2::cpu_has_avx2();
 #else
   return false;
 #endif
@@ -961,11 +955,8 @@ template <class State, class Prefilter, class RowFn>
   };
 #if !defined(DETKIT_NO_THREADS)
   const std::size_t workers = std::min<std::size_t>(n, opt.threads ? opt.threads : 1);
-  std::vector<std::thread> pool;
-  pool.reserve(workers - 1);
-  for (std::size_t t = 1; t < workers; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  auto worker = [&work](std::size_t) { work(); };
+  detail::run_on_threads(workers, worker);
 #else
   work();
 #endif

@@ -31,7 +31,7 @@
 #include "detkit/detail/mmap.hpp"
 #include "detkit/detail/parse_number.hpp"
 #include "detkit/error.hpp"
-#include "detkit/label_cache.hpp"
+#include "detkit/label_cache_fingerprint.hpp"
 
 DETKIT_BEGIN_NAMESPACE
 

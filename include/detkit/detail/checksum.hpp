@@ -21,9 +21,9 @@
 #include <emmintrin.h>
 #define DETKIT_CHECKSUM_SSE2 1
 // AVX2 is used when the CPU has it (checked at run time), without any -m flag: the functions
-// that use it carry __attribute__((target("avx2"))). DETKIT_NO_AVX2 turns this off.
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !defined(DETKIT_NO_AVX2)
-#include <immintrin.h>
+// that use it carry DETKIT_TARGET_AVX2. DETKIT_NO_AVX2 turns this off.
+#include "detkit/detail/avx2.hpp"
+#ifdef DETKIT_AVX2
 #define DETKIT_CHECKSUM_AVX2 1
 #endif
 #endif
@@ -93,31 +93,25 @@ inline void checksum_stripe(checksum_state& s, const unsigned char* p) noexcept 
 }
 
 #ifdef DETKIT_CHECKSUM_AVX2
-inline bool cpu_has_avx2() noexcept {
-  static const bool yes = __builtin_cpu_supports("avx2");
-  return yes;
-}
+inline bool cpu_has_avx2() noexcept { return avx2::cpu_has_avx2(); }
 
 // checksum_stripe for many stripes, four lanes per register; identical results.
-__attribute__((target("avx2"))) inline void checksum_stripes_avx2(checksum_state& s,
-                                                                  const unsigned char* p,
-                                                                  std::size_t stripes) noexcept {
-  using v256 = __m256i;
-  v256 a0 = _mm256_loadu_si256(reinterpret_cast<const v256*>(&s.acc[0]));
-  v256 a1 = _mm256_loadu_si256(reinterpret_cast<const v256*>(&s.acc[4]));
-  const v256 k0 = _mm256_loadu_si256(reinterpret_cast<const v256*>(&checksum_keys::lane[0]));
-  const v256 k1 = _mm256_loadu_si256(reinterpret_cast<const v256*>(&checksum_keys::lane[4]));
+DETKIT_TARGET_AVX2 inline void checksum_stripes_avx2(checksum_state& s, const unsigned char* p,
+                                                     std::size_t stripes) noexcept {
+  using avx2::u64x4;
+  u64x4 a0 = avx2::load<u64x4>(&s.acc[0]);
+  u64x4 a1 = avx2::load<u64x4>(&s.acc[4]);
+  const u64x4 k0 = avx2::load<u64x4>(&checksum_keys::lane[0]);
+  const u64x4 k1 = avx2::load<u64x4>(&checksum_keys::lane[4]);
   for (std::size_t i = 0; i < stripes; ++i, p += 64) {
-    const v256 v0 = _mm256_loadu_si256(reinterpret_cast<const v256*>(p));
-    const v256 v1 = _mm256_loadu_si256(reinterpret_cast<const v256*>(p + 32));
-    const __m256i x0 = _mm256_xor_si256(v0, k0), x1 = _mm256_xor_si256(v1, k1);
-    const __m256i m0 = _mm256_mul_epu32(x0, _mm256_srli_epi64(x0, 32));
-    const __m256i m1 = _mm256_mul_epu32(x1, _mm256_srli_epi64(x1, 32));
-    a0 = _mm256_add_epi64(a0, _mm256_add_epi64(_mm256_shuffle_epi32(v0, 0x4e), m0));
-    a1 = _mm256_add_epi64(a1, _mm256_add_epi64(_mm256_shuffle_epi32(v1, 0x4e), m1));
+    const u64x4 v0 = avx2::load<u64x4>(p);
+    const u64x4 v1 = avx2::load<u64x4>(p + 32);
+    const u64x4 x0 = v0 ^ k0, x1 = v1 ^ k1;
+    a0 += avx2::swap_halves(v0) + avx2::mul_lo32(x0, x0 >> 32);
+    a1 += avx2::swap_halves(v1) + avx2::mul_lo32(x1, x1 >> 32);
   }
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(&s.acc[0]), a0);
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(&s.acc[4]), a1);
+  avx2::store(&s.acc[0], a0);
+  avx2::store(&s.acc[4], a1);
 }
 #endif
 
