@@ -22,7 +22,6 @@
 #include <functional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "detkit/coco_types.hpp"
@@ -513,7 +512,7 @@ inline bool parse_results_in_chunks(std::size_t size, const byte_reader& read, u
   std::vector<std::vector<coco_detection>> parts(n);
   std::atomic<bool> failed{false};
   std::atomic<std::size_t> next{0};
-  auto worker = [&] {
+  auto worker = [&](std::size_t) {
     simdjson::ondemand::parser parser;
     std::vector<char> buf;
     const std::string chunk_name = "<chunk>";
@@ -532,10 +531,7 @@ inline bool parse_results_in_chunks(std::size_t size, const byte_reader& read, u
       if (!parse_detection_array(parser, loc, buf.data(), len, buf.size(), parts[i])) failed = true;
     }
   };
-  std::vector<std::thread> workers;
-  for (unsigned t = 1; t < std::min<std::size_t>(threads, n); ++t) workers.emplace_back(worker);
-  worker();
-  for (auto& w : workers) w.join();
+  detail::run_on_threads(std::min<std::size_t>(threads, n), worker);
   if (failed) return false;
   std::size_t total = 0;
   for (const auto& v : parts) total += v.size();

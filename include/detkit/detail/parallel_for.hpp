@@ -6,23 +6,20 @@
 #include <atomic>
 #include <cstddef>
 #include <exception>
-#include <thread>
-#include <vector>
 
 #include "detkit/config.hpp"
+#include "detkit/detail/run_on_threads.hpp"
 
 DETKIT_BEGIN_NAMESPACE
 namespace detail {
 /// `threads` as given, or all cores for 0.
-inline unsigned resolve_threads(unsigned threads) {
-  return threads ? threads : std::max(1u, std::thread::hardware_concurrency());
-}
+inline unsigned resolve_threads(unsigned threads) { return threads ? threads : hardware_threads(); }
 
 /// Runs fn(i) for i in [0, n) on `threads` threads (dynamic scheduling); rethrows the first
 /// exception on the calling thread.
 template <class Fn>
 void parallel_for(std::size_t n, unsigned threads, Fn&& fn) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = resolve_threads(threads);
   if (threads <= 1 || n <= 1) {
     for (std::size_t i = 0; i < n; ++i) fn(i);
     return;
@@ -30,19 +27,14 @@ void parallel_for(std::size_t n, unsigned threads, Fn&& fn) {
   std::atomic<std::size_t> next{0};
   std::exception_ptr failure;
   std::atomic<bool> failed{false};
-  auto worker = [&]() {
+  auto worker = [&](std::size_t) {
     try {
       for (std::size_t i = next++; i < n && !failed.load(); i = next++) fn(i);
     } catch (...) {
       if (!failed.exchange(true)) failure = std::current_exception();
     }
   };
-  std::vector<std::thread> pool;
-  const std::size_t extra = std::min<std::size_t>(threads, n) - 1;
-  pool.reserve(extra);
-  for (std::size_t t = 0; t < extra; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& th : pool) th.join();
+  run_on_threads(std::min<std::size_t>(threads, n), worker);
   if (failure) std::rethrow_exception(failure);
 }
 }  // namespace detail
