@@ -44,3 +44,19 @@ detkit_add_test(test_retinanet_reference_r18 NO_CATCH SOURCES ${_retina}/test_re
                      ${PROJECT_SOURCE_DIR}/cuda/tools/convert_torchvision_weights.py r18
                      ${DETKIT_TEST_WORK_DIR})
 set_tests_properties(test_retinanet_reference_r18 PROPERTIES SKIP_RETURN_CODE 77)
+
+# The numerics policy (cuda/ops/README.md): the bit-equal bodies built as nvcc builds device code —
+# FMA contraction on, device rounding intrinsics emulated — against the CPU twin. Not linked to
+# detkit_warnings, whose -ffp-contract=off would undo the point.
+add_library(test_rounding_probe OBJECT ${_retina}/rounding_probe.cpp)
+target_link_libraries(test_rounding_probe PRIVATE detkit::detkit)
+target_include_directories(test_rounding_probe PRIVATE ${PROJECT_SOURCE_DIR}/cuda)
+target_compile_definitions(test_rounding_probe PRIVATE DETKIT_EMULATE_DEVICE_ROUNDING=1)
+target_compile_options(test_rounding_probe PRIVATE -Wall -Wextra -ffp-contract=fast
+                       $<$<BOOL:${DETKIT_WERROR}>:-Werror>)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+  target_compile_options(test_rounding_probe PRIVATE -mfma)
+endif()
+detkit_add_test(test_retinanet_rounding SOURCES ${_retina}/test_rounding.cpp
+                $<TARGET_OBJECTS:test_rounding_probe> LIBS detkit_retinanet_cpu TIMEOUT 120)
+target_include_directories(test_retinanet_rounding PRIVATE ${_retina})
