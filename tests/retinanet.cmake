@@ -61,3 +61,31 @@ endif()
 detkit_add_test(test_retinanet_rounding SOURCES ${_retina}/test_rounding.cpp
                 $<TARGET_OBJECTS:test_rounding_probe> LIBS detkit_retinanet_cpu TIMEOUT 120)
 target_include_directories(test_retinanet_rounding PRIVATE ${_retina})
+
+# The GPU harness (tests/cuda/test_train_gpu.cpp) run on the CPU twin, in every build, so it does not
+# rot between GPU sessions (label `train`); and proof that its parity step can fail: one gradient
+# scaled on the device side (DETKIT_DEBUG_SCALE_GRAD through DETKIT_TRAIN_GPU_PERTURB) must give
+# the FAIL line of the later iterations while the first iteration still agrees.
+if(TARGET detkit-train AND TARGET detkit-detect AND TARGET detkit-synth AND TARGET detkit-prepare)
+  add_executable(test_train_gpu_dry ${CMAKE_CURRENT_SOURCE_DIR}/cuda/test_train_gpu.cpp)
+  target_link_libraries(test_train_gpu_dry PRIVATE detkit::detkit detkit_warnings)
+  add_dependencies(test_train_gpu_dry detkit-train detkit-detect detkit-synth detkit-prepare)
+  add_test(NAME test_train_gpu_harness
+           COMMAND test_train_gpu_dry ${PROJECT_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR}/tests/fixtures
+                   ${PROJECT_BINARY_DIR}/tests/work/train_gpu_harness)
+  set_tests_properties(test_train_gpu_harness PROPERTIES ENVIRONMENT DETKIT_TRAIN_GPU_DRY_RUN=1
+                       TIMEOUT 300 LABELS train)
+  foreach(case IN ITEMS catches_perturbation tolerates_noise)
+    add_test(NAME test_train_gpu_harness_${case}
+             COMMAND test_train_gpu_dry ${PROJECT_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR}/tests/fixtures
+                     ${PROJECT_BINARY_DIR}/tests/work/train_gpu_harness_${case})
+    set_tests_properties(test_train_gpu_harness_${case} PROPERTIES TIMEOUT 300 LABELS train)
+  endforeach()
+  # A doubled gradient (a += applied twice, a missing 0.5) fails the parity step, after the first
+  # iteration agreed; a change of one part in a million (float noise on one tensor) passes it.
+  set_tests_properties(test_train_gpu_harness_catches_perturbation PROPERTIES
+    ENVIRONMENT "DETKIT_TRAIN_GPU_DRY_RUN=1;DETKIT_TRAIN_GPU_PARITY_ONLY=1;DETKIT_TRAIN_GPU_PERTURB=head.classification_head.cls_logits.weight=2"
+    PASS_REGULAR_EXPRESSION "ok   first-iteration losses equal[^\n]*\nFAIL iterations 1-3 within")
+  set_tests_properties(test_train_gpu_harness_tolerates_noise PROPERTIES
+    ENVIRONMENT "DETKIT_TRAIN_GPU_DRY_RUN=1;DETKIT_TRAIN_GPU_PARITY_ONLY=1;DETKIT_TRAIN_GPU_PERTURB=head.classification_head.cls_logits.weight=1.000001")
+endif()

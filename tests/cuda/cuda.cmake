@@ -9,6 +9,7 @@ set_tests_properties(test_retinanet_gpu PROPERTIES SKIP_RETURN_CODE 77)
 
 # detkit-train / detkit-detect --device cuda end to end (tests/cuda/test_train_gpu.cpp). Linked with
 # the loader so the GPU machine's copy gets the programs' shared libraries (libjpeg, OpenBLAS).
+# Its dry run on the CPU (test_train_gpu_harness) is defined in tests/retinanet.cmake, for every build.
 if(TARGET detkit-train AND TARGET detkit-detect AND TARGET detkit-synth)
   detkit_add_test(test_train_gpu NO_CATCH SOURCES ${PROJECT_SOURCE_DIR}/tests/cuda/test_train_gpu.cpp
                   LIBS detkit_train_loader detkit_retinanet_cuda LABELS gpu TIMEOUT 420
@@ -16,10 +17,5 @@ if(TARGET detkit-train AND TARGET detkit-detect AND TARGET detkit-synth)
                        ${PROJECT_BINARY_DIR}/tests/work/train_gpu
                        ${PROJECT_SOURCE_DIR}/bench/cuda/torchvision_retinanet_bench.py)
   set_tests_properties(test_train_gpu PROPERTIES SKIP_RETURN_CODE 77)
-  add_test(NAME test_train_gpu_harness
-           COMMAND test_train_gpu ${PROJECT_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR}/tests/fixtures
-                   ${PROJECT_BINARY_DIR}/tests/work/train_gpu_harness)
-  set_tests_properties(test_train_gpu_harness PROPERTIES ENVIRONMENT DETKIT_TRAIN_GPU_DRY_RUN=1
-                       TIMEOUT 300 LABELS train)
   add_dependencies(test_train_gpu detkit-train detkit-detect detkit-synth detkit-prepare)
 endif()
