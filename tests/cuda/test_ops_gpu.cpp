@@ -605,5 +605,8 @@ int main(int argc, char** argv) {
                 e != cudaSuccess ? cudaGetErrorString(e) : "0 devices");
     return 77;
   }
+  // Every launch checked and synchronised (common/check.hpp): a fault is reported at the launch
+  // of the kernel that made it, which is what a first run on a new device needs.
+  dc::set_sync_launches(true);
   return Catch::Session().run(argc, argv);
 }
