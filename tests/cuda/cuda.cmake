@@ -19,3 +19,20 @@ if(TARGET detkit-train AND TARGET detkit-detect AND TARGET detkit-synth)
   set_tests_properties(test_train_gpu PROPERTIES SKIP_RETURN_CODE 77)
   add_dependencies(test_train_gpu detkit-train detkit-detect detkit-synth detkit-prepare)
 endif()
+
+# The numerics policy as nvcc applies it (no device needed): the bit-equal kernels' PTX has no FMA.
+foreach(check IN ITEMS "sgd:sgd_forward_kernel"
+                       "frozen_bn:frozen_bn_fold_kernel,frozen_bn_forward_kernel,frozen_bn_backward_kernel"
+                       "anchors:anchors_forward_kernel" "matcher:matcher_iou_kernel"
+                       "nms:nms_mask_kernel")
+  string(REPLACE ":" ";" parts "${check}")
+  list(GET parts 0 op)
+  list(GET parts 1 kernels)
+  add_test(NAME test_cuda_no_fma_${op}
+           COMMAND ${CMAKE_COMMAND} -DNVCC=${CMAKE_CUDA_COMPILER}
+                   -DSOURCE=${PROJECT_SOURCE_DIR}/cuda/ops/${op}/${op}.cu
+                   -DINCLUDES=${PROJECT_SOURCE_DIR}/include,${PROJECT_SOURCE_DIR}/cuda
+                   -DKERNELS=${kernels} -DOUT=${CMAKE_CURRENT_BINARY_DIR}/no_fma_${op}.ptx
+                   -P ${PROJECT_SOURCE_DIR}/tests/cuda/check_no_fma.cmake)
+  set_tests_properties(test_cuda_no_fma_${op} PROPERTIES LABELS cuda TIMEOUT 300)
+endforeach()
