@@ -44,18 +44,23 @@ struct blocked_layout {
 /// The tree both backends fold 256 partial sums with: step `half` adds v[t + half] into v[t].
 DETKIT_HD void blocked_tree_step(double* v, int t, int half) { v[t] += v[t + half]; }
 
-/// CPU twin: segment s's sum, with term(i) the float at element i (called once per element, in
-/// the GPU threads' order, so it may also write that element's gradient).
-template <class Term>
-double blocked_segment_sum_cpu(const blocked_layout& l, int s, Term&& term) {
+/// CPU twin: segment s's sum. fill(begin, len, out) writes the terms of elements begin ..
+/// begin + len - 1 (contiguous, one chunk) into out as floats — called once per chunk, in order, so
+/// it may also write those elements' gradients; the chunk is then summed in the device threads'
+/// order from that buffer (computing the terms in memory order keeps the loop as fast as a plain
+/// one).
+template <class Fill>
+double blocked_segment_sum_cpu(const blocked_layout& l, int s, Fill&& fill) {
   double stage2[blocked_sum_threads] = {};
+  float terms[blocked_sum_chunk];
   const long long chunks = l.chunks_per_segment();
   for (long long q = 0; q < chunks; ++q) {
+    const long long len = l.chunk_len(q);
+    fill(l.chunk_begin(s, q), len, terms);
     double v[blocked_sum_threads] = {};
-    const long long begin = l.chunk_begin(s, q), len = l.chunk_len(q);
     for (int t = 0; t < blocked_sum_threads; ++t)
       for (long long j = t; j < len; j += blocked_sum_threads)
-        v[t] += static_cast<double>(term(begin + j));
+        v[t] += static_cast<double>(terms[j]);
     for (int half = blocked_sum_threads / 2; half > 0; half /= 2)
       for (int t = 0; t < half; ++t) blocked_tree_step(v, t, half);
     stage2[q % blocked_sum_threads] += v[0];

@@ -85,10 +85,13 @@ TEST_CASE("blocked sum: the CPU twin's order is the device kernels' order, every
     const std::vector<double> device = simulated_device(l, x);
     std::vector<int> visits(total, 0);
     for (int s = 0; s < l.segments; ++s) {
-      const double cpu = dc::blocked_segment_sum_cpu(l, s, [&](long long i) {
-        ++visits[static_cast<std::size_t>(i)];
-        return x[static_cast<std::size_t>(i)];
-      });
+      const double cpu =
+          dc::blocked_segment_sum_cpu(l, s, [&](long long begin, long long len, float* out) {
+            for (long long j = 0; j < len; ++j) {
+              ++visits[static_cast<std::size_t>(begin + j)];
+              out[j] = x[static_cast<std::size_t>(begin + j)];
+            }
+          });
       CHECK(std::memcmp(&cpu, &device[static_cast<std::size_t>(s)], sizeof cpu) == 0);
       long double exact = 0.0L;
       for (int p = 0; p < sh.planes; ++p)

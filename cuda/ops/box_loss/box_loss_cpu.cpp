@@ -22,18 +22,20 @@ float box_loss_cpu(int n, int r, const box_loss_options& o, const float* deltas,
     const int* t = cls_target + static_cast<long long>(img) * r;
     const float norm = foreground_norm(t, r);
     const float w = grad_scale / (norm * static_cast<float>(n));
-    // i: the anchor's index in the batch; called in the device threads' order.
-    auto term = [&](long long i) {
-      const int a = static_cast<int>(i - static_cast<long long>(img) * r);
-      float g[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-      float sum = 0.0f;
-      if (t[a] >= 0)
-        sum = box_loss_anchor(o, deltas + 4 * i, targets + 4 * i,
-                              anchors == nullptr ? nullptr : anchors + 4 * a, g);
-      for (int j = 0; j < 4; ++j) ddeltas[4 * i + j] = g[j] * w;
-      return sum;
+    // One chunk of the image's anchors (i: index in the batch); writes their gradients.
+    auto fill = [&](long long begin, long long len, float* out) {
+      for (long long i = begin; i < begin + len; ++i) {
+        const int a = static_cast<int>(i - static_cast<long long>(img) * r);
+        float g[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        float sum = 0.0f;
+        if (t[a] >= 0)
+          sum = box_loss_anchor(o, deltas + 4 * i, targets + 4 * i,
+                                anchors == nullptr ? nullptr : anchors + 4 * a, g);
+        for (int j = 0; j < 4; ++j) ddeltas[4 * i + j] = g[j] * w;
+        out[i - begin] = sum;
+      }
     };
-    sums[static_cast<std::size_t>(img)] = blocked_segment_sum_cpu(l, img, term);
+    sums[static_cast<std::size_t>(img)] = blocked_segment_sum_cpu(l, img, fill);
     norms[static_cast<std::size_t>(img)] = norm;
   }
   return mean_of_normalised(n, sums.data(), norms.data());

@@ -1,5 +1,7 @@
 // cuda/ops/conv2d/conv2d_cpu.cpp — CPU twin of conv2d.cu: the im2col/col2im bodies in a loop and
 // CBLAS GEMMs (darknet's forward_convolutional_layer / backward_convolutional_layer order).
+#include <algorithm>
+
 #include "../../common/blocked_sum.hpp"
 #include "../../common/gemm.hpp"
 #include "conv2d.hpp"
@@ -44,8 +46,10 @@ void conv2d_backward_cpu(const conv2d_shape& s, const float* x, const float* w, 
   if (db != nullptr) {  // the device's blocked order (bias_grad_layout), so db is bit-equal
     const blocked_layout l = bias_grad_layout(s);
     for (int co = 0; co < s.c_out; ++co)
-      db[co] +=
-          static_cast<float>(blocked_segment_sum_cpu(l, co, [&](long long i) { return dy[i]; }));
+      db[co] += static_cast<float>(
+          blocked_segment_sum_cpu(l, co, [dy](long long begin, long long len, float* out) {
+            std::copy(dy + begin, dy + begin + len, out);
+          }));
   }
   for (int n = 0; n < s.n; ++n) {
     const float* dyn = dy + n * y_img;

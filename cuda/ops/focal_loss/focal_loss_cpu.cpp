@@ -22,18 +22,27 @@ float focal_loss_cpu(int n, int r, int k, const float* logits, const int* cls_ta
     const int* t = cls_target + static_cast<long long>(img) * r;
     const float norm = foreground_norm(t, r);
     const float w = grad_scale / (norm * static_cast<float>(n));
-    // Called once per element in the device threads' order; writes the gradient as the kernel does.
-    auto term = [&](long long i) {
-      const int a = static_cast<int>((i - img * per_image) / k), c = static_cast<int>(i % k);
-      if (t[a] == anchor_ignored) {
-        dlogits[i] = 0.0f;
-        return 0.0f;
+    // One chunk of the image's (anchor, class) terms in memory order; writes their gradients.
+    auto fill = [&](long long begin, long long len, float* out) {
+      const long long local = begin - img * per_image;
+      int a = static_cast<int>(local / k), c = static_cast<int>(local % k);
+      for (long long j = 0; j < len; ++j) {
+        const long long i = begin + j;
+        if (t[a] == anchor_ignored) {
+          dlogits[i] = 0.0f;
+          out[j] = 0.0f;
+        } else {
+          const focal_term f = sigmoid_focal_term(logits[i], t[a] == c ? 1.0f : 0.0f, o);
+          dlogits[i] = f.grad * w;
+          out[j] = f.loss;
+        }
+        if (++c == k) {
+          c = 0;
+          ++a;
+        }
       }
-      const focal_term f = sigmoid_focal_term(logits[i], t[a] == c ? 1.0f : 0.0f, o);
-      dlogits[i] = f.grad * w;
-      return f.loss;
     };
-    sums[static_cast<std::size_t>(img)] = blocked_segment_sum_cpu(l, img, term);
+    sums[static_cast<std::size_t>(img)] = blocked_segment_sum_cpu(l, img, fill);
     norms[static_cast<std::size_t>(img)] = norm;
   }
   return mean_of_normalised(n, sums.data(), norms.data());
