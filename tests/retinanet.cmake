@@ -10,6 +10,7 @@ endif()
 
 set(_retina ${CMAKE_CURRENT_SOURCE_DIR}/retinanet)
 detkit_add_test(test_retinanet_ops SOURCES ${_retina}/test_ops.cpp ${_retina}/test_blocked_sum.cpp
+                ${_retina}/test_detection_compare.cpp
                 LIBS detkit_retinanet_cpu
                 TIMEOUT 120)
 detkit_add_test(test_retinanet_weights SOURCES ${_retina}/test_weights.cpp

@@ -20,10 +20,12 @@
 #include <map>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/device_buffer.hpp"
 #include "common/gpu_context.hpp"
+#include "detection_compare.hpp"
 #include "model/retinanet.hpp"
 #include "ops/anchors/anchors.hpp"
 #include "ops/box_coder/box_coder.hpp"
@@ -101,65 +103,39 @@ void check_scaled(const std::string& label, const std::vector<float>& gpu,
   check(label.c_str(), gpu, cpu, rel * mx, 0.0);
 }
 
-double box_iou_host(const float* a, const float* b) {
-  const double iw = std::min(a[2], b[2]) - std::max(a[0], b[0]);
-  const double ih = std::min(a[3], b[3]) - std::max(a[1], b[1]);
-  if (iw <= 0 || ih <= 0) return 0.0;
-  const double inter = iw * ih;
-  const double ua = static_cast<double>(a[2] - a[0]) * static_cast<double>(a[3] - a[1]);
-  const double ub = static_cast<double>(b[2] - b[0]) * static_cast<double>(b[3] - b[1]);
-  return inter / (ua + ub - inter);
+/// compare_detections (detection_compare.hpp) with its verdict asserted.
+void check_detections(const char* label, const std::vector<dc::detection>& gpu,
+                      const std::vector<dc::detection>& cpu, const std::vector<double>& cuts,
+                      double score_tol = 1e-5) {
+  const detection_comparison r = compare_detections(gpu, cpu, cuts, score_tol);
+  std::printf(
+      "%-44s %zu cpu / %zu gpu detections: %zu matched (IoU >= 0.99, score within %g), "
+      "%d pairs out of order beyond a tie, %d left unexplained by a tie or a cut\n",
+      label, cpu.size(), gpu.size(), r.matched, score_tol, r.order_errors, r.unexplained);
+  CHECK(r.order_errors == 0);
+  CHECK(r.unexplained == 0);
 }
 
-/// Detections of the two devices, equal up to ties: CUDA's expf differs from glibc's by an ulp or
-/// two, so scores closer than `score_tol` may swap ranks, and at a cut (top-k, NMS between near-tied
-/// boxes, the last of max_keep) one may keep a box the other dropped. Every CPU detection must have
-/// a GPU one of the same label with IoU >= 0.99 and score within score_tol whose rank is within its
-/// tie group; what is left on either side must be a tie partner (same label, score within
-/// score_tol) or sit at the cut (score within score_tol of the lowest kept score).
-void compare_detections(const char* label, const std::vector<dc::detection>& gpu,
-                        const std::vector<dc::detection>& cpu, double score_tol = 1e-5) {
-  std::vector<char> used(gpu.size(), 0), matched(cpu.size(), 0);
-  int rank_errors = 0, matched_n = 0;
-  for (std::size_t i = 0; i < cpu.size(); ++i) {
-    const double s = cpu[i].score;
-    std::size_t above = 0, tied_or_above = 0;  // the ranks a tie lets this detection take
-    for (const dc::detection& d : cpu) {
-      above += static_cast<double>(d.score) > s + score_tol;
-      tied_or_above += static_cast<double>(d.score) >= s - score_tol;
-    }
-    for (std::size_t j = 0; j < gpu.size(); ++j) {
-      if (used[j] || gpu[j].label != cpu[i].label ||
-          std::fabs(static_cast<double>(gpu[j].score) - s) > score_tol ||
-          box_iou_host(gpu[j].box, cpu[i].box) < 0.99)
-        continue;
-      used[j] = matched[i] = 1;
-      ++matched_n;
-      if (j < above || j >= tied_or_above) ++rank_errors;
-      break;
-    }
+/// Where post-processing cuts one image's candidates, from head outputs `logits` (n, rows, k): the
+/// score threshold, each level's top-k boundary where it was reached, and the last of `dets` when
+/// the detections-per-image limit was.
+std::vector<double> detection_cuts(const dc::retinanet& m, const std::vector<float>& logits,
+                                   std::size_t image, const std::vector<dc::detection>& dets) {
+  const dc::retinanet_config& c = m.config();
+  std::vector<double> cuts{static_cast<double>(c.score_threshold)};
+  const std::size_t k = static_cast<std::size_t>(c.num_classes);
+  std::size_t row = image * static_cast<std::size_t>(m.num_anchors());
+  for (const int rows : m.level_rows()) {
+    const auto top =
+        dc::topk_scores_cpu(static_cast<long long>(rows) * c.num_classes, logits.data() + row * k,
+                            c.score_threshold, c.topk_candidates);
+    if (static_cast<int>(top.size()) == c.topk_candidates)
+      cuts.push_back(static_cast<double>(top.back().score));
+    row += static_cast<std::size_t>(rows);
   }
-  const double cut = cpu.empty() ? 0.0 : static_cast<double>(cpu.back().score);
-  int unexplained = 0;
-  std::vector<char> partner(gpu.size(), 0);
-  for (std::size_t i = 0; i < cpu.size(); ++i) {
-    if (matched[i]) continue;
-    bool ok = std::fabs(static_cast<double>(cpu[i].score) - cut) <= score_tol;
-    for (std::size_t j = 0; j < gpu.size() && !ok; ++j)
-      if (!used[j] && !partner[j] && gpu[j].label == cpu[i].label &&
-          std::fabs(static_cast<double>(gpu[j].score - cpu[i].score)) <= score_tol)
-        ok = partner[j] = 1;
-    unexplained += !ok;
-  }
-  for (std::size_t j = 0; j < gpu.size(); ++j)
-    if (!used[j] && !partner[j] && std::fabs(static_cast<double>(gpu[j].score) - cut) > score_tol)
-      ++unexplained;
-  std::printf(
-      "%-44s %zu cpu / %zu gpu detections: %d matched (IoU >= 0.99, score within %g), "
-      "%d ranks outside their tie group, %d left unexplained by a tie\n",
-      label, cpu.size(), gpu.size(), matched_n, score_tol, rank_errors, unexplained);
-  CHECK(rank_errors == 0);
-  CHECK(unexplained == 0);
+  if (static_cast<int>(dets.size()) == c.detections_per_image)
+    cuts.push_back(static_cast<double>(dets.back().score));
+  return cuts;
 }
 
 /// The CPU model's activations, to feed the GPU model (teacher forcing).
@@ -389,7 +365,8 @@ namespace {
 // after a teacher-forced forward; three free-running steps; detections up to ties, with the class
 // bias zeroed so that every score sits near 0.5 and ties are everywhere.
 void compare_models(const dc::retinanet_config& c, dc::batch_shape batch,
-                    const std::vector<dc::image_targets>& targets, float max_norm) {
+                    const std::vector<dc::image_targets>& targets, float max_norm,
+                    double step_rtol) {
   dc::retinanet cpu(c, batch, dc::make_cpu_backend());
   dc::retinanet gpu(c, batch, dc::make_cuda_backend());
   cpu.init_parameters(7);
@@ -436,16 +413,25 @@ void compare_models(const dc::retinanet_config& c, dc::batch_shape batch,
               static_cast<double>(max_norm));
   cpu.sgd_step(oc);
   gpu.sgd_step(og);
-  for (const dc::param_info& p : cpu.params())
-    if (p.role == dc::param_role::trainable)
-      check_scaled("after a clipped step: " + p.name, gpu.get_param(p.name), cpu.get_param(p.name),
-                   1e-6);
+  // p - lr * (g * clip + wd * p): the gradients' tolerance (1e-4 of their largest) carried through
+  // the step, plus float noise on p.
+  for (const dc::param_info& p : cpu.params()) {
+    if (p.role != dc::param_role::trainable) continue;
+    double g_max = 0.0, p_max = 0.0;
+    for (float v : cpu.get_param_grad(p.name)) g_max = std::max(g_max, std::fabs(double{v}));
+    const auto after = cpu.get_param(p.name);
+    for (float v : after) p_max = std::max(p_max, std::fabs(double{v}));
+    const double atol = double{oc.lr} * double{oc.grad_scale} * 1e-4 * g_max + 1e-6 * p_max;
+    check(("after a clipped step: " + p.name).c_str(), gpu.get_param(p.name), after, atol, 0.0);
+  }
 
+  // Free-running steps: float noise grows through each update (see test_train_gpu's note on
+  // chaos); step_rtol is a first guess for the first GPU run to confirm.
   const dc::sgd_options o;
   for (int s = 0; s < 3; ++s) {
     const float a = cpu.train_step(images.data(), targets, o).total();
     const float b = gpu.train_step(images.data(), targets, o).total();
-    check("free-running step loss", {b}, {a}, 0.0, 1e-4);
+    check("free-running step loss", {b}, {a}, 0.0, step_rtol);
   }
 
   const std::vector<float> zero(static_cast<std::size_t>(9 * c.num_classes), 0.0f);
@@ -453,19 +439,24 @@ void compare_models(const dc::retinanet_config& c, dc::batch_shape batch,
   gpu.set_param("head.classification_head.cls_logits.bias", zero.data(), zero.size());
   cpu.forward(images.data());
   gpu.forward(images.data());
+  const auto cpu_logits = cpu.get_activation("head_outputs.cls_logits");
+  const auto gl = gpu.get_activation("head_outputs.cls_logits");
+  const auto gdl = gpu.get_activation("head_outputs.bbox_regression");
+  const std::size_t rows = static_cast<std::size_t>(gpu.num_anchors());
   for (int i = 0; i < batch.n; ++i) {
+    const std::size_t image = static_cast<std::size_t>(i);
     const auto dets = gpu.detect(i, batch.h, batch.w);
-    compare_detections("detections: cuda model vs cpu model", dets,
-                       cpu.detect(i, batch.h, batch.w));
-    // The device top-k path against the CPU post-processing of the GPU's own head outputs.
-    const auto gl = gpu.get_activation("head_outputs.cls_logits");
-    const auto gdl = gpu.get_activation("head_outputs.bbox_regression");
-    const std::size_t rows = static_cast<std::size_t>(gpu.num_anchors());
+    const auto cpu_dets = cpu.detect(i, batch.h, batch.w);
+    check_detections("detections: cuda model vs cpu model", dets, cpu_dets,
+                     detection_cuts(cpu, cpu_logits, image, cpu_dets));
+    // The device top-k path against the CPU post-processing of the GPU's own head outputs: only
+    // expf's ulps apart.
     const auto post = dc::postprocess_detections_cpu(
         gpu.config(), gpu.level_rows(), gpu.anchors().data(),
-        gl.data() + static_cast<std::size_t>(i) * rows * static_cast<std::size_t>(c.num_classes),
-        gdl.data() + static_cast<std::size_t>(i) * rows * 4, batch.h, batch.w);
-    compare_detections("detections: device top-k vs cpu post-processing", dets, post);
+        gl.data() + image * rows * static_cast<std::size_t>(c.num_classes),
+        gdl.data() + image * rows * 4, batch.h, batch.w);
+    check_detections("detections: device top-k vs cpu post-processing", dets, post,
+                     detection_cuts(gpu, gl, image, post), 1e-6);
   }
 }
 
@@ -580,7 +571,7 @@ TEST_CASE("gpu RetinaNet matches the CPU twin: small BasicBlock model", "[gpu][m
   targets[0].labels = {1, 3};
   targets[1].boxes = {5, 5, 40, 50};
   targets[1].labels = {4};
-  compare_models(c, dc::batch_shape{2, 128, 128}, targets, 1e6f);
+  compare_models(c, dc::batch_shape{2, 128, 128}, targets, 1e6f, 1e-4);
 }
 
 TEST_CASE(
@@ -594,7 +585,7 @@ TEST_CASE(
   targets[0].boxes = {12, 20, 180, 200, 150, 40, 310, 140, 30, 220, 90, 300, 200, 200, 260, 250};
   targets[0].labels = {0, 17, 56, 90};
   // max norm 0.5: far below an untrained model's gradient norm, so the clip is taken.
-  compare_models(c, dc::batch_shape{1, 320, 320}, targets, 0.5f);
+  compare_models(c, dc::batch_shape{1, 320, 320}, targets, 0.5f, 1e-3);
 }
 
 int main(int argc, char** argv) {
