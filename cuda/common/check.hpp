@@ -6,17 +6,21 @@
 #include <cuda_runtime.h>
 
 #include <cstdio>
-#include <stdexcept>
+#include <cstdlib>
 #include <string>
+#include <utility>
 
 #include "detkit/config.hpp"
+#include "detkit/error.hpp"
 
 DETKIT_BEGIN_NAMESPACE
 namespace cuda {
 
-/// A failed CUDA runtime or cuBLAS call: file:line, the expression and the library's message.
-struct cuda_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
+/// A failed CUDA runtime or cuBLAS call (file:line, the expression and the library's message), or
+/// no device: the library's one exception type, a detkit::parse_error with code errc::other.
+struct cuda_error : parse_error {
+  explicit cuda_error(std::string message)
+      : parse_error(make_error(errc::other, std::move(message))) {}
 };
 
 namespace detail {
@@ -57,8 +61,28 @@ DETKIT_END_NAMESPACE
                                                cublasGetStatusString(detkit_cublas_status_)); \
   } while (0)
 
-/// After every launch: a bad configuration is reported at the launch that made it. Test builds
-/// (DETKIT_CUDA_SYNC_LAUNCHES) also synchronise so an execution error names its kernel.
+DETKIT_BEGIN_NAMESPACE
+namespace cuda {
+
+/// Whether every launch is followed by a checked cudaDeviceSynchronize, so an execution error is
+/// reported at the launch of the kernel that caused it (compute-sanitizer and the first GPU run
+/// need this; it serialises the host with the device, so it is off for speed). On when the
+/// environment has DETKIT_CUDA_SYNC_LAUNCHES=1 or after set_sync_launches(true); always on in
+/// builds with -DDETKIT_CUDA_SYNC_LAUNCHES=ON (and Debug builds).
+inline bool& sync_launches_flag() {
+  static bool on = [] {
+    const char* v = std::getenv("DETKIT_CUDA_SYNC_LAUNCHES");
+    return v != nullptr && v[0] == '1';
+  }();
+  return on;
+}
+inline void set_sync_launches(bool on) { sync_launches_flag() = on; }
+
+}  // namespace cuda
+DETKIT_END_NAMESPACE
+
+/// After every launch: a bad configuration is reported at the launch that made it; with sync
+/// launches (above) an execution error too.
 #if defined(DETKIT_CUDA_SYNC_LAUNCHES)
 #define DETKIT_CUDA_CHECK_LAUNCH()              \
   do {                                          \
@@ -66,5 +90,9 @@ DETKIT_END_NAMESPACE
     DETKIT_CUDA_CHECK(cudaDeviceSynchronize()); \
   } while (0)
 #else
-#define DETKIT_CUDA_CHECK_LAUNCH() DETKIT_CUDA_CHECK(cudaGetLastError())
+#define DETKIT_CUDA_CHECK_LAUNCH()                                                        \
+  do {                                                                                    \
+    DETKIT_CUDA_CHECK(cudaGetLastError());                                                \
+    if (::detkit::cuda::sync_launches_flag()) DETKIT_CUDA_CHECK(cudaDeviceSynchronize()); \
+  } while (0)
 #endif

@@ -5,7 +5,10 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <cstddef>
+
 #include "check.hpp"
+#include "device_buffer.hpp"
 #include "gemm.hpp"
 
 DETKIT_BEGIN_NAMESPACE
@@ -33,6 +36,19 @@ struct gpu_context {
   ~gpu_context() {
     if (cublas != nullptr) cublasDestroy(cublas);
   }
+
+  /// `count` device doubles for the fixed-order reductions (blocked_sum.cuh). Grown, never shrunk:
+  /// the first step of a larger shape allocates once (after the stream drains), later steps do not.
+  double* reduction_scratch(std::size_t count) {
+    if (scratch_.size() < count) {
+      DETKIT_CUDA_CHECK(cudaStreamSynchronize(stream));
+      scratch_ = device_buffer<double>(count);
+    }
+    return scratch_.data();
+  }
+
+ private:
+  device_buffer<double> scratch_;
 };
 
 /// Row-major C = alpha * op(A) * op(B) + beta * C with cuBLAS (column-major): compute

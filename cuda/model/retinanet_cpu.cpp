@@ -7,6 +7,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "common/debug_grad_scale.hpp"
 #include "model/permute_math.hpp"
 #include "ops/box_coder/box_coder.hpp"
 #include "ops/box_loss/box_loss.hpp"
@@ -687,6 +688,17 @@ loss_values retinanet::loss_and_backward(const std::vector<image_targets>& targe
         break;
       }
     }
+  }
+  // Testing the tests only (common/debug_grad_scale.hpp): nothing happens unless the variable is set.
+  const grad_scale_fault& fault = debug_grad_scale_from_env();
+  if (const param_info* p = fault.param.empty() ? nullptr : find_param(fault.param)) {
+    std::vector<float> g = get_param_grad(fault.param);
+    for (float& v : g) v *= fault.factor;
+    be_->upload(param_grad_ptr(static_cast<int>(p - params_.data())), g.data(),
+                g.size() * sizeof(float));
+  } else if (!fault.param.empty()) {
+    ::detkit::detail::throw_error(
+        make_error(errc::usage, "no parameter named " + fault.param, "DETKIT_DEBUG_SCALE_GRAD"));
   }
   return lv;
 }

@@ -14,8 +14,8 @@ DETKIT_BEGIN_NAMESPACE
 namespace cuda {
 
 namespace {
-__global__ void to_anchor_major_kernel(long long total, int a, int k, int h, int w, int rows,
-                                       int row0, const float* x, float* y) {
+__global__ void to_anchor_major_forward_kernel(long long total, int a, int k, int h, int w,
+                                               int rows, int row0, const float* x, float* y) {
   const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= total) return;
   long long dst = 0;
@@ -98,8 +98,8 @@ class cuda_backend final : public op_backend {
   void to_anchor_major(int n, int a, int k, int h, int w, int rows, int row0, const float* x,
                        float* y) override {
     const long long total = static_cast<long long>(n) * h * w * a * k;
-    to_anchor_major_kernel<<<blocks_for(total), 256, 0, ctx_.stream>>>(total, a, k, h, w, rows,
-                                                                       row0, x, y);
+    to_anchor_major_forward_kernel<<<blocks_for(total), 256, 0, ctx_.stream>>>(total, a, k, h, w,
+                                                                               rows, row0, x, y);
     DETKIT_CUDA_CHECK_LAUNCH();
   }
   void to_anchor_major_backward(int n, int a, int k, int h, int w, int rows, int row0,

@@ -1,19 +1,31 @@
 // tests/cuda/test_ops_gpu.cpp — every CUDA op against its CPU twin on the same inputs (the shapes of
-// tests/retinanet/test_ops.cpp), then the whole RetinaNet: CUDA backend vs CPU backend, forward,
-// losses and every gradient. Comparison |gpu - cpu| <= atol + rtol * |cpu| (llm.c check_tensor),
-// reporting the worst index, both values and the share of the tolerance used.
+// tests/retinanet/test_ops.cpp, then RetinaNet-sized ones), then the whole RetinaNet: CUDA backend
+// vs CPU backend. Comparison |gpu - cpu| <= atol + rtol * |cpu| (llm.c check_tensor), reporting the
+// worst index, both values and the share of the tolerance used. The tolerances follow the numerics
+// policy (cuda/ops/README.md): 0 where the bodies round the same on both devices (elementwise ops,
+// SGD, frozen BN, anchors, matches, L1/smooth-L1 terms and the blocked loss and bias sums); stated
+// ones where expf/logf or a GEMM's summation order differ. Gradients are compared after a
+// teacher-forced forward (each op reads the CPU's activations), as test_reference does against
+// torchvision: free-running, one ReLU or max-pool winner flipped by a GEMM's last bit moves a whole
+// gradient element. Detections are compared up to ties (compare_detections).
 // No device: prints why and returns 77 (ctest SKIP_RETURN_CODE).
 #define CATCH_CONFIG_RUNNER
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <map>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "common/device_buffer.hpp"
 #include "common/gpu_context.hpp"
+#include "detection_compare.hpp"
 #include "model/retinanet.hpp"
 #include "ops/anchors/anchors.hpp"
 #include "ops/box_coder/box_coder.hpp"
@@ -70,6 +82,77 @@ void check(const char* label, const std::vector<float>& gpu, const std::vector<f
   CHECK(worst <= 1.0);
 }
 
+/// Bit-equal: the numerics policy says these round the same on both devices.
+template <typename T>
+void check_exact(const char* label, const std::vector<T>& gpu, const std::vector<T>& cpu) {
+  REQUIRE(gpu.size() == cpu.size());
+  std::size_t differ = 0, first = 0;
+  for (std::size_t i = 0; i < cpu.size(); ++i)
+    if (std::memcmp(&gpu[i], &cpu[i], sizeof(T)) != 0 && differ++ == 0) first = i;
+  std::printf("%-44s %zu of %zu elements differ in their bits (first at %zu)\n", label, differ,
+              cpu.size(), first);
+  CHECK(differ == 0);
+}
+
+/// Tolerance relative to the tensor's largest magnitude (test_reference's rule for whole-network
+/// tensors, where GEMM summation order is the difference).
+void check_scaled(const std::string& label, const std::vector<float>& gpu,
+                  const std::vector<float>& cpu, double rel = 1e-4) {
+  double mx = 0.0;
+  for (float v : cpu) mx = std::max(mx, std::fabs(static_cast<double>(v)));
+  check(label.c_str(), gpu, cpu, rel * mx, 0.0);
+}
+
+/// compare_detections (detection_compare.hpp) with its verdict asserted.
+void check_detections(const char* label, const std::vector<dc::detection>& gpu,
+                      const std::vector<dc::detection>& cpu, const std::vector<double>& cuts,
+                      double score_tol = 1e-5) {
+  const detection_comparison r = compare_detections(gpu, cpu, cuts, score_tol);
+  std::printf(
+      "%-44s %zu cpu / %zu gpu detections: %zu matched (IoU >= 0.99, score within %g), "
+      "%d pairs out of order beyond a tie, %d left unexplained by a tie or a cut\n",
+      label, cpu.size(), gpu.size(), r.matched, score_tol, r.order_errors, r.unexplained);
+  CHECK(r.order_errors == 0);
+  CHECK(r.unexplained == 0);
+}
+
+/// Where post-processing cuts one image's candidates, from head outputs `logits` (n, rows, k): the
+/// score threshold, each level's top-k boundary where it was reached, and the last of `dets` when
+/// the detections-per-image limit was.
+std::vector<double> detection_cuts(const dc::retinanet& m, const std::vector<float>& logits,
+                                   std::size_t image, const std::vector<dc::detection>& dets) {
+  const dc::retinanet_config& c = m.config();
+  std::vector<double> cuts{static_cast<double>(c.score_threshold)};
+  const std::size_t k = static_cast<std::size_t>(c.num_classes);
+  std::size_t row = image * static_cast<std::size_t>(m.num_anchors());
+  for (const int rows : m.level_rows()) {
+    const auto top =
+        dc::topk_scores_cpu(static_cast<long long>(rows) * c.num_classes, logits.data() + row * k,
+                            c.score_threshold, c.topk_candidates);
+    if (static_cast<int>(top.size()) == c.topk_candidates)
+      cuts.push_back(static_cast<double>(top.back().score));
+    row += static_cast<std::size_t>(rows);
+  }
+  if (static_cast<int>(dets.size()) == c.detections_per_image)
+    cuts.push_back(static_cast<double>(dets.back().score));
+  return cuts;
+}
+
+/// The CPU model's activations, to feed the GPU model (teacher forcing).
+using activation_map = std::map<std::string, std::vector<float>>;
+activation_map activations_of(const dc::retinanet& m) {
+  activation_map out;
+  for (const dc::activation_info& a : m.activations())
+    if (a.name[0] != '~') out[a.name] = m.get_activation(a.name);
+  return out;
+}
+void forward_teacher_forced(dc::retinanet& m, const float* images, const activation_map& ref) {
+  m.forward(images, [&ref](const dc::activation_info& a) -> const float* {
+    const auto it = ref.find(a.name);
+    return it == ref.end() ? nullptr : it->second.data();
+  });
+}
+
 dc::gpu_context& ctx() {
   static dc::gpu_context c;
   return c;
@@ -103,7 +186,7 @@ TEST_CASE("gpu conv2d matches the CPU twin", "[gpu][conv2d]") {
     check("conv2d y", gy.download(), y);
     check("conv2d dx", gdx.download(), dx);
     check("conv2d dw", gdw.download(), dw);
-    check("conv2d db", gdb.download(), db);
+    check_exact("conv2d db (blocked sum)", gdb.download(), db);
   }
 }
 
@@ -126,9 +209,11 @@ TEST_CASE("gpu elementwise ops match the CPU twin", "[gpu][elementwise]") {
                      gshift.data());
   dc::frozen_bn_forward(ctx(), n, c, px, gx.data(), gscale.data(), gshift.data(), gy.data());
   dc::frozen_bn_backward(ctx(), n, c, px, gdy.data(), gscale.data(), gdx.data());
-  check("frozen_bn scale", gscale.download(), scale, 0.0, 1e-6);
-  check("frozen_bn y", gy.download(), y);
-  check("frozen_bn dx", gdx.download(), dx);
+  // sqrtf and / are correctly rounded on both (nvcc's default -prec-sqrt/-prec-div=true).
+  check_exact("frozen_bn scale", gscale.download(), scale);
+  check_exact("frozen_bn shift", gshift.download(), shift);
+  check_exact("frozen_bn y", gy.download(), y);
+  check_exact("frozen_bn dx", gdx.download(), dx);
 
   std::vector<float> r(count), dr(count, 0.0f);
   dc::relu_forward_cpu(static_cast<long long>(count), x.data(), r.data());
@@ -156,7 +241,7 @@ TEST_CASE("gpu elementwise ops match the CPU twin", "[gpu][elementwise]") {
   dc::max_pool_backward(ctx(), ps, gpdy.data(), gparg.data(), gpdx.data());
   check("max_pool y", gpy.download(), py, 0.0, 0.0);
   CHECK(gparg.download() == parg);
-  check("max_pool dx", gpdx.download(), pdx);
+  check_exact("max_pool dx", gpdx.download(), pdx);
 
   for (const int h : {10, 7}) {
     const auto top = random_vec(2 * 3 * 5 * 5, 13), lat = random_vec(2 * 3 * h * h, 14),
@@ -170,9 +255,9 @@ TEST_CASE("gpu elementwise ops match the CPU twin", "[gpu][elementwise]") {
     gdt.zero();
     dc::upsample_add_forward(ctx(), 2, 3, h, h, 5, 5, gl.data(), gt.data(), go.data());
     dc::upsample_add_backward(ctx(), 2, 3, h, h, 5, 5, gdo.data(), gdl.data(), gdt.data());
-    check("upsample_add out", go.download(), out);
-    check("upsample_add dlateral", gdl.download(), dl);
-    check("upsample_add dtop", gdt.download(), dt);
+    check_exact("upsample_add out", go.download(), out);
+    check_exact("upsample_add dlateral", gdl.download(), dl);
+    check_exact("upsample_add dtop", gdt.download(), dt);
   }
 
   dc::sgd_options o;
@@ -181,8 +266,9 @@ TEST_CASE("gpu elementwise ops match the CPU twin", "[gpu][elementwise]") {
   auto gp = to_device(p), gm = to_device(m), gg = to_device(g);
   dc::sgd_step_cpu(o, 100, g.data(), p.data(), m.data());
   dc::sgd_step(ctx(), o, 100, gg.data(), gp.data(), gm.data());
-  check("sgd param", gp.download(), p, 0.0, 1e-6);
-  check("sgd momentum", gm.download(), m, 0.0, 1e-6);
+  // The issue-15 case: a fused momentum * buf + d put this at 197% of rtol 1e-6 (test_rounding).
+  check_exact("sgd param", gp.download(), p);
+  check_exact("sgd momentum", gm.download(), m);
 }
 
 TEST_CASE("gpu losses, anchors, matcher, coder, top-k and NMS match the CPU twin", "[gpu][loss]") {
@@ -200,7 +286,8 @@ TEST_CASE("gpu losses, anchors, matcher, coder, top-k and NMS match the CPU twin
       gwork(static_cast<std::size_t>(dc::focal_loss_work_floats(n, r, k)));
   const float gloss =
       dc::focal_loss(ctx(), n, r, k, glog.data(), gtar.data(), {}, 1.0f, gdl.data(), gwork.data());
-  check("focal loss", {gloss}, {loss}, 0.0, 1e-5);
+  // expf/log1pf differ by an ulp or two per term; the sums are in the same blocked order.
+  check("focal loss", {gloss}, {loss}, 0.0, 1e-6);
   check("focal dlogits", gdl.download(), dl);
 
   const auto deltas = random_vec(static_cast<std::size_t>(n * r * 4), 21),
@@ -212,8 +299,8 @@ TEST_CASE("gpu losses, anchors, matcher, coder, top-k and NMS match the CPU twin
   dbuf<float> gdd(dd.size()), gbw(static_cast<std::size_t>(dc::box_loss_work_floats(n, r)));
   const float gbl = dc::box_loss(ctx(), n, r, {}, gd.data(), gtd.data(), nullptr, gtar.data(), 1.0f,
                                  gdd.data(), gbw.data());
-  check("box l1 loss", {gbl}, {bl}, 0.0, 1e-5);
-  check("box l1 ddeltas", gdd.download(), dd, 0.0, 1e-6);
+  check_exact("box l1 loss", std::vector<float>{gbl}, std::vector<float>{bl});
+  check_exact("box l1 ddeltas", gdd.download(), dd);
 
   const dc::anchor_options ao = dc::anchor_options::retinanet_default();
   std::vector<dc::feature_size> levels;
@@ -271,70 +358,234 @@ TEST_CASE("gpu losses, anchors, matcher, coder, top-k and NMS match the CPU twin
   CHECK(dc::batched_nms(ctx(), 1500, gboxes.data(), gsc.data(), glab.data(), 0.5f, 300) == keep);
 }
 
-TEST_CASE("gpu RetinaNet matches the CPU twin: forward, losses, every gradient, SGD",
-          "[gpu][model]") {
+namespace {
+
+// The whole model on both backends from the same init. Forward values free-running (1e-4 of each
+// tensor's largest magnitude: GEMM summation order); losses, gradients and the clipped SGD step
+// after a teacher-forced forward; three free-running steps; detections up to ties, with the class
+// bias zeroed so that every score sits near 0.5 and ties are everywhere.
+void compare_models(const dc::retinanet_config& c, dc::batch_shape batch,
+                    const std::vector<dc::image_targets>& targets, float max_norm,
+                    double step_rtol) {
+  dc::retinanet cpu(c, batch, dc::make_cpu_backend());
+  dc::retinanet gpu(c, batch, dc::make_cuda_backend());
+  cpu.init_parameters(7);
+  gpu.init_parameters(7);
+  const auto images =
+      random_vec(static_cast<std::size_t>(batch.n) * 3 * batch.h * batch.w, 26, -2.0f, 2.0f);
+  cpu.forward(images.data());
+  gpu.forward(images.data());
+  const activation_map ref = activations_of(cpu);
+  for (const auto& [name, values] : ref)
+    if (name != "input.images") check_scaled(name, gpu.get_activation(name), values);
+
+  forward_teacher_forced(gpu, images.data(), ref);
+  const auto matched = cpu.match(targets);
+  const auto gpu_matched = gpu.match(targets);
+  for (std::size_t i = 0; i < matched.size(); ++i)
+    check_exact(("matches of image " + std::to_string(i)).c_str(), gpu_matched[i], matched[i]);
+  const auto lc = cpu.loss_and_backward(targets, matched);
+  const auto lg = gpu.loss_and_backward(targets, matched);
+  // Same head outputs (teacher forced): the loss kernels alone. Focal: expf per term; box: L1 and
+  // smooth L1 bit-equal, GIoU through expf.
+  check("loss classification", {lg.classification}, {lc.classification}, 0.0, 1e-6);
+  if (c.box_loss.kind == dc::box_loss_kind::giou)
+    check("loss box (giou)", {lg.box_regression}, {lc.box_regression}, 0.0, 1e-6);
+  else
+    check_exact("loss box", std::vector<float>{lg.box_regression},
+                std::vector<float>{lc.box_regression});
+  for (const dc::activation_info& a : cpu.activations())
+    if (a.name[0] != '~' && a.name != "input.images")
+      check_scaled("grad " + a.name, gpu.get_activation_grad(a.name),
+                   cpu.get_activation_grad(a.name));
+  for (const dc::param_info& p : cpu.params())
+    if (p.role == dc::param_role::trainable)
+      check_scaled("grad " + p.name, gpu.get_param_grad(p.name), cpu.get_param_grad(p.name));
+
+  // clip_grad_norm_: cublasSnrm2 (float) against the CPU's double sum of squares.
+  const double norm_c = cpu.gradient_norm(), norm_g = gpu.gradient_norm();
+  check("gradient norm", {static_cast<float>(norm_g)}, {static_cast<float>(norm_c)}, 0.0, 1e-5);
+  dc::sgd_options oc, og;
+  oc.grad_scale = dc::clip_factor(norm_c, max_norm);
+  og.grad_scale = dc::clip_factor(norm_g, max_norm);
+  std::printf("clip factor %.7g (cpu) %.7g (cuda) at max norm %g\n",
+              static_cast<double>(oc.grad_scale), static_cast<double>(og.grad_scale),
+              static_cast<double>(max_norm));
+  cpu.sgd_step(oc);
+  gpu.sgd_step(og);
+  // p - lr * (g * clip + wd * p): the gradients' tolerance (1e-4 of their largest) carried through
+  // the step, plus float noise on p.
+  for (const dc::param_info& p : cpu.params()) {
+    if (p.role != dc::param_role::trainable) continue;
+    double g_max = 0.0, p_max = 0.0;
+    for (float v : cpu.get_param_grad(p.name)) g_max = std::max(g_max, std::fabs(double{v}));
+    const auto after = cpu.get_param(p.name);
+    for (float v : after) p_max = std::max(p_max, std::fabs(double{v}));
+    const double atol = double{oc.lr} * double{oc.grad_scale} * 1e-4 * g_max + 1e-6 * p_max;
+    check(("after a clipped step: " + p.name).c_str(), gpu.get_param(p.name), after, atol, 0.0);
+  }
+
+  // Free-running steps: float noise grows through each update (see test_train_gpu's note on
+  // chaos); step_rtol is a first guess for the first GPU run to confirm.
+  const dc::sgd_options o;
+  for (int s = 0; s < 3; ++s) {
+    const float a = cpu.train_step(images.data(), targets, o).total();
+    const float b = gpu.train_step(images.data(), targets, o).total();
+    check("free-running step loss", {b}, {a}, 0.0, step_rtol);
+  }
+
+  const std::vector<float> zero(static_cast<std::size_t>(9 * c.num_classes), 0.0f);
+  cpu.set_param("head.classification_head.cls_logits.bias", zero.data(), zero.size());
+  gpu.set_param("head.classification_head.cls_logits.bias", zero.data(), zero.size());
+  cpu.forward(images.data());
+  gpu.forward(images.data());
+  const auto cpu_logits = cpu.get_activation("head_outputs.cls_logits");
+  const auto gl = gpu.get_activation("head_outputs.cls_logits");
+  const auto gdl = gpu.get_activation("head_outputs.bbox_regression");
+  const std::size_t rows = static_cast<std::size_t>(gpu.num_anchors());
+  for (int i = 0; i < batch.n; ++i) {
+    const std::size_t image = static_cast<std::size_t>(i);
+    const auto dets = gpu.detect(i, batch.h, batch.w);
+    const auto cpu_dets = cpu.detect(i, batch.h, batch.w);
+    check_detections("detections: cuda model vs cpu model", dets, cpu_dets,
+                     detection_cuts(cpu, cpu_logits, image, cpu_dets));
+    // The device top-k path against the CPU post-processing of the GPU's own head outputs: only
+    // expf's ulps apart.
+    const auto post = dc::postprocess_detections_cpu(
+        gpu.config(), gpu.level_rows(), gpu.anchors().data(),
+        gl.data() + image * rows * static_cast<std::size_t>(c.num_classes),
+        gdl.data() + image * rows * 4, batch.h, batch.w);
+    check_detections("detections: device top-k vs cpu post-processing", dets, post,
+                     detection_cuts(gpu, gl, image, post), 1e-6);
+  }
+}
+
+}  // namespace
+
+TEST_CASE(
+    "gpu losses and top-k at RetinaNet sizes: 91 classes x 120k anchors, smooth L1, GIoU, "
+    "8M scores",
+    "[gpu][loss][large]") {
+  // R50-FPN at 800 x 800 has 120,087 anchors; 91 COCO classes: 10.9M focal terms per image.
+  const int n = 1, r = 120087, k = 91;
+  const auto logits = random_vec(static_cast<std::size_t>(n) * r * k, 40, -8.0f, 4.0f);
+  std::vector<int> target(static_cast<std::size_t>(n) * r);
+  std::mt19937 gen(41);
+  for (int& t : target) {
+    const auto u = gen() % 100;  // ~2% foreground, ~8% ignored, as a real image
+    t = u < 2 ? static_cast<int>(gen() % k) : (u < 10 ? dc::anchor_ignored : dc::anchor_background);
+  }
+  std::vector<float> dl(logits.size());
+  const float loss = dc::focal_loss_cpu(n, r, k, logits.data(), target.data(), {}, 1.0f, dl.data());
+  auto glog = to_device(logits);
+  auto gtar = to_device(target);
+  dbuf<float> gdl(logits.size()),
+      gwork(static_cast<std::size_t>(dc::focal_loss_work_floats(n, r, k)));
+  const float gloss =
+      dc::focal_loss(ctx(), n, r, k, glog.data(), gtar.data(), {}, 1.0f, gdl.data(), gwork.data());
+  check("focal loss, 10.9M terms", {gloss}, {loss}, 0.0, 1e-6);
+  check("focal dlogits, 10.9M terms", gdl.download(), dl);
+
+  const std::vector<float> anchors = [&] {
+    std::vector<float> v;
+    std::uniform_real_distribution<float> pos(0.0f, 700.0f), size(8.0f, 100.0f);
+    for (int a = 0; a < r; ++a) {
+      const float x = pos(gen), y = pos(gen);
+      v.insert(v.end(), {x, y, x + size(gen), y + size(gen)});
+    }
+    return v;
+  }();
+  const auto deltas = random_vec(4 * static_cast<std::size_t>(r), 42, -0.5f, 0.5f);
+  std::vector<float> gt_boxes(deltas.size()), enc(deltas.size());
+  const auto jitter = random_vec(deltas.size(), 43, -0.3f, 0.3f);
+  dc::box_decode_cpu(r, jitter.data(), anchors.data(), gt_boxes.data());
+  dc::box_encode_cpu(r, gt_boxes.data(), anchors.data(), enc.data());
+  auto ga = to_device(anchors), gd = to_device(deltas), ggt = to_device(gt_boxes),
+       genc = to_device(enc);
+  dbuf<float> gdd(deltas.size()), gbw(static_cast<std::size_t>(dc::box_loss_work_floats(n, r)));
+  for (const dc::box_loss_kind kind : {dc::box_loss_kind::smooth_l1, dc::box_loss_kind::giou}) {
+    dc::box_loss_options o;
+    o.kind = kind;
+    o.beta = 1.0f / 9.0f;
+    const bool giou = kind == dc::box_loss_kind::giou;
+    const float* targets_cpu = giou ? gt_boxes.data() : enc.data();
+    std::vector<float> dd(deltas.size());
+    const float bl = dc::box_loss_cpu(n, r, o, deltas.data(), targets_cpu, anchors.data(),
+                                      target.data(), 1.0f, dd.data());
+    const float gbl = dc::box_loss(ctx(), n, r, o, gd.data(), giou ? ggt.data() : genc.data(),
+                                   ga.data(), gtar.data(), 1.0f, gdd.data(), gbw.data());
+    if (giou) {  // expf in the decode
+      check("giou loss, 120k anchors", {gbl}, {bl}, 0.0, 1e-6);
+      check("giou ddeltas, 120k anchors", gdd.download(), dd, 1e-6, 1e-4);
+    } else {
+      check_exact("smooth-l1 loss, 120k anchors", std::vector<float>{gbl}, std::vector<float>{bl});
+      check_exact("smooth-l1 ddeltas, 120k anchors", gdd.download(), dd);
+    }
+  }
+
+  // Top-k over 8M logits (R50 8 x 800^2's P3 x 91 classes is 6.6M per image): the indices may swap
+  // only between scores that expf puts within an ulp or two of each other.
+  const int count = 8 << 20;
+  const auto many = random_vec(static_cast<std::size_t>(count), 44, -6.0f, 3.0f);
+  const auto top = dc::topk_scores_cpu(count, many.data(), 0.05f, 1000);
+  auto gmany = to_device(many);
+  dbuf<char> twork(dc::topk_scores_work_bytes(count));
+  const auto gtop = dc::topk_scores(ctx(), count, gmany.data(), 0.05f, 1000, twork.data());
+  REQUIRE(gtop.size() == top.size());
+  int swapped = 0;
+  for (std::size_t i = 0; i < top.size(); ++i) {
+    CHECK(std::fabs(static_cast<double>(gtop[i].score - top[i].score)) <= 1e-6);
+    if (gtop[i].index != top[i].index) {
+      ++swapped;
+      CHECK(std::fabs(static_cast<double>(many[static_cast<std::size_t>(gtop[i].index)] -
+                                          many[static_cast<std::size_t>(top[i].index)])) <= 1e-5);
+    }
+  }
+  std::printf("top-k over %d logits: %d of %zu ranks hold a near-tied other index\n", count,
+              swapped, top.size());
+
+  // A head-sized bias gradient: 819 channels (9 x 91), 8 images of 100 x 100.
+  const dc::conv2d_shape hs{8, 4, 100, 100, 819, 1, 1, 1, 0};
+  const auto hdy = random_vec(static_cast<std::size_t>(8) * 819 * 10000, 45);
+  const auto hx = random_vec(static_cast<std::size_t>(8) * 4 * 10000, 46),
+             hw = random_vec(819 * 4, 47);
+  std::vector<float> hdb(819, 0.0f), hcol(dc::conv2d_workspace_floats(hs));
+  dc::conv2d_backward_cpu(hs, hx.data(), hw.data(), hdy.data(), nullptr, nullptr, hdb.data(),
+                          hcol.data());
+  auto ghdy = to_device(hdy), ghx = to_device(hx), ghw = to_device(hw);
+  dbuf<float> ghdb(819), ghcol(hcol.size());
+  ghdb.zero();
+  dc::conv2d_backward(ctx(), hs, ghx.data(), ghw.data(), ghdy.data(), nullptr, nullptr, ghdb.data(),
+                      ghcol.data());
+  check_exact("conv bias grad, 819 x 8 x 100^2 (blocked sum)", ghdb.download(), hdb);
+}
+
+TEST_CASE("gpu RetinaNet matches the CPU twin: small BasicBlock model", "[gpu][model]") {
   dc::retinanet_config c;
   c.block = dc::block_kind::basic;
   c.layers = {1, 1, 1, 1};
   c.fpn_channels = 32;
   c.num_classes = 5;
-  const dc::batch_shape batch{2, 128, 128};
-  dc::retinanet cpu(c, batch, dc::make_cpu_backend());
-  dc::retinanet gpu(c, batch, dc::make_cuda_backend());
-  cpu.init_parameters(7);
-  gpu.init_parameters(7);
-  const auto images = random_vec(2 * 3 * 128 * 128, 26, -2.0f, 2.0f);
   std::vector<dc::image_targets> targets(2);
   targets[0].boxes = {10, 12, 70, 90, 60, 60, 120, 100};
   targets[0].labels = {1, 3};
   targets[1].boxes = {5, 5, 40, 50};
   targets[1].labels = {4};
-  cpu.forward(images.data());
-  gpu.forward(images.data());
-  const auto matched = cpu.match(targets);
-  const auto lc = cpu.loss_and_backward(targets, matched);
-  const auto lg = gpu.loss_and_backward(targets, matched);
-  check("loss classification", {lg.classification}, {lc.classification}, 0.0, 1e-4);
-  check("loss box", {lg.box_regression}, {lc.box_regression}, 0.0, 1e-4);
-  for (const dc::activation_info& a : cpu.activations()) {
-    if (a.name[0] == '~' || a.name == "input.images") continue;
-    const auto ca = cpu.get_activation(a.name);
-    double mx = 0.0;
-    for (float v : ca) mx = std::max(mx, std::fabs(static_cast<double>(v)));
-    check(a.name.c_str(), gpu.get_activation(a.name), ca, 1e-4 * mx, 0.0);
-    const auto cg = cpu.get_activation_grad(a.name);
-    mx = 0.0;
-    for (float v : cg) mx = std::max(mx, std::fabs(static_cast<double>(v)));
-    check(("grad " + a.name).c_str(), gpu.get_activation_grad(a.name), cg, 1e-4 * mx, 0.0);
-  }
-  for (const dc::param_info& p : cpu.params()) {
-    if (p.role != dc::param_role::trainable) continue;
-    const auto cg = cpu.get_param_grad(p.name);
-    double mx = 0.0;
-    for (float v : cg) mx = std::max(mx, std::fabs(static_cast<double>(v)));
-    check(("grad " + p.name).c_str(), gpu.get_param_grad(p.name), cg, 1e-4 * mx, 0.0);
-  }
-  dc::sgd_options o;
-  for (int s = 0; s < 3; ++s) {
-    const float a = cpu.train_step(images.data(), targets, o).total();
-    const float b = gpu.train_step(images.data(), targets, o).total();
-    check("sgd step loss", {b}, {a}, 0.0, 1e-4);
-  }
-  // Inference (last: it changes the GPU model's bias): the device top-k path of detect() against
-  // the CPU post-processing of the same (downloaded) head outputs.
-  const std::vector<float> zero(static_cast<std::size_t>(9 * c.num_classes), 0.0f);
-  gpu.set_param("head.classification_head.cls_logits.bias", zero.data(), zero.size());
-  gpu.forward(images.data());
-  const auto gl = gpu.get_activation("head_outputs.cls_logits");
-  const auto gdl = gpu.get_activation("head_outputs.bbox_regression");
-  const auto dets = gpu.detect(0, 128, 128);
-  const auto ref = dc::postprocess_detections_cpu(
-      gpu.config(), gpu.level_rows(), gpu.anchors().data(), gl.data(), gdl.data(), 128, 128);
-  REQUIRE(dets.size() == ref.size());
-  for (std::size_t i = 0; i < dets.size(); ++i) {
-    CHECK(dets[i].label == ref[i].label);
-    CHECK(dets[i].score == Approx(ref[i].score).epsilon(1e-6));
-  }
+  compare_models(c, dc::batch_shape{2, 128, 128}, targets, 1e6f, 1e-4);
+}
+
+TEST_CASE(
+    "gpu RetinaNet matches the CPU twin: R50 Bottleneck, P6 from C5, GIoU, clipping, 91 "
+    "classes, 1 x 320 x 320",
+    "[gpu][model][large]") {
+  dc::retinanet_config c = dc::retinanet_config::resnet50(91);
+  c.p6 = dc::p6_source::c5;
+  c.box_loss.kind = dc::box_loss_kind::giou;
+  std::vector<dc::image_targets> targets(1);
+  targets[0].boxes = {12, 20, 180, 200, 150, 40, 310, 140, 30, 220, 90, 300, 200, 200, 260, 250};
+  targets[0].labels = {0, 17, 56, 90};
+  // max norm 0.5: far below an untrained model's gradient norm, so the clip is taken.
+  compare_models(c, dc::batch_shape{1, 320, 320}, targets, 0.5f, 1e-3);
 }
 
 int main(int argc, char** argv) {
@@ -345,5 +596,8 @@ int main(int argc, char** argv) {
                 e != cudaSuccess ? cudaGetErrorString(e) : "0 devices");
     return 77;
   }
+  // Every launch checked and synchronised (common/check.hpp): a fault is reported at the launch
+  // of the kernel that made it, which is what a first run on a new device needs.
+  dc::set_sync_launches(true);
   return Catch::Session().run(argc, argv);
 }

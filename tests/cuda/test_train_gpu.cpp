@@ -1,7 +1,11 @@
 // GPU test (label gpu): detkit-train and detkit-detect with --device cuda, end to end through the
 // programs, on data made or bundled at test time. No device: prints why and returns 77.
-//   1. CUDA vs CPU twin: the same 10 from-scratch iterations (same init, same batches) give the
-//      same first-iteration losses (1e-3 relative); later ones are printed.
+//   1. CUDA vs CPU twin: the same 10 from-scratch iterations (same init, same batches, warmup of
+//      one iteration, two runs in two folders) give the same first-iteration losses (1e-3
+//      relative) and iterations 1-3 within 1e-4 relative; later ones are printed. From scratch at
+//      full learning rate training is chaotic: on the CPU a 1e-6 change of one gradient tensor
+//      stays below 1e-6 through iteration 3 and reaches 4% by iteration 9, while that gradient
+//      doubled moves iteration 2 by 3e-4 (test_train_gpu_harness_* measure both).
 //   2. The main job's recipe (synthetic scenes, 300 iterations, clipping) on CUDA reaches the CPU
 //      test's held-out thresholds (mAP >= 0.5, AP50 >= 0.9).
 //   3. A fine-tune-sized run on the 8 real photos (R50-FPN, 800 px, batch 4, 30 iterations):
@@ -11,10 +15,17 @@
 //
 //   test_train_gpu BIN_DIR FIXTURES_DIR WORK_DIR [TORCHVISION_SCRIPT]
 // DETKIT_TRAIN_GPU_DRY_RUN=1 runs the same harness on the CPU twin, small (recipe 20 iterations,
-// thresholds not applied; part 3 R18, 128 px, 2 iterations): ctest test_train_gpu_harness checks
-// this test itself on machines without a GPU, so it does not rot between GPU sessions.
+// recipe thresholds not applied; part 3 R18, 128 px, 2 iterations); part 1 compares two separate
+// CPU runs with the GPU's thresholds. ctest test_train_gpu_harness checks this test itself on
+// machines without a GPU, so it does not rot between GPU sessions, and
+// test_train_gpu_harness_catches_perturbation shows part 1 can fail: DETKIT_TRAIN_GPU_PERTURB=
+// <parameter>=<factor> scales that gradient on the device side only (DETKIT_DEBUG_SCALE_GRAD).
+// DETKIT_TRAIN_GPU_PARITY_ONLY=1 stops after part 1. Built without CUDA, only the dry run runs.
+#if defined(DETKIT_CUDA)
 #include <cuda_runtime.h>
+#endif
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -92,20 +103,32 @@ int main(int argc, char** argv) {
     return 2;
   }
   const bool dry = std::getenv("DETKIT_TRAIN_GPU_DRY_RUN") != nullptr;
+  const bool parity_only = std::getenv("DETKIT_TRAIN_GPU_PARITY_ONLY") != nullptr;
+  const char* perturb = std::getenv("DETKIT_TRAIN_GPU_PERTURB");
   const std::string device = dry ? "cpu" : "cuda";
+#if defined(DETKIT_CUDA)
   int devices = 0;
   if (!dry && (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0)) {
     std::printf("SKIP: no CUDA device (test_train_gpu runs on a GPU machine)\n");
     return 77;
   }
+#else
+  if (!dry) {
+    std::printf("SKIP: built without CUDA (only DETKIT_TRAIN_GPU_DRY_RUN=1 runs here)\n");
+    return 77;
+  }
+#endif
   bin = argv[1];
   fixtures = argv[2];
   work = argv[3];
   const std::string script = argc > 4 ? argv[4] : "";
   if (std::system(("rm -rf '" + work + "' && mkdir -p '" + work + "'").c_str()) != 0) return 2;
+  std::string device_name = "CPU twin (dry run of this test)";
+#if defined(DETKIT_CUDA)
   cudaDeviceProp prop{};
-  if (!dry) (void)cudaGetDeviceProperties(&prop, 0);
-  std::printf("device: %s\n", dry ? "CPU twin (dry run of this test)" : prop.name);
+  if (!dry && cudaGetDeviceProperties(&prop, 0) == cudaSuccess) device_name = prop.name;
+#endif
+  std::printf("device: %s\n", device_name.c_str());
 
   const std::string classes = "'Red square,Green disc,Blue triangle'";
   for (const char* split : {"train", "val"}) {
@@ -122,27 +145,50 @@ int main(int argc, char** argv) {
   const std::string scenes = " --train '" + work + "/scenes-train.dkc' --train-images '" + work +
                              "/scenes-train/images' --min-size 96 --max-size 96 --batch 4 "
                              "--fpn-channels 64 --head-init-std 0.03 --base-lr 0.04 "
-                             "--clip-grad-norm 5 --warmup 30 --seed 1 --checkpoint-every 0 ";
+                             "--clip-grad-norm 5 --seed 1 --checkpoint-every 0 ";
 
-  // 1. CUDA vs CPU twin, 10 iterations.
-  for (const std::string& dev : {std::string("cpu"), device})
-    run(bin + "/detkit-train" + scenes + "--iters 10 --log-every 1 --eval-every 0 --device " + dev +
-            " --out '" + work + "/parity-" + dev + "'",
-        "parity-" + dev + ".txt");
-  const auto cpu = read_losses(work + "/parity-cpu"), gpu = read_losses(work + "/parity-" + device);
-  expect(cpu.size() == 10 && gpu.size() == 10, "10 logged iterations on each device");
-  for (std::size_t i = 0; i < cpu.size() && i < gpu.size(); ++i)
-    std::printf("  iter %zu: cls %.6f (cpu) %.6f (cuda)   box %.6f (cpu) %.6f (cuda)\n", i,
-                cpu[i].cls, gpu[i].cls, cpu[i].box, gpu[i].box);
+  // 1. CUDA vs CPU twin, 10 iterations, each run in its own folder (the dry run's device side is
+  // a second CPU run, "twin"). The perturbation, when asked for, is set on the device side only.
+  const std::string side = dry ? "twin" : "cuda";
+  // On the GPU the parity run also synchronises after every launch (common/check.hpp), so a
+  // fault names its kernel.
+  const std::string fault =
+      (perturb != nullptr ? "DETKIT_DEBUG_SCALE_GRAD='" + std::string(perturb) + "' " : "") +
+      (dry ? "" : "DETKIT_CUDA_SYNC_LAUNCHES=1 ");
+  if (perturb != nullptr) std::printf("device side perturbed: %s\n", fault.c_str());
+  for (const bool reference : {true, false})
+    run((reference ? "" : fault) + bin + "/detkit-train" + scenes +
+            "--warmup 1 --iters 10 --log-every 1 --eval-every 0 --device " +
+            (reference ? "cpu" : device) + " --out '" + work + "/parity-" +
+            (reference ? "cpu" : side) + "'",
+        "parity-" + (reference ? "cpu" : side) + ".txt");
+  const auto cpu = read_losses(work + "/parity-cpu"), gpu = read_losses(work + "/parity-" + side);
+  expect(cpu.size() == 10 && gpu.size() == 10, "10 logged iterations on each side");
+  double worst_early = 0.0;
+  for (std::size_t i = 0; i < cpu.size() && i < gpu.size(); ++i) {
+    const double rel = std::max(std::fabs(cpu[i].cls - gpu[i].cls) / cpu[i].cls,
+                                std::fabs(cpu[i].box - gpu[i].box) / cpu[i].box);
+    if (i >= 1 && i <= 3) worst_early = std::max(worst_early, rel);
+    std::printf("  iter %zu: cls %.7f (cpu) %.7f (%s)   box %.7f (cpu) %.7f (%s)   rel %.2e\n", i,
+                cpu[i].cls, gpu[i].cls, side.c_str(), cpu[i].box, gpu[i].box, side.c_str(), rel);
+  }
   if (!cpu.empty() && !gpu.empty())
     expect(std::fabs(cpu[0].cls - gpu[0].cls) <= 1e-3 * cpu[0].cls &&
                std::fabs(cpu[0].box - gpu[0].box) <= 1e-3 * cpu[0].box,
            "first-iteration losses equal within 1e-3 relative");
+  char early[96];
+  std::snprintf(early, sizeof early, "iterations 1-3 within 1e-4 relative (worst %.2e)",
+                worst_early);
+  expect(cpu.size() == gpu.size() && worst_early <= 1e-4, early);
+  if (parity_only) {
+    std::printf("%s: %d failure(s) (part 1 only)\n", failures == 0 ? "PASS" : "FAIL", failures);
+    return failures == 0 ? 0 : 1;
+  }
 
-  // 2. The recipe on CUDA.
+  // 2. The recipe on CUDA (warmup 30, as the main job).
   const std::string recipe =
       run(bin + "/detkit-train" + scenes + (dry ? "--iters 20" : "--iters 300 --steps 250") +
-              " --log-every 50 " + "--eval-every 0 --device " + device + " --val '" + work +
+              " --warmup 30 --log-every 50 --eval-every 0 --device " + device + " --val '" + work +
               "/scenes-val.dkc' --val-images '" + work + "/scenes-val/images' --out '" + work +
               "/recipe'",
           "recipe.txt");

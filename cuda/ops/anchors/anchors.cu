@@ -9,8 +9,8 @@ DETKIT_BEGIN_NAMESPACE
 namespace cuda {
 
 namespace {
-__global__ void level_kernel(int h, int w, int a_per_loc, const float* cells, anchor_grid g,
-                             float* out) {
+__global__ void anchors_forward_kernel(int h, int w, int a_per_loc, const float* cells,
+                                       anchor_grid g, float* out) {
   const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= static_cast<long long>(h) * w * a_per_loc) return;
   const int a = static_cast<int>(i % a_per_loc);
@@ -31,7 +31,7 @@ void generate_anchors(gpu_context& ctx, const anchor_options& o, int image_h, in
     d_cells.upload(cells);
     const int a_per_loc = static_cast<int>(cells.size() / 4);
     const long long count = static_cast<long long>(levels[l].h) * levels[l].w * a_per_loc;
-    level_kernel<<<blocks_for(count), 256, 0, ctx.stream>>>(
+    anchors_forward_kernel<<<blocks_for(count), 256, 0, ctx.stream>>>(
         levels[l].h, levels[l].w, a_per_loc, d_cells.data(),
         level_grid(o, image_h, image_w, levels[l], static_cast<int>(l)), out + 4 * offset);
     DETKIT_CUDA_CHECK_LAUNCH();

@@ -1,8 +1,9 @@
 // cuda/ops/anchors/anchors_cpu.cpp — CPU twin of anchors.cu.
 #include <cmath>
-#include <stdexcept>
+#include <string>
 
 #include "anchors.hpp"
+#include "detkit/error.hpp"
 
 DETKIT_BEGIN_NAMESPACE
 namespace cuda {
@@ -65,7 +66,10 @@ anchor_grid level_grid(const anchor_options& o, int image_h, int image_w, featur
 std::vector<float> generate_anchors_cpu(const anchor_options& o, int image_h, int image_w,
                                         const std::vector<feature_size>& levels) {
   if (levels.size() != o.sizes.size())
-    throw std::invalid_argument("generate_anchors: one size list per feature level is required");
+    ::detkit::detail::throw_error(
+        make_error(errc::model_shape, "generate_anchors: " + std::to_string(o.sizes.size()) +
+                                          " anchor size lists for " +
+                                          std::to_string(levels.size()) + " feature levels"));
   std::vector<float> out;
   for (std::size_t l = 0; l < levels.size(); ++l) {
     const std::vector<float> cells = cell_anchors_cpu(o, static_cast<int>(l));

@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "../../common/rounding.hpp"
 #include "detkit/config.hpp"
 #include "detkit/detail/host_device.hpp"
 
@@ -31,8 +32,10 @@ struct anchor_grid {
 /// Anchor `a` of the cell at feature location (y, x): cell anchor shifted by the stride.
 DETKIT_HD void shifted_anchor(const float* cell, int y, int x, const anchor_grid& g, float* out) {
   // torch.arange(offset * stride, ..., step=stride) values, exact for these integers.
-  const float sx = g.offset * static_cast<float>(g.stride_w) + static_cast<float>(x * g.stride_w);
-  const float sy = g.offset * static_cast<float>(g.stride_h) + static_cast<float>(y * g.stride_h);
+  const float sx =
+      add_rn(mul_rn(g.offset, static_cast<float>(g.stride_w)), static_cast<float>(x * g.stride_w));
+  const float sy =
+      add_rn(mul_rn(g.offset, static_cast<float>(g.stride_h)), static_cast<float>(y * g.stride_h));
   out[0] = cell[0] + sx;
   out[1] = cell[1] + sy;
   out[2] = cell[2] + sx;

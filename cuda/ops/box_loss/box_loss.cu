@@ -8,9 +8,11 @@ namespace cuda {
 
 namespace {
 // One thread per anchor: its 4 terms summed in a fixed order.
-__global__ void term_kernel(int n, int r, box_loss_options o, const float* deltas,
-                            const float* targets, const float* anchors, const int* cls_target,
-                            float grad_scale, const float* norm, float* ddeltas, float* terms) {
+__global__ void box_loss_forward_backward_kernel(int n, int r, box_loss_options o,
+                                                 const float* deltas, const float* targets,
+                                                 const float* anchors, const int* cls_target,
+                                                 float grad_scale, const float* norm,
+                                                 float* ddeltas, float* terms) {
   const long long a = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (a >= static_cast<long long>(n) * r) return;
   const int img = static_cast<int>(a / r);
@@ -32,10 +34,12 @@ float box_loss(gpu_context& ctx, int n, int r, const box_loss_options& o, const 
   float* terms = work;
   float* norm = work + static_cast<long long>(n) * r;
   float* result = norm + n;
-  count_fg_kernel<<<static_cast<unsigned>(n), 256, 0, ctx.stream>>>(r, cls_target, norm);
+  loss_count_foreground_kernel<<<static_cast<unsigned>(n), 256, 0, ctx.stream>>>(r, cls_target,
+                                                                                 norm);
   DETKIT_CUDA_CHECK_LAUNCH();
-  term_kernel<<<blocks_for(static_cast<long long>(n) * r), 256, 0, ctx.stream>>>(
-      n, r, o, deltas, targets, anchors, cls_target, grad_scale, norm, ddeltas, terms);
+  box_loss_forward_backward_kernel<<<blocks_for(static_cast<long long>(n) * r), 256, 0,
+                                     ctx.stream>>>(n, r, o, deltas, targets, anchors, cls_target,
+                                                   grad_scale, norm, ddeltas, terms);
   DETKIT_CUDA_CHECK_LAUNCH();
   return mean_loss_to_host(ctx, n, static_cast<long long>(r), terms, norm, result);
 }

@@ -43,14 +43,13 @@ DETKIT_HD float box_loss_term(const box_loss_options& o, float pred, float targe
 /// clamp at log(1000/16) included. Ties in min/max send the gradient one way (torch splits them).
 DETKIT_HD float giou_term(const float* delta, const float* anchor, const float* gt, float eps,
                           float* grad) {
+  const decoded_box d = box_decode_center_size(delta, anchor);
+  float box[4];
+  box_corners(d, box);
+  const float x1 = box[0], y1 = box[1], x2 = box[2], y2 = box[3];
+  // The chain rule through the decode needs the anchor's size and the predicted size.
   const float w = anchor[2] - anchor[0], h = anchor[3] - anchor[1];
-  const float cx = anchor[0] + 0.5f * w, cy = anchor[1] + 0.5f * h;
-  const float dwc = delta[2] < box_xform_clip ? delta[2] : box_xform_clip;
-  const float dhc = delta[3] < box_xform_clip ? delta[3] : box_xform_clip;
-  const float pcx = delta[0] * w + cx, pcy = delta[1] * h + cy;
-  const float pw = expf(dwc) * w, ph = expf(dhc) * h;
-  const float x1 = pcx - 0.5f * pw, y1 = pcy - 0.5f * ph, x2 = pcx + 0.5f * pw,
-              y2 = pcy + 0.5f * ph;
+  const float pw = d.w, ph = d.h;
   const float xk1 = x1 > gt[0] ? x1 : gt[0], yk1 = y1 > gt[1] ? y1 : gt[1];
   const float xk2 = x2 < gt[2] ? x2 : gt[2], yk2 = y2 < gt[3] ? y2 : gt[3];
   const bool overlap = yk2 > yk1 && xk2 > xk1;

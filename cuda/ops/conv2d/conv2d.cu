@@ -1,5 +1,6 @@
 // cuda/ops/conv2d/conv2d.cu — conv2d on the GPU: im2col kernel + cuBLAS SGEMM per image, gather
 // col2im (no atomics), per-channel bias kernels. Same bodies as conv2d_cpu.cpp.
+#include "../../common/blocked_sum.cuh"
 #include "../../common/gpu_context.hpp"
 #include "conv2d.hpp"
 
@@ -7,7 +8,7 @@ DETKIT_BEGIN_NAMESPACE
 namespace cuda {
 
 namespace {
-__global__ void im2col_kernel(conv2d_shape s, const float* x_img, float* col) {
+__global__ void conv2d_im2col_kernel(conv2d_shape s, const float* x_img, float* col) {
   const long long cols = s.col_cols();
   const long long total = static_cast<long long>(s.col_rows()) * cols;
   const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -15,7 +16,7 @@ __global__ void im2col_kernel(conv2d_shape s, const float* x_img, float* col) {
     col[i] = im2col_value(s, x_img, static_cast<int>(i / cols), static_cast<int>(i % cols));
 }
 
-__global__ void col2im_add_kernel(conv2d_shape s, const float* col, float* dx_img) {
+__global__ void conv2d_col2im_add_kernel(conv2d_shape s, const float* col, float* dx_img) {
   const long long total = static_cast<long long>(s.c_in) * s.h * s.w;
   const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < total) {
@@ -26,28 +27,16 @@ __global__ void col2im_add_kernel(conv2d_shape s, const float* col, float* dx_im
   }
 }
 
-__global__ void bias_add_kernel(int n, int c_out, int pixels, const float* b, float* y) {
+__global__ void conv2d_bias_forward_kernel(int n, int c_out, int pixels, const float* b, float* y) {
   const long long total = static_cast<long long>(n) * c_out * pixels;
   const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < total) y[i] += b[(i / pixels) % c_out];
 }
 
-// One block per output channel; fixed-order tree reduction, so the sum is deterministic.
-__global__ void bias_grad_kernel(int n, int c_out, int pixels, const float* dy, float* db) {
-  __shared__ float partial[256];
-  const int co = blockIdx.x;
-  float sum = 0.0f;
-  for (int img = 0; img < n; ++img)
-    for (int p = threadIdx.x; p < pixels; p += blockDim.x)
-      sum += dy[(static_cast<long long>(img) * c_out + co) * pixels + p];
-  partial[threadIdx.x] = sum;
-  __syncthreads();
-  for (int stride = blockDim.x / 2; stride > 0; stride /= 2) {
-    if (static_cast<int>(threadIdx.x) < stride)
-      partial[threadIdx.x] += partial[threadIdx.x + stride];
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) db[co] += partial[0];
+// db[co] += the channel's blocked sum (blocked_sum.cuh), one thread per channel.
+__global__ void conv2d_bias_backward_kernel(int c_out, const double* channel_sums, float* db) {
+  const int co = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  if (co < c_out) db[co] += static_cast<float>(channel_sums[co]);
 }
 }  // namespace
 
@@ -59,8 +48,8 @@ void conv2d_forward(gpu_context& ctx, const conv2d_shape& s, const float* x, con
   for (int n = 0; n < s.n; ++n) {
     const float* src = x + n * x_img;
     if (!s.is_pointwise()) {
-      im2col_kernel<<<blocks_for(static_cast<long long>(rows) * cols), 256, 0, ctx.stream>>>(s, src,
-                                                                                             col);
+      conv2d_im2col_kernel<<<blocks_for(static_cast<long long>(rows) * cols), 256, 0, ctx.stream>>>(
+          s, src, col);
       DETKIT_CUDA_CHECK_LAUNCH();
       src = col;
     }
@@ -68,8 +57,8 @@ void conv2d_forward(gpu_context& ctx, const conv2d_shape& s, const float* x, con
                    0.0f, y + n * y_img, cols);
   }
   if (b != nullptr) {
-    bias_add_kernel<<<blocks_for(static_cast<long long>(s.n) * y_img), 256, 0, ctx.stream>>>(
-        s.n, s.c_out, cols, b, y);
+    conv2d_bias_forward_kernel<<<blocks_for(static_cast<long long>(s.n) * y_img), 256, 0,
+                                 ctx.stream>>>(s.n, s.c_out, cols, b, y);
     DETKIT_CUDA_CHECK_LAUNCH();
   }
 }
@@ -80,8 +69,8 @@ void conv2d_backward(gpu_context& ctx, const conv2d_shape& s, const float* x, co
   const long long x_img = static_cast<long long>(s.c_in) * s.h * s.w;
   const long long y_img = static_cast<long long>(s.c_out) * cols;
   if (db != nullptr) {
-    bias_grad_kernel<<<static_cast<unsigned>(s.c_out), 256, 0, ctx.stream>>>(s.n, s.c_out, cols, dy,
-                                                                             db);
+    const double* sums = blocked_segment_sums(ctx, bias_grad_layout(s), dy);
+    conv2d_bias_backward_kernel<<<blocks_for(s.c_out), 256, 0, ctx.stream>>>(s.c_out, sums, db);
     DETKIT_CUDA_CHECK_LAUNCH();
   }
   for (int n = 0; n < s.n; ++n) {
@@ -89,8 +78,8 @@ void conv2d_backward(gpu_context& ctx, const conv2d_shape& s, const float* x, co
     if (dw != nullptr) {
       const float* src = x + n * x_img;
       if (!s.is_pointwise()) {
-        im2col_kernel<<<blocks_for(static_cast<long long>(rows) * cols), 256, 0, ctx.stream>>>(
-            s, src, col);
+        conv2d_im2col_kernel<<<blocks_for(static_cast<long long>(rows) * cols), 256, 0,
+                               ctx.stream>>>(s, src, col);
         DETKIT_CUDA_CHECK_LAUNCH();
         src = col;
       }
@@ -105,7 +94,7 @@ void conv2d_backward(gpu_context& ctx, const conv2d_shape& s, const float* x, co
     }
     gemm_row_major(ctx, transpose::yes, transpose::no, rows, cols, s.c_out, 1.0f, w, rows, dyn,
                    cols, 0.0f, col, cols);
-    col2im_add_kernel<<<blocks_for(x_img), 256, 0, ctx.stream>>>(s, col, dx + n * x_img);
+    conv2d_col2im_add_kernel<<<blocks_for(x_img), 256, 0, ctx.stream>>>(s, col, dx + n * x_img);
     DETKIT_CUDA_CHECK_LAUNCH();
   }
 }

@@ -1,5 +1,8 @@
 // cuda/ops/conv2d/conv2d_cpu.cpp — CPU twin of conv2d.cu: the im2col/col2im bodies in a loop and
 // CBLAS GEMMs (darknet's forward_convolutional_layer / backward_convolutional_layer order).
+#include <algorithm>
+
+#include "../../common/blocked_sum.hpp"
 #include "../../common/gemm.hpp"
 #include "conv2d.hpp"
 
@@ -40,14 +43,16 @@ void conv2d_backward_cpu(const conv2d_shape& s, const float* x, const float* w, 
   const int rows = s.col_rows(), cols = s.col_cols();
   const long long x_img = static_cast<long long>(s.c_in) * s.h * s.w;
   const long long y_img = static_cast<long long>(s.c_out) * cols;
+  if (db != nullptr) {  // the device's blocked order (bias_grad_layout), so db is bit-equal
+    const blocked_layout l = bias_grad_layout(s);
+    for (int co = 0; co < s.c_out; ++co)
+      db[co] += static_cast<float>(
+          blocked_segment_sum_cpu(l, co, [dy](long long begin, long long len, float* out) {
+            std::copy(dy + begin, dy + begin + len, out);
+          }));
+  }
   for (int n = 0; n < s.n; ++n) {
     const float* dyn = dy + n * y_img;
-    if (db != nullptr)
-      for (int co = 0; co < s.c_out; ++co) {
-        float sum = 0.0f;
-        for (int p = 0; p < cols; ++p) sum += dyn[static_cast<long long>(co) * cols + p];
-        db[co] += sum;
-      }
     // dW += dY * col^T
     if (dw != nullptr) {
       const float* src = x + n * x_img;

@@ -3,6 +3,7 @@
 // col2im_gpu_kernel: one output per input pixel, no atomics, deterministic).
 #pragma once
 
+#include "../../common/blocked_sum.hpp"
 #include "detkit/config.hpp"
 #include "detkit/detail/host_device.hpp"
 
@@ -23,6 +24,17 @@ struct conv2d_shape {
   /// (AlexeyAB's condition; pjreddie's `size == 1` alone is wrong for the stride-2 downsample).
   DETKIT_HD bool is_pointwise() const { return kh == 1 && kw == 1 && stride == 1 && pad == 0; }
 };
+
+/// The bias gradient's reduction: one segment per output channel, one plane per image.
+DETKIT_HD blocked_layout bias_grad_layout(const conv2d_shape& s) {
+  blocked_layout l;
+  l.segments = s.c_out;
+  l.segment_stride = s.col_cols();
+  l.planes = s.n;
+  l.plane_stride = static_cast<long long>(s.c_out) * s.col_cols();
+  l.plane_len = s.col_cols();
+  return l;
+}
 
 /// Element (row, col) of one image's im2col matrix; row = (c*kh + ki)*kw + kj, col = oy*out_w + ox.
 DETKIT_HD float im2col_value(const conv2d_shape& s, const float* x_img, int row, int col) {

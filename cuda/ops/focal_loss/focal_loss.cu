@@ -8,9 +8,10 @@ DETKIT_BEGIN_NAMESPACE
 namespace cuda {
 
 namespace {
-__global__ void term_kernel(int n, int r, int k, const float* logits, const int* cls_target,
-                            focal_options o, float grad_scale, const float* norm, float* dlogits,
-                            float* terms) {
+__global__ void focal_loss_forward_backward_kernel(int n, int r, int k, const float* logits,
+                                                   const int* cls_target, focal_options o,
+                                                   float grad_scale, const float* norm,
+                                                   float* dlogits, float* terms) {
   const long long total = static_cast<long long>(n) * r * k;
   const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= total) return;
@@ -35,10 +36,11 @@ float focal_loss(gpu_context& ctx, int n, int r, int k, const float* logits, con
   const long long total = static_cast<long long>(n) * r * k;
   float* terms = work;
   float* norm = work + total;
-  count_fg_kernel<<<static_cast<unsigned>(n), 256, 0, ctx.stream>>>(r, cls_target, norm);
+  loss_count_foreground_kernel<<<static_cast<unsigned>(n), 256, 0, ctx.stream>>>(r, cls_target,
+                                                                                 norm);
   DETKIT_CUDA_CHECK_LAUNCH();
-  term_kernel<<<blocks_for(total), 256, 0, ctx.stream>>>(n, r, k, logits, cls_target, o, grad_scale,
-                                                         norm, dlogits, terms);
+  focal_loss_forward_backward_kernel<<<blocks_for(total), 256, 0, ctx.stream>>>(
+      n, r, k, logits, cls_target, o, grad_scale, norm, dlogits, terms);
   DETKIT_CUDA_CHECK_LAUNCH();
   float* result = norm + n;
   return mean_loss_to_host(ctx, n, static_cast<long long>(r) * k, terms, norm, result);

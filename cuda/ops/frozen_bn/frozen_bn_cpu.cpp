@@ -23,7 +23,8 @@ void frozen_bn_backward_cpu(int n, int c, int pixels, const float* dy, const flo
                             float* dx) {
   for (long long plane = 0; plane < static_cast<long long>(n) * c; ++plane) {
     const int ch = static_cast<int>(plane % c);
-    for (long long p = plane * pixels; p < (plane + 1) * pixels; ++p) dx[p] += dy[p] * scale[ch];
+    for (long long p = plane * pixels; p < (plane + 1) * pixels; ++p)
+      dx[p] = affine_grad_accumulate(dx[p], dy[p], scale[ch]);
   }
 }
 

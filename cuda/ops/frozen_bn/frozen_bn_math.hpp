@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "../../common/rounding.hpp"
 #include "detkit/config.hpp"
 #include "detkit/detail/host_device.hpp"
 
@@ -15,13 +16,17 @@ DETKIT_HD void frozen_bn_fold(float weight, float bias, float running_mean, floa
                               float eps, float* scale, float* shift) {
   const float inv = 1.0f / sqrtf(running_var + eps);
   *scale = weight * inv;
-  *shift = bias - running_mean * *scale;
+  *shift = sub_rn(bias, mul_rn(running_mean, *scale));
 }
 
-/// y = x * scale + shift (two roundings, as torch evaluates it; no FMA contraction).
+/// y = x * scale + shift with two roundings, as torch evaluates it (never one FMA: rounding.hpp).
 DETKIT_HD float affine_value(float x, float scale, float shift) {
-  const float scaled = x * scale;
-  return scaled + shift;
+  return add_rn(mul_rn(x, scale), shift);
+}
+
+/// The input gradient accumulated into dx: dx + dy * scale, two roundings.
+DETKIT_HD float affine_grad_accumulate(float dx, float dy, float scale) {
+  return add_rn(dx, mul_rn(dy, scale));
 }
 
 }  // namespace cuda

@@ -7,39 +7,21 @@ DETKIT_BEGIN_NAMESPACE
 namespace cuda {
 
 namespace {
-__global__ void iou_kernel(int g, int r, const float* gt, const float* anchors, float* iou) {
+__global__ void matcher_iou_kernel(int g, int r, const float* gt, const float* anchors,
+                                   float* iou) {
   const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < static_cast<long long>(g) * r) iou[i] = box_iou(gt + 4 * (i / r), anchors + 4 * (i % r));
 }
-__global__ void best_of_gt_kernel(int g, int r, const float* iou, float* best) {
+__global__ void matcher_best_of_gt_kernel(int g, int r, const float* iou, float* best) {
   const int j = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
-  if (j >= g) return;
-  float b = -1.0f;
-  for (int a = 0; a < r; ++a)
-    b = iou[static_cast<long long>(j) * r + a] > b ? iou[static_cast<long long>(j) * r + a] : b;
-  best[j] = b;
+  if (j < g) best[j] = best_iou_of_gt(iou + static_cast<long long>(j) * r, r);
 }
-__global__ void match_kernel(matcher_options o, int g, int r, const float* iou,
-                             const float* best_of_gt, int* matches) {
+__global__ void matcher_forward_kernel(matcher_options o, int g, int r, const float* iou,
+                                       const float* best_of_gt, int* matches) {
   const int a = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
-  if (a >= r) return;
-  int best = 0;
-  float best_v = iou[a];
-  for (int j = 1; j < g; ++j)
-    if (iou[static_cast<long long>(j) * r + a] > best_v) {
-      best_v = iou[static_cast<long long>(j) * r + a];
-      best = j;
-    }
-  int m = best_v < o.low ? -1 : (best_v < o.high ? -2 : best);
-  if (o.low_quality == low_quality_matches::allow && m < 0)
-    for (int j = 0; j < g; ++j)
-      if (iou[static_cast<long long>(j) * r + a] == best_of_gt[j]) {
-        m = best;
-        break;
-      }
-  matches[a] = m;
+  if (a < r) matches[a] = match_of_anchor(o, g, r, iou, best_of_gt, a);
 }
-__global__ void fill_kernel(int r, int value, int* matches) {
+__global__ void matcher_fill_kernel(int r, int value, int* matches) {
   const int a = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
   if (a < r) matches[a] = value;
 }
@@ -48,17 +30,17 @@ __global__ void fill_kernel(int r, int value, int* matches) {
 void match_anchors(gpu_context& ctx, const matcher_options& o, int g, int r, const float* gt,
                    const float* anchors, int* matches, float* iou_work) {
   if (g == 0) {
-    fill_kernel<<<blocks_for(r), 256, 0, ctx.stream>>>(r, -1, matches);
+    matcher_fill_kernel<<<blocks_for(r), 256, 0, ctx.stream>>>(r, -1, matches);
     DETKIT_CUDA_CHECK_LAUNCH();
     return;
   }
   float* best = iou_work + static_cast<long long>(g) * r;
-  iou_kernel<<<blocks_for(static_cast<long long>(g) * r), 256, 0, ctx.stream>>>(g, r, gt, anchors,
-                                                                                iou_work);
+  matcher_iou_kernel<<<blocks_for(static_cast<long long>(g) * r), 256, 0, ctx.stream>>>(
+      g, r, gt, anchors, iou_work);
   DETKIT_CUDA_CHECK_LAUNCH();
-  best_of_gt_kernel<<<blocks_for(g), 256, 0, ctx.stream>>>(g, r, iou_work, best);
+  matcher_best_of_gt_kernel<<<blocks_for(g), 256, 0, ctx.stream>>>(g, r, iou_work, best);
   DETKIT_CUDA_CHECK_LAUNCH();
-  match_kernel<<<blocks_for(r), 256, 0, ctx.stream>>>(o, g, r, iou_work, best, matches);
+  matcher_forward_kernel<<<blocks_for(r), 256, 0, ctx.stream>>>(o, g, r, iou_work, best, matches);
   DETKIT_CUDA_CHECK_LAUNCH();
 }
 

@@ -12,14 +12,6 @@ namespace cuda {
 
 struct gpu_context;
 
-enum class low_quality_matches { allow, drop };
-
-struct matcher_options {
-  float high = 0.5f;
-  float low = 0.4f;
-  low_quality_matches low_quality = low_quality_matches::allow;
-};
-
 /// gt: (g, 4), anchors: (r, 4) -> matches: (r). iou_work: g*r floats.
 void match_anchors_cpu(const matcher_options& o, int g, int r, const float* gt,
                        const float* anchors, int* matches, float* iou_work);

@@ -6,7 +6,7 @@ DETKIT_BEGIN_NAMESPACE
 namespace cuda {
 
 namespace {
-__global__ void forward_kernel(max_pool_shape s, const float* x, float* y, int* arg) {
+__global__ void max_pool_forward_kernel(max_pool_shape s, const float* x, float* y, int* arg) {
   const int oh = s.out_h(), ow = s.out_w();
   const long long total = static_cast<long long>(s.n) * s.c * oh * ow;
   const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -16,7 +16,8 @@ __global__ void forward_kernel(max_pool_shape s, const float* x, float* y, int* 
     y[i] = max_pool_value(s, x + plane * s.h * s.w, rem / ow, rem % ow, &arg[i]);
   }
 }
-__global__ void backward_kernel(max_pool_shape s, const float* dy, const int* arg, float* dx) {
+__global__ void max_pool_backward_kernel(max_pool_shape s, const float* dy, const int* arg,
+                                         float* dx) {
   const long long out_plane = static_cast<long long>(s.out_h()) * s.out_w();
   const long long total = static_cast<long long>(s.n) * s.c * s.h * s.w;
   const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -32,13 +33,13 @@ __global__ void backward_kernel(max_pool_shape s, const float* dy, const int* ar
 void max_pool_forward(gpu_context& ctx, const max_pool_shape& s, const float* x, float* y,
                       int* arg) {
   const long long total = static_cast<long long>(s.n) * s.c * s.out_h() * s.out_w();
-  forward_kernel<<<blocks_for(total), 256, 0, ctx.stream>>>(s, x, y, arg);
+  max_pool_forward_kernel<<<blocks_for(total), 256, 0, ctx.stream>>>(s, x, y, arg);
   DETKIT_CUDA_CHECK_LAUNCH();
 }
 void max_pool_backward(gpu_context& ctx, const max_pool_shape& s, const float* dy, const int* arg,
                        float* dx) {
   const long long total = static_cast<long long>(s.n) * s.c * s.h * s.w;
-  backward_kernel<<<blocks_for(total), 256, 0, ctx.stream>>>(s, dy, arg, dx);
+  max_pool_backward_kernel<<<blocks_for(total), 256, 0, ctx.stream>>>(s, dy, arg, dx);
   DETKIT_CUDA_CHECK_LAUNCH();
 }
 

@@ -15,8 +15,8 @@ namespace {
 constexpr int kBlock = 64;
 
 // boxes/labels already in descending score order.
-__global__ void mask_kernel(int n, const float* boxes, const int* labels, float thr,
-                            unsigned long long* mask) {
+__global__ void nms_mask_kernel(int n, const float* boxes, const int* labels, float thr,
+                                unsigned long long* mask) {
   const int row_block = static_cast<int>(blockIdx.y), col_block = static_cast<int>(blockIdx.x);
   const int row = row_block * kBlock + static_cast<int>(threadIdx.x);
   if (row >= n) return;
@@ -30,8 +30,8 @@ __global__ void mask_kernel(int n, const float* boxes, const int* labels, float 
   mask[static_cast<long long>(row) * col_blocks + col_block] = bits;
 }
 
-__global__ void gather_kernel(int n, const int* order, const float* boxes, const int* labels,
-                              float* sorted_boxes, int* sorted_labels) {
+__global__ void nms_gather_kernel(int n, const int* order, const float* boxes, const int* labels,
+                                  float* sorted_boxes, int* sorted_labels) {
   const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
   if (i >= n) return;
   for (int j = 0; j < 4; ++j) sorted_boxes[4 * i + j] = boxes[4 * order[i] + j];
@@ -58,12 +58,12 @@ std::vector<int> batched_nms(gpu_context& ctx, int count, const float* boxes, co
   device_buffer<int> d_labels(static_cast<std::size_t>(count));
   device_buffer<unsigned long long> d_mask(static_cast<std::size_t>(count) *
                                            static_cast<std::size_t>(col_blocks));
-  gather_kernel<<<blocks_for(count), 256, 0, ctx.stream>>>(count, d_order.data(), boxes, labels,
-                                                           d_boxes.data(), d_labels.data());
+  nms_gather_kernel<<<blocks_for(count), 256, 0, ctx.stream>>>(count, d_order.data(), boxes, labels,
+                                                               d_boxes.data(), d_labels.data());
   DETKIT_CUDA_CHECK_LAUNCH();
-  mask_kernel<<<dim3(static_cast<unsigned>(col_blocks), static_cast<unsigned>(col_blocks)), kBlock,
-                0, ctx.stream>>>(count, d_boxes.data(), d_labels.data(), iou_threshold,
-                                 d_mask.data());
+  nms_mask_kernel<<<dim3(static_cast<unsigned>(col_blocks), static_cast<unsigned>(col_blocks)),
+                    kBlock, 0, ctx.stream>>>(count, d_boxes.data(), d_labels.data(), iou_threshold,
+                                             d_mask.data());
   DETKIT_CUDA_CHECK_LAUNCH();
   DETKIT_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
   const std::vector<unsigned long long> mask = d_mask.download();

@@ -14,11 +14,11 @@ __global__ void relu_backward_kernel(long long n, const float* y, const float* d
   const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < n) dx[i] += relu_grad(y[i], dy[i]);
 }
-__global__ void add_kernel(long long n, const float* a, const float* b, float* y) {
+__global__ void add_forward_kernel(long long n, const float* a, const float* b, float* y) {
   const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < n) y[i] = a[i] + b[i];
 }
-__global__ void accumulate_kernel(long long n, const float* src, float* dst) {
+__global__ void accumulate_forward_kernel(long long n, const float* src, float* dst) {
   const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < n) dst[i] += src[i];
 }
@@ -33,11 +33,11 @@ void relu_backward(gpu_context& ctx, long long count, const float* y, const floa
   DETKIT_CUDA_CHECK_LAUNCH();
 }
 void add_forward(gpu_context& ctx, long long count, const float* a, const float* b, float* y) {
-  add_kernel<<<blocks_for(count), 256, 0, ctx.stream>>>(count, a, b, y);
+  add_forward_kernel<<<blocks_for(count), 256, 0, ctx.stream>>>(count, a, b, y);
   DETKIT_CUDA_CHECK_LAUNCH();
 }
 void accumulate(gpu_context& ctx, long long count, const float* src, float* dst) {
-  accumulate_kernel<<<blocks_for(count), 256, 0, ctx.stream>>>(count, src, dst);
+  accumulate_forward_kernel<<<blocks_for(count), 256, 0, ctx.stream>>>(count, src, dst);
   DETKIT_CUDA_CHECK_LAUNCH();
 }
 

@@ -6,8 +6,8 @@ DETKIT_BEGIN_NAMESPACE
 namespace cuda {
 
 namespace {
-__global__ void sgd_kernel(sgd_options o, long long n, const float* grad, float* param,
-                           float* buf) {
+__global__ void sgd_forward_kernel(sgd_options o, long long n, const float* grad, float* param,
+                                   float* buf) {
   const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < n) sgd_update(o, grad[i], &param[i], &buf[i]);
 }
@@ -15,7 +15,8 @@ __global__ void sgd_kernel(sgd_options o, long long n, const float* grad, float*
 
 void sgd_step(gpu_context& ctx, const sgd_options& o, long long count, const float* grad,
               float* param, float* momentum_buf) {
-  sgd_kernel<<<blocks_for(count), 256, 0, ctx.stream>>>(o, count, grad, param, momentum_buf);
+  sgd_forward_kernel<<<blocks_for(count), 256, 0, ctx.stream>>>(o, count, grad, param,
+                                                                momentum_buf);
   DETKIT_CUDA_CHECK_LAUNCH();
 }
 

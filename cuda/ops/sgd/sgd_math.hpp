@@ -4,6 +4,7 @@
 // g * 1.0f == g exactly, so unclipped steps stay bit-equal to torch).
 #pragma once
 
+#include "../../common/rounding.hpp"
 #include "detkit/config.hpp"
 #include "detkit/detail/host_device.hpp"
 
@@ -23,13 +24,13 @@ DETKIT_HD float clip_factor(double total_norm, double max_norm) {
   return f < 1.0 ? static_cast<float>(f) : 1.0f;
 }
 
+/// Every operation rounded on its own (rounding.hpp): nvcc would otherwise fuse momentum * buf + d
+/// into an FMA and the GPU's momentum would drift from the CPU twin's (and torch's) by an ulp a step.
 DETKIT_HD void sgd_update(const sgd_options& o, float grad, float* param, float* buf) {
-  const float decayed = o.weight_decay * *param;
-  const float d = grad * o.grad_scale + decayed;
-  const float kept = o.momentum * *buf;
-  *buf = kept + d;
-  const float step = o.lr * *buf;
-  *param = *param - step;
+  const float decayed = mul_rn(o.weight_decay, *param);
+  const float d = add_rn(mul_rn(grad, o.grad_scale), decayed);
+  *buf = add_rn(mul_rn(o.momentum, *buf), d);
+  *param = sub_rn(*param, mul_rn(o.lr, *buf));
 }
 
 }  // namespace cuda

@@ -8,8 +8,8 @@ DETKIT_BEGIN_NAMESPACE
 namespace cuda {
 
 namespace {
-__global__ void score_kernel(int n, const float* logits, float threshold, float* scores,
-                             int* index) {
+__global__ void topk_score_kernel(int n, const float* logits, float threshold, float* scores,
+                                  int* index) {
   const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
   if (i < n) {
     scores[i] = thresholded_score(logits[i], threshold);
@@ -43,7 +43,8 @@ std::vector<scored_index> topk_scores(gpu_context& ctx, int count, const float* 
   int* sorted_index = reinterpret_cast<int*>(base + 3 * arr);
   void* temp = base + 4 * arr;
   std::size_t temp_bytes = cub_bytes(count);
-  score_kernel<<<blocks_for(count), 256, 0, ctx.stream>>>(count, logits, threshold, scores, index);
+  topk_score_kernel<<<blocks_for(count), 256, 0, ctx.stream>>>(count, logits, threshold, scores,
+                                                               index);
   DETKIT_CUDA_CHECK_LAUNCH();
   DETKIT_CUDA_CHECK(cub::DeviceRadixSort::SortPairsDescending(
       temp, temp_bytes, scores, sorted_scores, index, sorted_index, count, 0, 32, ctx.stream));
