@@ -18,6 +18,10 @@
 //
 // A class with two selected parents (Oven is under Home appliance and Kitchen appliance) goes to
 // the parent listed first in the request, and is listed in `shared` so the caller can say so.
+//
+// The readers are `template <class = void>` only so that a file including this header
+// instantiates their bodies (the CSV scan and the containers they use) when it calls them, not
+// before (bench/compile_time.sh measures it).
 #pragma once
 
 #include <algorithm>
@@ -93,9 +97,10 @@ inline class_info class_of_mid(const class_table& table, const std::string& mid)
 /// ' ', MIDs). Errors: oi_unknown_class (a name not in `table`, with suggestions), usage
 /// (descendants requested without a hierarchy, a target excluded, nothing left), oi_bad_hierarchy
 /// (a target that is not in the hierarchy while descendants are requested).
-[[nodiscard]] inline result<class_selection> try_select_classes(const class_table& table,
-                                                                const class_hierarchy* hierarchy,
-                                                                const selection_request& req) {
+template <class = void>
+[[nodiscard]] result<class_selection> try_select_classes(const class_table& table,
+                                                         const class_hierarchy* hierarchy,
+                                                         const selection_request& req) {
   if (req.targets.empty()) return make_error(errc::usage, "no target classes given");
   if (req.expansion == selection_expansion::descendants && hierarchy == nullptr) {
     return make_error(errc::usage, "selecting descendants needs the class hierarchy JSON");
@@ -334,9 +339,10 @@ inline filter_counts filter_attributes(label_set& labels, const attribute_filter
 /// selected (join) class, no confidence-1 label for any selected class and no box in `labels`.
 /// They become records without boxes (true negatives for training). `labels_table` is the class
 /// table the image labels were read with. Returns how many were added; labels stay sorted.
-inline std::size_t add_verified_negatives(label_set& labels, const class_selection& sel,
-                                          const class_table& labels_table,
-                                          const std::vector<image_label>& image_labels) {
+template <class = void>
+std::size_t add_verified_negatives(label_set& labels, const class_selection& sel,
+                                   const class_table& labels_table,
+                                   const std::vector<image_label>& image_labels) {
   std::vector<char> selected(labels_table.classes.size(), 0);
   for (const auto& c : sel.join_classes) {
     const auto i = labels_table.find_mid(c.mid);

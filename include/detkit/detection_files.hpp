@@ -2,6 +2,10 @@
 // predictions CSV of the official challenge script (oid_challenge_evaluation.py) and per-image
 // text files (`class score x1 y1 x2 y2` per line, one file per image, as darknet / the
 // Cartucho mAP tool write them). Errors are located (file:line:column, field).
+//
+// The readers are `template <class = void>` only so that a file including this header
+// instantiates their bodies (the CSV scan and the containers they use) when it calls them, not
+// before (bench/compile_time.sh measures it).
 #pragma once
 
 #include <dirent.h>
@@ -32,8 +36,9 @@ struct oi_prediction {
 
 /// Parses an Open Images predictions CSV (csv_file::from_memory or try_open). Numbers must be
 /// finite; ImageID 16 hex digits.
-[[nodiscard]] inline result<std::vector<oi_prediction>> try_parse_oi_predictions(
-    const csv_file* f, csv_options opt = {}) {
+template <class = void>
+[[nodiscard]] result<std::vector<oi_prediction>> try_parse_oi_predictions(const csv_file* f,
+                                                                          csv_options opt = {}) {
   opt.header = header_mode::present;
   auto layout = try_read_layout(*f, opt);
   if (!layout) return std::move(layout).error();
@@ -78,8 +83,9 @@ struct oi_prediction {
 }
 
 /// Reads an Open Images predictions CSV `ImageID,LabelName,Score,XMin,XMax,YMin,YMax`.
-[[nodiscard]] inline result<std::vector<oi_prediction>> try_read_oi_predictions(
-    const std::string& path, csv_options opt = {}) {
+template <class = void>
+[[nodiscard]] result<std::vector<oi_prediction>> try_read_oi_predictions(const std::string& path,
+                                                                         csv_options opt = {}) {
   auto f = csv_file::try_open(path);
   if (!f) return std::move(f).error();
   return try_parse_oi_predictions(&*f, std::move(opt));
@@ -97,9 +103,9 @@ namespace detail {
 inline bool is_space(char ch) { return ch == ' ' || ch == '\t' || ch == '\r'; }
 
 // Parses one text file's bytes; `image` is its stem.
-inline result<void> parse_text_detections(std::string_view bytes, const std::string& file,
-                                          const std::string& image,
-                                          std::vector<text_detection>& out) {
+template <class = void>
+result<void> parse_text_detections(std::string_view bytes, const std::string& file,
+                                   const std::string& image, std::vector<text_detection>& out) {
   std::uint64_t line = 0;
   std::size_t pos = 0;
   while (pos < bytes.size()) {
@@ -160,7 +166,8 @@ inline std::string file_stem(const std::string& path) {
 }  // namespace detail
 
 /// Parses one per-image text file held in memory (image = stem of `file`).
-[[nodiscard]] inline result<std::vector<text_detection>> try_parse_text_detections(
+template <class = void>
+[[nodiscard]] result<std::vector<text_detection>> try_parse_text_detections(
     std::string_view bytes, const std::string& file) {
   std::vector<text_detection> out;
   auto r = detail::parse_text_detections(bytes, file, detail::file_stem(file), out);
@@ -169,7 +176,8 @@ inline std::string file_stem(const std::string& path) {
 }
 
 /// Reads every `*.txt` file of a directory (sorted by name), or one file.
-[[nodiscard]] inline result<std::vector<text_detection>> try_read_text_detections(
+template <class = void>
+[[nodiscard]] result<std::vector<text_detection>> try_read_text_detections(
     const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {

@@ -15,6 +15,10 @@
 //     detkit::label_set labels;
 //     detkit::join_options jo;  jo.csv.threads = 2;
 //     auto report = detkit::try_join_boxes_file("train-annotations-bbox.csv", targets, jo, labels);
+//
+// The readers are `template <class = void>` only so that a file including this header
+// instantiates their bodies (the CSV scan and the containers they use) when it calls them, not
+// before (bench/compile_time.sh measures it).
 #pragma once
 
 #include <algorithm>
@@ -120,7 +124,8 @@ inline void fail_row(row_error& e, errc code, std::size_t field, std::string mes
 
 /// Sorts records by ImageID and merges records of the same image (boxes keep their file order).
 /// Files are ImageID-sorted, so this is usually a no-op check.
-inline void normalize_label_set(label_set& set) {
+template <class = void>
+void normalize_label_set(label_set& set) {
   auto& v = set.images;
   auto less = [](const image_record& a, const image_record& b) {
     return a.image_id_u64 < b.image_id_u64;
@@ -147,9 +152,10 @@ inline void fill_absolute(image_record& rec, rounding_policy policy = rounding_p
 
 /// Joins one bbox CSV with the target classes (category id = index in `targets`) and appends the
 /// result to `out` (out.classes must be empty or equal to `targets`). Returns the read report.
-[[nodiscard]] inline result<read_report> try_join_boxes(const csv_file& file,
-                                                        const std::vector<class_info>& targets,
-                                                        const join_options& opt, label_set& out) {
+template <class = void>
+[[nodiscard]] result<read_report> try_join_boxes(const csv_file& file,
+                                                 const std::vector<class_info>& targets,
+                                                 const join_options& opt, label_set& out) {
   if (out.classes.empty()) {
     out.classes = targets;
   } else {
@@ -306,10 +312,10 @@ inline void fill_absolute(image_record& rec, rounding_policy policy = rounding_p
 }
 
 /// try_join_boxes on a file path (mmap'd).
-[[nodiscard]] inline result<read_report> try_join_boxes_file(const std::string& path,
-                                                             const std::vector<class_info>& targets,
-                                                             const join_options& opt,
-                                                             label_set& out) {
+template <class = void>
+[[nodiscard]] result<read_report> try_join_boxes_file(const std::string& path,
+                                                      const std::vector<class_info>& targets,
+                                                      const join_options& opt, label_set& out) {
   auto f = csv_file::try_open(path);
   if (!f) return std::move(f).error();
   return try_join_boxes(*f, targets, opt, out);
@@ -317,7 +323,8 @@ inline void fill_absolute(image_record& rec, rounding_policy policy = rounding_p
 
 /// Reads an image list: one ImageID per line (16 hex digits; an optional `split/` prefix and a
 /// `.jpg` suffix are accepted, as in the official downloader's lists). Blank lines are skipped.
-[[nodiscard]] inline result<image_id_set> try_read_image_list(const std::string& path) {
+template <class = void>
+[[nodiscard]] result<image_id_set> try_read_image_list(const std::string& path) {
   auto f = csv_file::try_open(path);
   if (!f) return std::move(f).error();
   image_id_set set;

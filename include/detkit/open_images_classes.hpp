@@ -8,6 +8,10 @@
 // A first row whose first field does not start with '/' is a header. Names are matched exactly
 // (case-sensitive, as in the files), with '_' accepted for ' ' as the recipe's notebooks spell
 // them; never by substring (`Toilet` is not `Toilet paper`, `Bed` is not `Sofa bed`).
+//
+// The readers are `template <class = void>` only so that a file including this header
+// instantiates their bodies (the CSV scan and the containers they use) when it calls them, not
+// before (bench/compile_time.sh measures it).
 #pragma once
 
 #include <algorithm>
@@ -35,8 +39,9 @@ struct class_table {
 };
 
 /// Parses class descriptions from memory (see try_read_class_descriptions).
-[[nodiscard]] inline result<class_table> try_parse_class_descriptions(const csv_file& file,
-                                                                      csv_options opt = {}) {
+template <class = void>
+[[nodiscard]] result<class_table> try_parse_class_descriptions(const csv_file& file,
+                                                               csv_options opt = {}) {
   opt.header = header_mode::absent;  // decided below from the first row
   auto layout = try_read_layout(file, opt, {"LabelName", "DisplayName"});
   if (!layout) return std::move(layout).error();
@@ -92,13 +97,15 @@ struct class_table {
 /// Reads a class-descriptions file (any of the layouts above).
 ///
 ///     auto classes = detkit::try_read_class_descriptions("class-descriptions-boxable.csv");
-[[nodiscard]] inline result<class_table> try_read_class_descriptions(const std::string& path,
-                                                                     csv_options opt = {}) {
+template <class = void>
+[[nodiscard]] result<class_table> try_read_class_descriptions(const std::string& path,
+                                                              csv_options opt = {}) {
   auto f = csv_file::try_open(path);
   if (!f) return std::move(f).error();
   return try_parse_class_descriptions(*f, opt);
 }
-inline class_table read_class_descriptions(const std::string& path, csv_options opt = {}) {
+template <class = void>
+class_table read_class_descriptions(const std::string& path, csv_options opt = {}) {
   return try_read_class_descriptions(path, opt).value();
 }
 
@@ -129,8 +136,9 @@ inline std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 /// Up to `max` display names close to `name`: case-insensitive equals first, then names within
 /// a small edit distance, then names that contain it as a word-insensitive substring.
-inline std::vector<std::string> suggest_class_names(const class_table& table, std::string_view name,
-                                                    std::size_t max = 3) {
+template <class = void>
+std::vector<std::string> suggest_class_names(const class_table& table, std::string_view name,
+                                             std::size_t max = 3) {
   const std::string want = detail::lower_ascii(name);
   std::vector<std::pair<std::size_t, std::string>> scored;  // (score, name)
   for (const auto& c : table.classes) {
@@ -165,7 +173,8 @@ inline std::vector<std::string> suggest_class_names(const class_table& table, st
 /// the order of `names`, so category id = position in the user's list. A name matches exactly; if
 /// not, the same name with '_' replaced by ' ' is tried. A miss is an oi_unknown_class error with
 /// suggestions; a name given twice, or a name that several MIDs share, is an error too.
-[[nodiscard]] inline result<std::vector<class_info>> try_resolve_classes(
+template <class = void>
+[[nodiscard]] result<std::vector<class_info>> try_resolve_classes(
     const class_table& table, const std::vector<std::string>& names) {
   std::unordered_map<std::string, std::vector<std::size_t>> by_name;
   for (std::size_t i = 0; i < table.classes.size(); ++i)

@@ -129,8 +129,9 @@ inline double oi_area(const box_xyxy_rel& b) {
          (static_cast<double>(b.y2) - static_cast<double>(b.y1));
 }
 inline double oi_intersection(const box_xyxy_rel& a, const box_xyxy_rel& b) {
-  const double w = std::min<double>(a.x2, b.x2) - std::max<double>(a.x1, b.x1);
-  const double h = std::min<double>(a.y2, b.y2) - std::max<double>(a.y1, b.y1);
+  const auto d = [](float v) { return static_cast<double>(v); };  // clang: -Wdouble-promotion
+  const double w = std::min(d(a.x2), d(b.x2)) - std::max(d(a.x1), d(b.x1));
+  const double h = std::min(d(a.y2), d(b.y2)) - std::max(d(a.y1), d(b.y1));
   return (w > 0 && h > 0) ? w * h : 0.0;
 }
 

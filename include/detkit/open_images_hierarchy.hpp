@@ -7,6 +7,10 @@
 // over distinct MIDs. Like the TF expansion tool (oid_hierarchical_labels_expansion.py),
 // ancestors() follows Subcategory only; Part edges are kept separately. Errors are located
 // (line:column) json_syntax / json_schema / oi_bad_hierarchy errors.
+//
+// The readers are `template <class = void>` only so that a file including this header
+// instantiates their bodies (the CSV scan and the containers they use) when it calls them, not
+// before (bench/compile_time.sh measures it).
 #pragma once
 
 #include <algorithm>
@@ -348,8 +352,9 @@ class hierarchy_parser {
 }  // namespace detail
 
 /// Parses hierarchy JSON held in memory; `name` is used in error messages.
-[[nodiscard]] inline result<class_hierarchy> try_parse_class_hierarchy(std::string_view json,
-                                                                       std::string name) {
+template <class = void>
+[[nodiscard]] result<class_hierarchy> try_parse_class_hierarchy(std::string_view json,
+                                                                std::string name) {
   if (json.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     error e = make_error(errc::json_syntax, "empty file, expected the hierarchy's root object");
     e.file = std::move(name);
@@ -388,7 +393,8 @@ class hierarchy_parser {
 }
 
 /// Reads `bbox_labels_600_hierarchy.json`.
-[[nodiscard]] inline result<class_hierarchy> try_read_class_hierarchy(const std::string& path) {
+template <class = void>
+[[nodiscard]] result<class_hierarchy> try_read_class_hierarchy(const std::string& path) {
   auto m = detail::mapped_file::try_open(path);
   if (!m) return std::move(m).error();
   return try_parse_class_hierarchy(m->view(), path);

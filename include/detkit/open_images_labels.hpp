@@ -5,6 +5,10 @@
 // Confidence 1 (present) or 0 (verified absent); machine labels have fractional confidence. The
 // official metric needs both positive and negative labels (§4), so nothing is dropped here; a
 // LabelName missing from the class table is an oi_unknown_mid error (or a counted skip).
+//
+// The readers are `template <class = void>` only so that a file including this header
+// instantiates their bodies (the CSV scan and the containers they use) when it calls them, not
+// before (bench/compile_time.sh measures it).
 #pragma once
 
 #include <cstdint>
@@ -31,8 +35,10 @@ struct image_label {
 
 /// Reads an image-level label file. Rows are parsed in parallel (opt.threads); labels come back in
 /// file order.
-[[nodiscard]] inline result<std::vector<image_label>> try_read_image_labels(
-    const std::string& path, const class_table& classes, csv_options opt = {}) {
+template <class = void>
+[[nodiscard]] result<std::vector<image_label>> try_read_image_labels(const std::string& path,
+                                                                     const class_table& classes,
+                                                                     csv_options opt = {}) {
   auto f = csv_file::try_open(path);
   if (!f) return std::move(f).error();
   opt.header = header_mode::present;
