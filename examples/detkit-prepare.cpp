@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/cli.hpp"
+#include "common/sized_exports.hpp"
 #include "detkit/class_selection.hpp"
 #include "detkit/detectron2_json.hpp"
 #include "detkit/image_header.hpp"
@@ -60,7 +61,8 @@ Options:
                         keeps images present in its folder).
   --dump-json FILE      also write Detectron2-style JSON records (file_name, image_id = the
                         Open Images ImageID, height, width, annotations[{bbox, bbox_mode:
-                        "XYXY_ABS", category_id}]).
+                        "XYXY_ABS", category_id}]). Needs --images; images without a size
+                        (missing or unreadable) are left out of it and counted.
   --label NAME          class of every row of --boxes files that have no LabelName column.
   --label-from-filename the class of such a file is its name without .csv (Apple.csv → Apple),
                         as OIDv4_ToolKit writes them.
@@ -175,6 +177,9 @@ args parse_args(int argc, char** argv) {
   if (a.out.empty()) die_usage("--out is required");
   if (!a.label.empty() && a.label_from_filename) {
     die_usage("give --label or --label-from-filename, not both");
+  }
+  if (!a.dump_json.empty() && a.images.empty()) {
+    die_usage("--dump-json needs --images (Detectron2 records need the image sizes)");
   }
   if (a.threads == 0) a.threads = std::max(1u, std::thread::hardware_concurrency());
   a.settings = std::string("rounding=") +
@@ -433,9 +438,12 @@ int main(int argc, char** argv) {
     }
   }
   if (!a.dump_json.empty()) {
-    if (auto w = detkit::try_write_detectron2_json(a.dump_json, labels); !w) {
-      die(1, w.error().to_string());
-    }
+    auto w = detkit_cli::write_sized_images(
+        "detkit-prepare", "--dump-json", labels, detkit_cli::export_needs::pixel_size,
+        [&](const detkit::label_set& l) {
+          return detkit::try_write_detectron2_json(a.dump_json, l);
+        });
+    if (!w) die(w.error().code == detkit::errc::io_write ? 1 : 2, w.error().to_string());
   }
 
   if (!a.quiet) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/cli.hpp"
+#include "common/sized_exports.hpp"
 #include "detkit/class_selection.hpp"
 #include "detkit/detectron2_json.hpp"
 #include "detkit/export_coco.hpp"
@@ -600,22 +601,32 @@ int main(int argc, char** argv) {
     if (!fp) die_error(fp.error());
     if (auto w = detkit::try_write_label_cache(a.out, labels, *fp); !w) die_error(w.error());
   }
-  if (!a.coco.empty()) {
-    if (auto w = detkit::try_write_coco_json(a.coco, labels); !w) die_error(w.error());
-  }
-  if (!a.yolo.empty()) {
-    if (auto w = detkit::try_write_yolo_labels(a.yolo, labels); !w) die_error(w.error());
-  }
-  if (!a.voc.empty()) {
-    if (auto w = detkit::try_write_voc_xml(a.voc, labels); !w) die_error(w.error());
-  }
-  if (!a.detectron2.empty()) {
-    if (auto w = detkit::try_write_detectron2_json(a.detectron2, labels,
-                                                   detkit::bbox_mode_text::integer);
-        !w) {
-      die_error(w.error());
-    }
-  }
+  // Exports: an image without a size (flagged so in a --cache input) is left out and counted.
+  using detkit_cli::export_needs;
+  auto export_to = [&](const std::string& path, const char* what, export_needs needs,
+                       auto&& write) {
+    if (path.empty()) return;
+    auto w =
+        detkit_cli::write_sized_images("detkit-subset", what, labels, needs,
+                                       [&](const detkit::label_set& l) { return write(path, l); });
+    if (!w) die_error(w.error());
+  };
+  export_to(a.coco, "COCO", export_needs::pixel_size,
+            [](const std::string& p, const detkit::label_set& l) {
+              return detkit::try_write_coco_json(p, l);
+            });
+  export_to(a.yolo, "YOLO", export_needs::image_file,
+            [](const std::string& p, const detkit::label_set& l) {
+              return detkit::try_write_yolo_labels(p, l);
+            });
+  export_to(a.voc, "VOC", export_needs::pixel_size,
+            [](const std::string& p, const detkit::label_set& l) {
+              return detkit::try_write_voc_xml(p, l);
+            });
+  export_to(a.detectron2, "Detectron2 JSON", export_needs::pixel_size,
+            [](const std::string& p, const detkit::label_set& l) {
+              return detkit::try_write_detectron2_json(p, l, detkit::bbox_mode_text::integer);
+            });
   if (!a.manifest_out.empty()) {
     detkit::manifest m;
     m.tool = "detkit-subset";
