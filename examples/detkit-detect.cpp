@@ -280,20 +280,17 @@ int main(int argc, char** argv) try {
         }
         const int w = picture.width, h = picture.height;
         unsigned char* px = picture.pixels.data();
-        const int thick = std::max(1, std::min(w, h) / 200),
-                  scale = std::max(1, std::min(w, h) / 300);
+        std::vector<detkit_draw::labelled_box> boxes;
         for (const auto& d : dets) {
           if (static_cast<double>(d.score) < draw_thr) continue;
-          const auto c = detkit_draw::class_color(d.label);
-          detkit_draw::draw_box(px, w, h, d.box[0], d.box[1], d.box[2], d.box[3], c, thick);
           char label[128];
           std::snprintf(label, sizeof label, "%s %.2f",
                         classes[static_cast<std::size_t>(d.label)].second.c_str(),
                         static_cast<double>(d.score));
-          detkit_draw::draw_label(px, w, h, static_cast<int>(d.box[0]),
-                                  static_cast<int>(d.box[1]) - 9 * scale, label, {255, 255, 255}, c,
-                                  scale);
+          boxes.push_back(
+              {d.box[0], d.box[1], d.box[2], d.box[3], detkit_draw::class_color(d.label), label});
         }
+        detkit_draw::draw_labelled_boxes(px, w, h, boxes);
         const std::string dst = out + "/drawn/" + b.image_ids[si] + "." + draw_format;
         const std::string tmp = dst + ".tmp";
         const int ok = draw_format == "jpg" ? stbi_write_jpg(tmp.c_str(), w, h, 3, px, 90)

@@ -18,7 +18,9 @@
 #include <vector>
 
 #include "common/draw.hpp"
+#include "common/palette.hpp"
 #include "detkit/atomic_file.hpp"
+#include "detkit/box.hpp"
 #include "detkit/coco_eval.hpp"
 #include "detkit/coco_eval_reports.hpp"
 #include "detkit/coco_eval_state.hpp"
@@ -100,7 +102,8 @@ metric and outputs:
   --pr-curves OUT.svg  precision/recall curves at IoU 0.50 (COCO: per class and their mean)
   --worst N          list the N images with the most missed + false boxes (IoU 0.50, COCO metric)
   --images DIR       with --worst: draw those images with their boxes into --worst-dir
-                     (green: matched GT, yellow: missed GT, blue: true positive, red: false positive)
+                     every box labelled with its class, score and kind, and a legend (green:
+                     matched GT, orange: missed GT, blue: true positive, red: false positive)
   --worst-dir DIR    where the drawings go (default: worst-images)
   --drop-unknown-images   drop detections whose image is not in the GT (default: error, as
                           pycocotools asserts); the count is printed
@@ -440,14 +443,47 @@ const char* palette(std::size_t i) {
 
 // ---- Drawing the worst images -----------------------------------------------------------------
 
-struct drawn_box {
-  double x1, y1, x2, y2;
-  int kind;  // 0 matched GT, 1 missed GT, 2 TP, 3 FP
-};
+// Each box's kind decides its colour; its label says the kind, the class and (detections) the
+// score, and a legend names the colours, so a miss reads differently from a false positive.
+enum class box_kind { matched_gt, missed_gt, true_positive, false_positive };
+
+detkit_draw::rgb kind_color(box_kind k) {
+  switch (k) {
+    case box_kind::matched_gt:
+      return detkit_cli::palette_rgb(2);  // green
+    case box_kind::missed_gt:
+      return detkit_cli::palette_rgb(1);  // orange
+    case box_kind::true_positive:
+      return detkit_cli::palette_rgb(0);  // blue
+    case box_kind::false_positive:
+      break;
+  }
+  return detkit_cli::palette_rgb(3);  // red
+}
+
+// A COCO [x, y, w, h] box as drawing corners (float pixels are plenty for a picture).
+detkit::box_xyxy_abs corners(const detkit::coco_bbox& b) {
+  return detkit::to_xyxy_abs(detkit::box_xywh_abs{static_cast<float>(b.x), static_cast<float>(b.y),
+                                                  static_cast<float>(b.w),
+                                                  static_cast<float>(b.h)});
+}
+
+detkit_draw::labelled_box worst_box(const detkit::box_xyxy_abs& b, box_kind kind,
+                                    const std::string& class_name, double score) {
+  static const char* const tags[] = {"GT", "MISSED", "TP", "FP"};
+  std::string text = class_name;
+  if (kind == box_kind::true_positive || kind == box_kind::false_positive) {
+    char s[16];
+    std::snprintf(s, sizeof s, " %.2f", score);
+    text += s;
+  }
+  text += std::string(" ") + tags[static_cast<int>(kind)];
+  return {b.x1, b.y1, b.x2, b.y2, kind_color(kind), text};
+}
 
 // Returns false (with a message on stderr) when the image cannot be drawn.
 bool draw_image(const std::string& in, const std::string& out,
-                const std::vector<drawn_box>& boxes) {
+                const std::vector<detkit_draw::labelled_box>& boxes) {
 #if DETKIT_EVAL_HAS_STB
   int w = 0, h = 0, n = 0;
   unsigned char* px = stbi_load(in.c_str(), &w, &h, &n, 3);
@@ -456,15 +492,19 @@ bool draw_image(const std::string& in, const std::string& out,
                  stbi_failure_reason());
     return false;
   }
-  static const detkit_draw::rgb colors[4] = {
-      {0, 200, 0}, {255, 220, 0}, {30, 120, 255}, {230, 0, 0}};
-  const int thick = std::max(2, std::min(w, h) / 200);
-  for (const drawn_box& b : boxes)
-    detkit_draw::draw_box(px, w, h, b.x1, b.y1, b.x2, b.y2, colors[b.kind], thick);
-  const std::string tmp = out + ".tmp";
-  const int ok = stbi_write_png(tmp.c_str(), w, h, 3, px, w * 3);
+  // The legend's strip is added under the picture, scaled for the picture's own size.
+  std::vector<unsigned char> pixels(
+      px, px + static_cast<std::size_t>(w) * static_cast<std::size_t>(h) * 3);
   stbi_image_free(px);
-  if (!ok || std::rename(tmp.c_str(), out.c_str()) != 0) {
+  detkit_draw::draw_labelled_boxes(pixels.data(), w, h, boxes);
+  detkit_draw::append_legend(pixels, w, h,
+                             {{"GT MATCHED", kind_color(box_kind::matched_gt)},
+                              {"GT MISSED", kind_color(box_kind::missed_gt)},
+                              {"DETECTION TP", kind_color(box_kind::true_positive)},
+                              {"DETECTION FP", kind_color(box_kind::false_positive)}});
+  const std::string tmp = out + ".tmp";
+  if (!stbi_write_png(tmp.c_str(), w, h, 3, pixels.data(), w * 3) ||
+      std::rename(tmp.c_str(), out.c_str()) != 0) {
     std::remove(tmp.c_str());
     std::fprintf(stderr, "detkit-eval: %s: cannot write PNG\n", out.c_str());
     return false;
@@ -738,19 +778,19 @@ int run_coco(const options& o, const std::string& dt_format) {
       std::size_t drawn = 0;
       for (const auto& w : worst) {
         const std::int64_t id = mt.image_ids[w.image_index];
-        std::vector<drawn_box> boxes;
+        std::vector<detkit_draw::labelled_box> boxes;
         for (std::size_t i = 0; i < gt.annotations.size(); ++i) {
           const auto& a = gt.annotations[i];
           if (a.image_id != id || mt.gt[i].ignored) continue;
-          const bool hit = mt.gt[i].matched_at(cutoff);
-          boxes.push_back(
-              {a.bbox.x, a.bbox.y, a.bbox.x + a.bbox.w, a.bbox.y + a.bbox.h, hit ? 0 : 1});
+          const box_kind kind =
+              mt.gt[i].matched_at(cutoff) ? box_kind::matched_gt : box_kind::missed_gt;
+          boxes.push_back(worst_box(corners(a.bbox), kind, names[a.category_id], 0));
         }
         for (std::size_t i = 0; i < dt.size(); ++i) {
           const auto& d = dt[i];
           if (d.image_id != id || d.score < cutoff || (status[i] != 0 && status[i] != 1)) continue;
-          boxes.push_back({d.bbox.x, d.bbox.y, d.bbox.x + d.bbox.w, d.bbox.y + d.bbox.h,
-                           status[i] == 1 ? 2 : 3});
+          const box_kind kind = status[i] == 1 ? box_kind::true_positive : box_kind::false_positive;
+          boxes.push_back(worst_box(corners(d.bbox), kind, names[d.category_id], d.score));
         }
         const std::string& fn = img_by_id[id]->file_name;
         const std::string out =
