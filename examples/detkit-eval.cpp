@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "common/draw.hpp"
+#include "common/files.hpp"
+#include "common/options.hpp"
 #include "common/palette.hpp"
 #include "detkit/atomic_file.hpp"
 #include "detkit/box.hpp"
@@ -47,115 +49,69 @@ using detkit_eval::json_string;
 using detkit_eval::num;
 using detkit_eval::svg_escape;
 
-const char* const help_text =
+const char* const usage_text =
     R"(detkit-eval: score a detector's output (COCO mAP exactly as pycocotools, or the Open Images metric)
 
 usage: detkit-eval --gt FILE --dt FILE|DIR [options]
        detkit-eval --merge A.state B.state ... [options]   (shards written with --shard-state)
        detkit-eval diff A.json B.json | diff --gt GT --dt A --dt B   (see detkit-eval diff --help)
-
-inputs (formats are detected from the content; --gt-format / --dt-format override):
-  --gt FILE          ground truth, one of
-                       coco        COCO instances JSON (pycocotools' COCO(file)):
-                                   {"images": [{"id": 1, "width": 640, "height": 480, "file_name": "a.jpg"}],
-                                    "annotations": [{"id": 1, "image_id": 1, "category_id": 3,
-                                                     "bbox": [x, y, w, h], "area": 1200.5, "iscrowd": 0}],
-                                    "categories": [{"id": 3, "name": "bed"}]}
-                       cache       a detkit label cache (detkit-prepare --out labels.dkc): boxes
-                                   and classes of the prepared split (Open Images metric)
-                       openimages  Open Images bbox CSV (needs --classes), e.g.
-                                   ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,IsGroupOf,IsDepiction,IsInside
-                                   0001eeaf4aed83f9,xclick,/m/03ssj5,1,0.022673,0.964200,0.071038,0.800546,0,0,0,0,0
-  --dt FILE|DIR      detections, one of
-                       coco        COCO results JSON (as for loadRes):
-                                   [{"image_id": 1, "category_id": 3, "bbox": [x, y, w, h], "score": 0.92}, ...]
-                       openimages  predictions CSV of the OID challenge script:
-                                   ImageID,LabelName,Score,XMin,XMax,YMin,YMax
-                                   0001eeaf4aed83f9,/m/03ssj5,0.92,0.02,0.96,0.07,0.80
-                       text        a folder of per-image text files (or one file) named <image>.txt,
-                                   one detection per line, '#' starts a comment:
-                                   bed 0.92 14.5 34.0 617.2 384.3        (class score x1 y1 x2 y2)
-                                   <image> is the COCO file_name without extension (or the numeric
-                                   image id) / the Open Images ImageID; class is a category name or
-                                   id (COCO) / a MID or display name (Open Images); coordinates are
-                                   pixels for COCO ground truth and fractions for Open Images.
-  --gt-format coco|openimages|cache    --dt-format coco|openimages|text
-  --classes FILE     Open Images class descriptions CSV (class-descriptions-boxable.csv)
-  --labels FILE      Open Images image-level labels CSV (ImageID,Source,LabelName,Confidence):
-                     verified present (1) / absent (0) classes; absent classes turn detections into
-                     false positives (openimages metric)
-  --hierarchy FILE   bbox_labels_600_hierarchy.json: expand GT boxes/labels to parent classes
-
-metric and outputs:
-  --metric coco|openimages   default: coco for COCO ground truth, openimages for Open Images CSVs
-  --score-thr C      keep detections with score >= C (exactly as filtering the input first)
-  --sweep            COCO stats at score cutoffs 0.00, 0.05 ... 0.95 (one matching, 20 accumulations)
-  --per-class        per-class table, worst AP first
-  --json OUT         write {"stats": [12], "per_category": [{"category_id", "name", "ap", "ap50",
-                     "ap75", "ar100", "num_gt", "num_detections"}], "sweep": [...], ...}
-                     (openimages: {"map", "per_class": [{"mid", "name", "ap", "num_gt", ...}]})
-  --arrays DIR       write pycocotools' eval arrays as numpy files: DIR/precision.npy and
-                     DIR/scores.npy (T,R,K,A,M), DIR/recall.npy (T,K,A,M); -1 = no GT
-  --numpy 2|1        the summary means as numpy 2.x computes np.mean (default; one pairwise sum
-                     over the whole array) or as numpy 1.x did (8192-value blocks): they differ
-                     in the last bits once a mean runs over more than 8192 values
-  --pr-curves OUT.svg  precision/recall curves at IoU 0.50 (COCO: per class and their mean)
-  --worst N          list the N images with the most missed + false boxes (IoU 0.50, COCO metric)
-  --images DIR       with --worst: draw those images with their boxes into --worst-dir
-                     every box labelled with its class, score and kind, and a legend (green:
-                     matched GT, orange: missed GT, blue: true positive, red: false positive)
-  --worst-dir DIR    where the drawings go (default: worst-images)
-  --drop-unknown-images   drop detections whose image is not in the GT (default: error, as
-                          pycocotools asserts); the count is printed
-  --fix-gt-id-zero   let a GT with annotation id 0 match (pycocotools never matches it)
-  --max-dets A,B,C   maxDets list (default 1,10,100)
-  --area-ranges L:LO:HI,...   area ranges in px^2 (default all:0:1e10,small:0:1024,
-                     medium:1024:9216,large:9216:1e10); the first is the reports' range
-  --mode pycocotools|fixed   pycocotools (default): every quirk reproduced. fixed differs in:
-                       F1 AP line uses the last maxDets, not a hard-coded 100
-                          (pycocotools: AP = -1 when 100 is not in --max-dets)
-                       F2 the summary's all/small/medium/large rows are the first four
-                          --area-ranges whatever their labels (pycocotools: -1 for custom labels)
-                       F3 a GT with annotation id 0 can be matched (as --fix-gt-id-zero)
-                       F4 a GT without "area" gets bbox w*h, with a located warning on stderr
-                          (pycocotools: KeyError 'area'; detkit pycocotools mode: exit 2)
-                       F5 with --class-agnostic, detections of undeclared categories (e.g. -1)
-                          are evaluated (pycocotools drops them: cocoapi#515, AP 0)
-  --class-agnostic   pycocotools useCats=0: one bucket for all categories
-                     both modes: empty results score 0 (-1 without GT) instead of crashing
-
-match log, reports, shards (issue 7; IoU/maxDets of the log and reports: --report-iou,
---report-max-dets; the area range is the first of --area-ranges):
-  --match-log OUT    every detection: tp (with its GT), fp with a reason (duplicate, low_iou,
-                     wrong_class, gt_id_zero), ignored (crowd, gt_outside_area, dt_outside_area),
-                     not_counted (beyond_max_dets, below_score_cutoff, unknown_category,
-                     unknown_image); every GT: matched (with its detection), missed or ignored.
-                     OUT.csv: columns record,index,id,image_id,category_id,score,rank,status,
-                     reason,match,match_index,match_id,match_category_id,iou ("match" is gt/dt or
-                     empty: an id is never 0-for-none); other names: JSON. dt id = index + 1 as in
-                     pycocotools' loadRes. Honours --score-thr.
-  --report-iou T     IoU threshold of the log and reports (one of the 10; default 0.5)
-  --report-max-dets N   maxDets of the log and reports (default: the last of --max-dets)
-  --reports          in --json ("reports") and printed: per-class table of all 12 stats, TP/FP/FN,
-                     precision, recall, F1 at --conf, the F1-optimal confidence per class and
-                     overall, F1-vs-confidence curves, PR curves with the score at each point,
-                     the confusion matrix (classes + background, COCO matching, at --conf)
-  --conf C           confidence for the counts and the confusion matrix (default 0.5)
-  --f1-curves OUT.svg     F1 against confidence per class and overall, best points marked
-  --confusion OUT.svg     confusion-matrix heat map (rows: GT class, columns: predicted)
-  --shard-state OUT.state   write this run's evaluation state (its images only) for --merge
-  --merge A.state ...       merge shard states (equal params, disjoint images) and report as
-                     one run over all images: bit-identical to it. --gt/--dt are not read.
-  --threads N        worker threads (default: all cores)
-  --help             this text
-
-exit status: 0 success, 2 bad input or usage (the message, with file:line:column, on stderr)
 )";
+
+const char* const gt_help =
+    R"(ground truth, one of
+  coco        COCO instances JSON (pycocotools' COCO(file)):
+              {"images": [{"id": 1, "width": 640, "height": 480, "file_name": "a.jpg"}],
+               "annotations": [{"id": 1, "image_id": 1, "category_id": 3,
+                                "bbox": [x, y, w, h], "area": 1200.5, "iscrowd": 0}],
+               "categories": [{"id": 3, "name": "bed"}]}
+  cache       a detkit label cache (detkit-prepare --out labels.dkc): boxes
+              and classes of the prepared split (Open Images metric)
+  openimages  Open Images bbox CSV (needs --classes), e.g.
+              ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,IsGroupOf,IsDepiction,IsInside
+              0001eeaf4aed83f9,xclick,/m/03ssj5,1,0.022673,0.964200,0.071038,0.800546,0,0,0,0,0)";
+
+const char* const dt_help =
+    R"(detections, one of
+  coco        COCO results JSON (as for loadRes):
+              [{"image_id": 1, "category_id": 3, "bbox": [x, y, w, h], "score": 0.92}, ...]
+  openimages  predictions CSV of the OID challenge script:
+              ImageID,LabelName,Score,XMin,XMax,YMin,YMax
+              0001eeaf4aed83f9,/m/03ssj5,0.92,0.02,0.96,0.07,0.80
+  text        a folder of per-image text files (or one file) named <image>.txt,
+              one detection per line, '#' starts a comment:
+              bed 0.92 14.5 34.0 617.2 384.3        (class score x1 y1 x2 y2)
+              <image> is the COCO file_name without extension (or the numeric
+              image id) / the Open Images ImageID; class is a category name or
+              id (COCO) / a MID or display name (Open Images); coordinates are
+              pixels for COCO ground truth and fractions for Open Images.)";
+
+const char* const mode_help =
+    R"(pycocotools (default): every quirk reproduced. fixed differs in:
+  F1 AP line uses the last maxDets, not a hard-coded 100
+     (pycocotools: AP = -1 when 100 is not in --max-dets)
+  F2 the summary's all/small/medium/large rows are the first four
+     --area-ranges whatever their labels (pycocotools: -1 for custom labels)
+  F3 a GT with annotation id 0 can be matched (as --fix-gt-id-zero)
+  F4 a GT without "area" gets bbox w*h, with a located warning on stderr
+     (pycocotools: KeyError 'area'; detkit pycocotools mode: exit 2)
+  F5 with --class-agnostic, detections of undeclared categories (e.g. -1)
+     are evaluated (pycocotools drops them: cocoapi#515, AP 0)
+both modes: empty results score 0 (-1 without GT) instead of crashing)";
+
+const char* const match_log_help =
+    R"(every detection: tp (with its GT), fp with a reason (duplicate, low_iou,
+wrong_class, gt_id_zero), ignored (crowd, gt_outside_area, dt_outside_area),
+not_counted (beyond_max_dets, below_score_cutoff, unknown_category,
+unknown_image); every GT: matched (with its detection), missed or ignored.
+OUT.csv: columns record,index,id,image_id,category_id,score,rank,status,
+reason,match,match_index,match_id,match_category_id,iou ("match" is gt/dt or
+empty: an id is never 0-for-none); other names: JSON. dt id = index + 1 as in
+pycocotools' loadRes. Honours --score-thr.)";
 
 struct options {
   std::string gt, dt, gt_format, dt_format, classes, labels, hierarchy, metric, json, pr_curves,
       images, worst_dir = "worst-images", mode = "pycocotools", match_log, f1_curves, confusion,
-              shard_state, arrays;
+              shard_state, arrays, numpy = "2";
   detkit::numpy_summation summation = detkit::numpy_summation::numpy_2;
   std::vector<std::string> merge;
   std::vector<std::uint32_t> max_dets;
@@ -182,129 +138,126 @@ T take(detkit::result<T> r) {
   return std::move(*r);
 }
 
-double parse_number_arg(const std::string& flag, const std::string& v) {
-  double d = 0;
-  if (detkit::detail::parse_double(v, d) != detkit::errc::ok)
-    fail("option " + flag + ": expected a number, got '" + v + "'");
-  return d;
+// "--max-dets 1,10,100": whole counts in [1, 1e9].
+std::string read_max_dets(const std::string& v, std::vector<std::uint32_t>& out) {
+  out.clear();
+  for (const std::string& item : detkit_cli::split_commas(v)) {
+    double n = 0;
+    if (!detkit_cli::read_finite(item, n) || n < 1 || n > 1e9 || n != std::floor(n))
+      return "expected counts A,B,C in [1,1e9], got '" + v + "'";
+    out.push_back(static_cast<std::uint32_t>(n));
+  }
+  return out.empty() ? "expected counts A,B,C in [1,1e9], got '" + v + "'" : "";
+}
+
+// "--area-ranges all:0:1e10,small:0:1024": LABEL:LO:HI items, bounds in px^2.
+std::string read_area_ranges(const std::string& v, std::vector<detkit::coco_area_range>& out) {
+  out.clear();
+  for (const std::string& item : detkit_cli::split_commas(v)) {
+    const std::size_t c1 = item.find(':'), c2 = item.find(':', c1 + 1);
+    double lo = 0, hi = 0;
+    if (c1 == std::string::npos || c2 == std::string::npos ||
+        !detkit_cli::read_finite(item.substr(c1 + 1, c2 - c1 - 1), lo) ||
+        !detkit_cli::read_finite(item.substr(c2 + 1), hi))
+      return "expected LABEL:LO:HI, got '" + item + "'";
+    out.push_back({item.substr(0, c1), lo, hi});
+  }
+  return out.empty() ? "expected LABEL:LO:HI,..., got '" + v + "'" : "";
 }
 
 options parse_args(int argc, char** argv) {
   options o;
-  auto value = [&](int& i) -> std::string {
-    if (i + 1 >= argc) fail(std::string("option ") + argv[i] + " needs a value (see --help)");
-    return argv[++i];
-  };
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      std::fputs(help_text, stdout);
-      std::exit(0);
-    } else if (a == "--gt") {
-      o.gt = value(i);
-    } else if (a == "--dt") {
-      o.dt = value(i);
-    } else if (a == "--gt-format") {
-      o.gt_format = value(i);
-    } else if (a == "--dt-format") {
-      o.dt_format = value(i);
-    } else if (a == "--classes") {
-      o.classes = value(i);
-    } else if (a == "--labels") {
-      o.labels = value(i);
-    } else if (a == "--hierarchy") {
-      o.hierarchy = value(i);
-    } else if (a == "--metric") {
-      o.metric = value(i);
-    } else if (a == "--score-thr") {
-      o.score_thr = parse_number_arg(a, value(i));
-      o.has_score_thr = true;
-    } else if (a == "--sweep") {
-      o.sweep = true;
-    } else if (a == "--per-class") {
-      o.per_class = true;
-    } else if (a == "--json") {
-      o.json = value(i);
-    } else if (a == "--arrays") {
-      o.arrays = value(i);
-    } else if (a == "--numpy") {
-      const std::string v = value(i);
-      if (v != "1" && v != "2") fail("option --numpy: expected 2 or 1, got '" + v + "'");
-      o.summation = v == "1" ? detkit::numpy_summation::numpy_1 : detkit::numpy_summation::numpy_2;
-    } else if (a == "--pr-curves") {
-      o.pr_curves = value(i);
-    } else if (a == "--worst") {
-      const double n = parse_number_arg(a, value(i));
-      if (n < 0 || n != std::floor(n)) fail("option --worst: expected a count");
-      o.worst = static_cast<std::size_t>(n);
-    } else if (a == "--images") {
-      o.images = value(i);
-    } else if (a == "--worst-dir") {
-      o.worst_dir = value(i);
-    } else if (a == "--drop-unknown-images") {
-      o.drop_unknown = true;
-    } else if (a == "--fix-gt-id-zero") {
-      o.fix_id_zero = true;
-    } else if (a == "--mode") {
-      o.mode = value(i);
-      if (o.mode != "pycocotools" && o.mode != "fixed")
-        fail("option --mode: expected pycocotools or fixed, got '" + o.mode + "'");
-    } else if (a == "--max-dets") {
-      o.max_dets.clear();
-      const std::string v = value(i);
-      for (std::size_t b = 0; b <= v.size();) {
-        const std::size_t e = std::min(v.find(',', b), v.size());
-        const double n = parse_number_arg(a, v.substr(b, e - b));
-        if (n < 1 || n > 1e9 || n != std::floor(n)) fail("option --max-dets: expected counts");
-        o.max_dets.push_back(static_cast<std::uint32_t>(n));
-        b = e + 1;
-      }
-    } else if (a == "--area-ranges") {
-      o.area_ranges.clear();
-      const std::string v = value(i);
-      for (std::size_t b = 0; b <= v.size();) {
-        const std::size_t e = std::min(v.find(',', b), v.size());
-        const std::string item = v.substr(b, e - b);
-        const std::size_t c1 = item.find(':'), c2 = item.find(':', c1 + 1);
-        if (c1 == std::string::npos || c2 == std::string::npos)
-          fail("option --area-ranges: expected LABEL:LO:HI, got '" + item + "'");
-        o.area_ranges.push_back({item.substr(0, c1),
-                                 parse_number_arg(a, item.substr(c1 + 1, c2 - c1 - 1)),
-                                 parse_number_arg(a, item.substr(c2 + 1))});
-        b = e + 1;
-      }
-    } else if (a == "--class-agnostic") {
-      o.class_agnostic = true;
-    } else if (a == "--match-log") {
-      o.match_log = value(i);
-    } else if (a == "--report-iou") {
-      o.report_iou = parse_number_arg(a, value(i));
-    } else if (a == "--report-max-dets") {
-      const double n = parse_number_arg(a, value(i));
-      if (n < 1 || n > 1e9 || n != std::floor(n))
-        fail("option --report-max-dets: expected a count");
-      o.report_max_dets = static_cast<std::uint32_t>(n);
-    } else if (a == "--reports") {
-      o.reports = true;
-    } else if (a == "--conf") {
-      o.conf = parse_number_arg(a, value(i));
-    } else if (a == "--f1-curves") {
-      o.f1_curves = value(i);
-    } else if (a == "--confusion") {
-      o.confusion = value(i);
-    } else if (a == "--shard-state") {
-      o.shard_state = value(i);
-    } else if (a == "--merge") {
-      while (i + 1 < argc && argv[i + 1][0] != '-') o.merge.push_back(argv[++i]);
-      if (o.merge.empty()) fail("option --merge needs state files");
-    } else if (a == "--threads") {
-      const double n = parse_number_arg(a, value(i));
-      if (n < 0 || n > 1024 || n != std::floor(n)) fail("option --threads: expected 0..1024");
-      o.threads = static_cast<unsigned>(n);
-    } else {
-      fail("unknown option '" + a + "' (see --help)");
-    }
-  }
+  detkit_cli::option_table t("detkit-eval", usage_text,
+                             "\nexit status: 0 success, 2 bad input or usage (the message, with "
+                             "file:line:column, on stderr)\n");
+  const double inf = std::numeric_limits<double>::infinity();
+  t.section("inputs (formats are detected from the content; --gt-format / --dt-format override):")
+      .text("--gt", "FILE", &o.gt, gt_help)
+      .text("--dt", "FILE|DIR", &o.dt, dt_help)
+      .choice("--gt-format", &o.gt_format, {"coco", "openimages", "cache"},
+              "the ground truth's format (default: detected)")
+      .choice("--dt-format", &o.dt_format, {"coco", "openimages", "text"},
+              "the detections' format (default: detected)")
+      .text("--classes", "FILE", &o.classes,
+            "Open Images class descriptions CSV (class-descriptions-boxable.csv)")
+      .text("--labels", "FILE", &o.labels,
+            "Open Images image-level labels CSV (ImageID,Source,LabelName,Confidence):\n"
+            "verified present (1) / absent (0) classes; absent classes turn detections into\n"
+            "false positives (openimages metric)")
+      .text("--hierarchy", "FILE", &o.hierarchy,
+            "bbox_labels_600_hierarchy.json: expand GT boxes/labels to parent classes");
+  t.section("metric and outputs:")
+      .choice("--metric", &o.metric, {"coco", "openimages"},
+              "default: coco for COCO ground truth, openimages for Open Images CSVs")
+      .number("--score-thr", "C", &o.score_thr, -inf, inf,
+              "keep detections with score >= C (exactly as filtering the input first)")
+      .flag("--sweep", &o.sweep,
+            "COCO stats at score cutoffs 0.00, 0.05 ... 0.95 (one matching, 20 accumulations)")
+      .flag("--per-class", &o.per_class, "per-class table, worst AP first")
+      .text("--json", "OUT", &o.json,
+            "write {\"stats\": [12], \"per_category\": [{\"category_id\", \"name\", \"ap\", "
+            "\"ap50\",\n\"ap75\", \"ar100\", \"num_gt\", \"num_detections\"}], \"sweep\": [...], "
+            "...}\n(openimages: {\"map\", \"per_class\": [{\"mid\", \"name\", \"ap\", \"num_gt\", "
+            "...}]})")
+      .text("--arrays", "DIR", &o.arrays,
+            "write pycocotools' eval arrays as numpy files: DIR/precision.npy and\n"
+            "DIR/scores.npy (T,R,K,A,M), DIR/recall.npy (T,K,A,M); -1 = no GT")
+      .choice("--numpy", &o.numpy, {"2", "1"},
+              "the summary means as numpy 2.x computes np.mean (default; one pairwise sum\n"
+              "over the whole array) or as numpy 1.x did (8192-value blocks): they differ\n"
+              "in the last bits once a mean runs over more than 8192 values")
+      .text("--pr-curves", "OUT.svg", &o.pr_curves,
+            "precision/recall curves at IoU 0.50 (COCO: per class and their mean)")
+      .integer("--worst", "N", &o.worst, 0, 1e9,
+               "list the N images with the most missed + false boxes (IoU 0.50, COCO metric)")
+      .text("--images", "DIR", &o.images,
+            "with --worst: draw those images with their boxes into --worst-dir, every box\n"
+            "labelled with its class, score and kind, and a legend (green: matched GT,\n"
+            "orange: missed GT, blue: true positive, red: false positive)")
+      .text("--worst-dir", "DIR", &o.worst_dir, "where the drawings go (default: worst-images)")
+      .flag("--drop-unknown-images", &o.drop_unknown,
+            "drop detections whose image is not in the GT (default: error, as\n"
+            "pycocotools asserts); the count is printed")
+      .flag("--fix-gt-id-zero", &o.fix_id_zero,
+            "let a GT with annotation id 0 match (pycocotools never matches it)")
+      .custom("--max-dets", "A,B,C", "maxDets list (default 1,10,100)",
+              [&o](const std::string& v) { return read_max_dets(v, o.max_dets); })
+      .custom("--area-ranges", "L:LO:HI,...",
+              "area ranges in px^2 (default all:0:1e10,small:0:1024,\n"
+              "medium:1024:9216,large:9216:1e10); the first is the reports' range",
+              [&o](const std::string& v) { return read_area_ranges(v, o.area_ranges); })
+      .choice("--mode", &o.mode, {"pycocotools", "fixed"}, mode_help)
+      .flag("--class-agnostic", &o.class_agnostic,
+            "pycocotools useCats=0: one bucket for all categories");
+  t.section(
+       "match log, reports, shards (issue 7; IoU/maxDets of the log and reports: --report-iou,\n"
+       "--report-max-dets; the area range is the first of --area-ranges):")
+      .text("--match-log", "OUT", &o.match_log, match_log_help)
+      .number("--report-iou", "T", &o.report_iou, 0, 1,
+              "IoU threshold of the log and reports (one of the 10; default 0.5)")
+      .integer("--report-max-dets", "N", &o.report_max_dets, 1, 1e9,
+               "maxDets of the log and reports (default: the last of --max-dets)")
+      .flag("--reports", &o.reports,
+            "in --json (\"reports\") and printed: per-class table of all 12 stats, TP/FP/FN,\n"
+            "precision, recall, F1 at --conf, the F1-optimal confidence per class and\n"
+            "overall, F1-vs-confidence curves, PR curves with the score at each point,\n"
+            "the confusion matrix (classes + background, COCO matching, at --conf)")
+      .number("--conf", "C", &o.conf, -inf, inf,
+              "confidence for the counts and the confusion matrix (default 0.5)")
+      .text("--f1-curves", "OUT.svg", &o.f1_curves,
+            "F1 against confidence per class and overall, best points marked")
+      .text("--confusion", "OUT.svg", &o.confusion,
+            "confusion-matrix heat map (rows: GT class, columns: predicted)")
+      .text("--shard-state", "OUT.state", &o.shard_state,
+            "write this run's evaluation state (its images only) for --merge")
+      .values("--merge", "A.state ...", &o.merge,
+              "merge shard states (equal params, disjoint images) and report as\n"
+              "one run over all images: bit-identical to it. --gt/--dt are not read.")
+      .integer("--threads", "N", &o.threads, 0, 1024, "worker threads (default: all cores)");
+  t.parse(argc, argv);
+  o.has_score_thr = std::isfinite(o.score_thr);
+  o.summation =
+      o.numpy == "1" ? detkit::numpy_summation::numpy_1 : detkit::numpy_summation::numpy_2;
   if (!o.merge.empty()) {
     if (!o.gt.empty() || !o.dt.empty()) fail("--merge reads state files only: drop --gt/--dt");
     if (!o.match_log.empty() || !o.confusion.empty() || o.worst)
@@ -333,11 +286,7 @@ std::string sniff(const std::string& path) {
 }
 
 std::string detect_gt_format(const options& o) {
-  if (!o.gt_format.empty()) {
-    if (o.gt_format != "coco" && o.gt_format != "openimages" && o.gt_format != "cache")
-      fail("--gt-format: expected coco, openimages or cache, got '" + o.gt_format + "'");
-    return o.gt_format;
-  }
+  if (!o.gt_format.empty()) return o.gt_format;  // one of the table's choices
   const std::string head = sniff(o.gt);
   if (!head.empty() && head[0] == '{') return "coco";
   if (head.rfind("ImageID", 0) == 0) return "openimages";
@@ -348,11 +297,7 @@ std::string detect_gt_format(const options& o) {
 }
 
 std::string detect_dt_format(const options& o) {
-  if (!o.dt_format.empty()) {
-    if (o.dt_format != "coco" && o.dt_format != "openimages" && o.dt_format != "text")
-      fail("--dt-format: expected coco, openimages or text, got '" + o.dt_format + "'");
-    return o.dt_format;
-  }
+  if (!o.dt_format.empty()) return o.dt_format;  // one of the table's choices
   if (is_directory(o.dt)) return "text";
   const std::string head = sniff(o.dt);
   if (!head.empty() && head[0] == '[') return "coco";
@@ -369,9 +314,7 @@ void write_output(const std::string& path, const std::string& text) {
 
 // pycocotools' eval['precision'], ['recall'], ['scores'] as .npy files in `dir`.
 void write_arrays(const std::string& dir, const detkit::coco_accumulation& acc) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) fail(dir + ": cannot create the folder: " + ec.message());
+  detkit_cli::make_folder("detkit-eval", dir, 2);
   const std::size_t T = acc.num_iou, R = acc.num_recall, K = acc.num_categories, A = acc.num_areas,
                     M = acc.num_max_dets;
   write_output(dir + "/precision.npy", detkit_eval::npy_float64(acc.precision, {T, R, K, A, M}));
@@ -390,7 +333,7 @@ std::string stats_json(const std::array<double, 12>& s) {
 struct curve {
   std::string label;
   std::vector<double> recall, precision;
-  const char* color;
+  std::string color;
   double width;
 };
 
@@ -427,18 +370,12 @@ std::string pr_svg(const std::string& title, const std::vector<curve>& curves) {
           buf, sizeof buf,
           "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"%s\" stroke-width=\"%g\"/>"
           "<text x=\"%g\" y=\"%g\">",
-          L + pw + 12, y, L + pw + 32, y, c.color, c.width, L + pw + 38, y + 4);
+          L + pw + 12, y, L + pw + 32, y, c.color.c_str(), c.width, L + pw + 38, y + 4);
       s += buf + svg_escape(c.label) + "</text>\n";
     }
   }
   s += "</svg>\n";
   return s;
-}
-
-const char* palette(std::size_t i) {
-  static const char* const colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-  return colors[i % 10];
 }
 
 // ---- Drawing the worst images -----------------------------------------------------------------
@@ -773,7 +710,7 @@ int run_coco(const options& o, const std::string& dt_format) {
                   w.false_positives, w.true_positives, img_by_id[id]->file_name.c_str());
     }
     if (!o.images.empty()) {
-      ::mkdir(o.worst_dir.c_str(), 0755);
+      detkit_cli::make_folder("detkit-eval", o.worst_dir, 2);
       const auto status = detkit::detection_status(mt, dt.size());
       std::size_t drawn = 0;
       for (const auto& w : worst) {
@@ -818,7 +755,7 @@ int run_coco(const options& o, const std::string& dt_format) {
       const std::int64_t cid = mt.categories[k].category_id;
       c.label = (cid >= 0 ? names[cid] : std::string("all")) + " (AP50 " +
                 num(std::round(sum.per_category[k].ap50 * 1000) / 1000) + ")";
-      c.color = palette(idx);
+      c.color = detkit_cli::palette_hex(idx);
       c.width = 1.2;
       for (std::size_t r = 0; r < R; ++r) {
         c.recall.push_back(mt.params.recall_thresholds[r]);
@@ -1073,8 +1010,7 @@ int main(int argc, char** argv) {
             "--metric coco needs COCO ground truth (use --metric openimages for Open Images CSVs)");
       return run_coco(o, dt_format);
     }
-    if (metric == "openimages") return run_open_images(o, gt_format, dt_format);
-    fail("--metric: expected coco or openimages, got '" + metric + "'");
+    return run_open_images(o, gt_format, dt_format);  // the table allows coco or openimages
   } catch (const detkit::parse_error& e) {
     fail(e.what());
   } catch (const std::bad_alloc&) {

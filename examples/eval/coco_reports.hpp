@@ -1,6 +1,6 @@
 // examples/eval/coco_reports.hpp — detkit-eval's issue-7 outputs: the match log as CSV/JSON, the
 // one-pass reports (per-class 12 stats, counts at a confidence, F1-optimal confidences, PR points
-// with scores, confusion matrix) as JSON, text and SVG, and the `detkit-eval diff` subcommand.
+// with scores, confusion matrix) as JSON, text and SVG; and the entry of the `detkit-eval diff` subcommand.
 #pragma once
 
 #include <cstdint>
@@ -44,7 +44,7 @@ void print_reports(const coco_reports& r, const category_names& names);
 std::string f1_svg(const coco_reports& r, const category_names& names);
 std::string confusion_svg(const coco_reports& r, const category_names& names);
 
-/// `detkit-eval diff ...` (argv[1] == "diff").
+/// `detkit-eval diff ...` (argv[1] == "diff"; eval/diff.cpp).
 int run_diff(int argc, char** argv);
 
 }  // namespace detkit_eval
