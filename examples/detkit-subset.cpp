@@ -3,8 +3,8 @@
 // (per-class caps, balance, stratified fraction with a checked tolerance), export (label cache,
 // COCO JSON, YOLO, VOC, Detectron2 JSON), print a per-class summary and write a manifest that
 // `--from-manifest` turns back into the byte-identical label cache.
-// Mirrors what OIDv4_ToolKit / fiftyone users assemble by hand (../shared/reference/user-asks.md
-// §2) and the recipe's "10% with the same class distribution".
+// Mirrors what OIDv4_ToolKit / fiftyone users assemble by hand, and the recipe's "10% with the
+// same class distribution".
 //
 //   detkit-subset --boxes train-annotations-bbox.csv --classes class-descriptions-boxable.csv
 //                 --target airbnb --fraction 0.1 --tolerance 0.02 --seed 42

@@ -9,6 +9,9 @@ if(TARGET simdjson::simdjson)
                      ${CMAKE_CURRENT_SOURCE_DIR}/eval/cache_ground_truth.cpp
                      ${CMAKE_CURRENT_SOURCE_DIR}/eval/coco_reports.cpp
                      ${CMAKE_CURRENT_SOURCE_DIR}/eval/diff.cpp
+                     ${CMAKE_CURRENT_SOURCE_DIR}/eval/open_images_run.cpp
+                     ${CMAKE_CURRENT_SOURCE_DIR}/eval/options.cpp
+                     ${CMAKE_CURRENT_SOURCE_DIR}/eval/worst_images.cpp
                      LIBS ${_detkit_eval_libs})
   target_compile_definitions(detkit-eval PRIVATE
                              DETKIT_EVAL_HAS_STB=$<BOOL:$<TARGET_EXISTS:detkit::stb>>)

@@ -11,11 +11,11 @@
 namespace detkit_cli {
 
 /// Creates `path` and its parents (an existing folder is fine); on failure exits `code` (the
-/// program's "cannot write" status) with "<program>: <path>: cannot create the folder: <reason>".
+/// program's "cannot write" status) with "<program>: cannot create folder '<path>': <reason>".
 inline void make_folder(const char* program, const std::string& path, int code = 1) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
-  if (ec) die(program, code, path + ": cannot create the folder: " + ec.message());
+  if (ec) die(program, code, "cannot create folder '" + path + "': " + ec.message());
 }
 
 }  // namespace detkit_cli

@@ -20,12 +20,6 @@ namespace detkit_eval {
 
 namespace {
 
-std::string name_of(const category_names& names, std::int64_t id) {
-  if (id < 0) return "all";
-  auto it = names.find(id);
-  return it != names.end() ? it->second : std::to_string(id);
-}
-
 std::string svg_head(double w, double h, const std::string& title) {
   char buf[256];
   std::snprintf(buf, sizeof buf,

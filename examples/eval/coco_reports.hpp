@@ -15,6 +15,13 @@ namespace detkit_eval {
 
 using category_names = std::unordered_map<std::int64_t, std::string>;
 
+/// The name of category `id` ("all" for the -1 of class-agnostic runs, the id when unnamed).
+inline std::string name_of(const category_names& names, std::int64_t id) {
+  if (id < 0) return "all";
+  auto it = names.find(id);
+  return it != names.end() ? it->second : std::to_string(id);
+}
+
 /// CSV (one row per detection, then one per GT; empty cells where there is no match) or JSON.
 std::string match_log_csv(const detkit::coco_match_log& log);
 std::string match_log_json(const detkit::coco_match_log& log);

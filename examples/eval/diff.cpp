@@ -24,12 +24,6 @@ namespace detkit_eval {
 
 namespace {
 
-std::string name_of(const category_names& names, std::int64_t id) {
-  if (id < 0) return "all";
-  auto it = names.find(id);
-  return it != names.end() ? it->second : std::to_string(id);
-}
-
 [[noreturn]] void diff_fail(const std::string& m) {
   std::fprintf(stderr, "detkit-eval diff: %s\n", m.c_str());
   std::exit(2);
