@@ -34,6 +34,7 @@
 #include "model/safetensors.hpp"
 #include "train/data_loader.hpp"
 #include "train/image_decode.hpp"
+#include "train/model_batch.hpp"
 #include "train/model_io.hpp"
 #include "train/model_options.hpp"
 
@@ -207,8 +208,7 @@ int main(int argc, char** argv) try {
     const auto t0 = clock::now();
     detkit_train::loaded_batch b = detkit_train::build_file_batch(paths, lo, bi);
     const auto t1 = clock::now();
-    model.set_batch_shape({b.n, b.h, b.w});
-    model.forward(b.data.data());
+    detkit_train::forward_batch(model, b);
     model.synchronize();
     const auto t2 = clock::now();
     for (int s = 0; s < b.count; ++s) {

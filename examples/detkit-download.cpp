@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "common/attribute_options.hpp"
 #include "common/cli.hpp"
 #include "common/files.hpp"
 #include "common/options.hpp"
@@ -119,28 +120,11 @@ options parse_args(int argc, char** argv) {
       .text("--image-list", "FILE", &o.image_list,
             "with --boxes: keep only these ImageIDs. Alone: fetch exactly these lines\n"
             "'split/ImageID' (downloader.py's input format; no labels are written)");
-  t.section("Selection (as detkit-prepare):")
-      .custom("--exclude", "ATTR,...",
-              "drop boxes whose flag is 1: occluded, truncated, group-of, depiction, inside",
-              [&o](const std::string& v) -> std::string {
-                for (const auto& n : split_list(v)) {
-                  auto r = detkit::try_set_attribute_rule(o.attributes, n,
-                                                          detkit::flag_rule::exclude_yes);
-                  if (!r) return r.error().message;
-                }
-                o.settings += ";exclude=" + v;
-                return {};
-              })
-      .custom("--require", "ATTR=0|1", "keep only boxes whose flag is exactly 0 (or 1)",
-              [&o](const std::string& v) -> std::string {
-                if (auto r = detkit::try_set_attribute_requirement(o.attributes, v); !r)
-                  return r.error().message;
-                o.settings += ";require=" + v;
-                return {};
-              })
-      .integer("--max-per-class", "N", &o.max_per_class, 1, 1e15,
-               "stop adding images for a class once it has N (ImageID order, which is a\n"
-               "fixed pseudo-random order); an image counts for all of its classes")
+  t.section("Selection (as detkit-prepare):");
+  detkit_cli::add_attribute_options(t, o.attributes, o.settings);
+  t.integer("--max-per-class", "N", &o.max_per_class, 1, 1e15,
+            "stop adding images for a class once it has N (ImageID order, which is a\n"
+            "fixed pseudo-random order); an image counts for all of its classes")
       .integer("--limit", "N", &o.limit, 1, 1e15, "at most N images per split")
       .choice("--rounding", &rounding, {"none", "recipe"},
               "label boxes: none (default) or recipe (float32, round half to even)", "MODE");

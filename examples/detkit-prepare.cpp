@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/attribute_options.hpp"
 #include "common/cli.hpp"
 #include "common/options.hpp"
 #include "common/sized_exports.hpp"
@@ -97,31 +98,12 @@ args parse_args(int argc, char** argv) {
             "the class of such a file is its name without .csv (Apple.csv -> Apple),\n"
             "as OIDv4_ToolKit writes them.")
       .text("--image-list", "FILE", &a.image_list,
-            "keep only these ImageIDs (one per line; 'split/' prefix and '.jpg' ok).")
-      .custom("--exclude", "ATTR,...",
-              "drop boxes whose flag is 1: occluded, truncated, group-of, depiction,\n"
-              "inside (a -1 = unknown flag is kept).",
-              [&](const std::string& v) -> std::string {
-                for (const auto& n : detkit::split_list(v)) {
-                  auto r =
-                      detkit::try_set_attribute_rule(a.attrs, n, detkit::flag_rule::exclude_yes);
-                  if (!r) return r.error().message;
-                }
-                a.settings += ";exclude=" + v;
-                return {};
-              })
-      .custom("--require", "ATTR=0|1",
-              "keep only boxes whose flag is exactly 0 (or 1); -1 = unknown is dropped.",
-              [&](const std::string& v) -> std::string {
-                if (auto r = detkit::try_set_attribute_requirement(a.attrs, v); !r)
-                  return r.error().message;
-                a.settings += ";require=" + v;
-                return {};
-              })
-      .choice("--rounding", &rounding, {"none", "recipe"},
-              "none (default): abs = rel * size, exact; recipe: float32 multiply and\n"
-              "round half to even, reproducing the recipe's Detectron2 labels.",
-              "MODE")
+            "keep only these ImageIDs (one per line; 'split/' prefix and '.jpg' ok).");
+  detkit_cli::add_attribute_options(t, a.attrs, a.settings);
+  t.choice("--rounding", &rounding, {"none", "recipe"},
+           "none (default): abs = rel * size, exact; recipe: float32 multiply and\n"
+           "round half to even, reproducing the recipe's Detectron2 labels.",
+           "MODE")
       .integer("--threads", "N", &a.threads, 1, 256, "CSV scan threads (default: all cores).")
       .flag("--lenient", &a.lenient,
             "skip bad rows, count them by reason and report them (default: the\n"

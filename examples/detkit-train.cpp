@@ -30,6 +30,7 @@
 #include "detkit/label_cache.hpp"
 #include "model/safetensors.hpp"
 #include "train/data_loader.hpp"
+#include "train/model_batch.hpp"
 #include "train/model_io.hpp"
 #include "train/model_options.hpp"
 #include "train/plots.hpp"
@@ -229,8 +230,7 @@ int main(int argc, char** argv) try {
   if (o.weights.empty() && o.resume.empty() && !o.no_calibrate_bn) {
     const detkit_train::loaded_batch first =
         detkit_train::build_batch(*train_cache, o.train_images, lo, 0);
-    model.set_batch_shape({first.n, first.h, first.w});
-    const int n = detkit_train::calibrate_frozen_bn(model, first.data.data());
+    const int n = detkit_train::calibrate_frozen_bn(model, first);
     std::printf("frozen BN statistics set from the first batch (%d BatchNorms)\n", n);
   }
   long start = 0;
@@ -323,8 +323,7 @@ int main(int argc, char** argv) try {
     sgd.momentum = static_cast<float>(o.momentum);
     sgd.weight_decay = static_cast<float>(o.wd);
     detkit_train::loaded_batch b = loader.next();
-    model.set_batch_shape({b.n, b.h, b.w});
-    model.forward(b.data.data());
+    detkit_train::forward_batch(model, b);
     const detkit::cuda::loss_values l = model.loss_and_backward(b.targets, model.match(b.targets));
     const double grad_norm = model.gradient_norm();
     if (o.clip > 0) sgd.grad_scale = detkit::cuda::clip_factor(grad_norm, o.clip);
