@@ -225,7 +225,8 @@ TEST_CASE("open_images_eval: a NaN or infinite score is refused, not ranked",
 TEST_CASE("open_images_eval: score_cutoff evaluates exactly the detections a filter would keep",
           "[open_images_eval]") {
   // Two images; the cutoff 0.75 removes a TP (0.7) and an FP (0.6), keeps the rest.
-  const std::vector<oi_gt_box> gt = {{1, 3, left, false}, {1, 3, right, false}, {2, 3, left, false}};
+  const std::vector<oi_gt_box> gt = {
+      {1, 3, left, false}, {1, 3, right, false}, {2, 3, left, false}};
   const std::vector<oi_detection> all = {{1, 3, 0.9, left},
                                          {1, 3, 0.6, {0.1f, 0.6f, 0.2f, 0.7f}},
                                          {1, 3, 0.7, right},
@@ -246,8 +247,8 @@ TEST_CASE("open_images_eval: score_cutoff evaluates exactly the detections a fil
   std::vector<oi_detection> kept;
   for (const auto& d : all)
     if (d.score >= 0.75) kept.push_back(d);
-  auto filtered = detkit::try_evaluate_open_images(
-      gt, {}, kept, 4, nullptr, {0.5, 1.0, detkit::hierarchy_expansion::none});
+  auto filtered = detkit::try_evaluate_open_images(gt, {}, kept, 4, nullptr,
+                                                   {0.5, 1.0, detkit::hierarchy_expansion::none});
   REQUIRE(filtered);
   CHECK(filtered->per_class[3].ap == cut->per_class[3].ap);
   CHECK(filtered->map == cut->map);

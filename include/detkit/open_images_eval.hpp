@@ -119,9 +119,9 @@ struct oi_class_result {
 struct oi_eval_result {
   double map = std::numeric_limits<double>::quiet_NaN();  // mean AP over classes with GT
   std::vector<oi_class_result> per_class;                 // one per class index
-  std::size_t detections_read = 0;               // all given, below the cutoff included
+  std::size_t detections_read = 0;                        // all given, below the cutoff included
   std::size_t detections_below_score_cutoff = 0;  // left out by oi_eval_options::score_cutoff
-  std::size_t detections_not_evaluatable = 0;  // class neither labelled nor boxed in the image
+  std::size_t detections_not_evaluatable = 0;     // class neither labelled nor boxed in the image
   std::size_t detections_image_without_gt = 0;
   std::size_t detections_invalid_box = 0;
   std::size_t detections_group_of = 0;  // absorbed by a group-of box
@@ -169,8 +169,7 @@ inline double voc_average_precision(std::vector<std::pair<double, double>>& scor
     std::vector<oi_gt_box> boxes, std::vector<oi_image_label> labels,
     const std::vector<oi_detection>& detections, std::size_t num_classes,
     const oi_class_relations* relations = nullptr, const oi_eval_options& opt = {}) {
-  if (std::isnan(opt.score_cutoff))
-    return make_error(errc::eval_bad_params, "score_cutoff is NaN");
+  if (std::isnan(opt.score_cutoff)) return make_error(errc::eval_bad_params, "score_cutoff is NaN");
   for (const auto& b : boxes)
     if (b.class_index >= num_classes)
       return make_error(errc::eval_unknown_category, "GT box class index out of range");
