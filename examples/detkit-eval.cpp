@@ -27,6 +27,7 @@
 #include "detkit/coco_json.hpp"
 #include "detkit/detection_files.hpp"
 #include "eval/coco_reports.hpp"
+#include "eval/coco_run_report.hpp"
 #include "eval/npy.hpp"
 #include "eval/options.hpp"
 #include "eval/text_output.hpp"
@@ -93,12 +94,6 @@ void write_arrays(const std::string& dir, const detkit::coco_accumulation& acc) 
   write_output(dir + "/precision.npy", detkit_eval::npy_float64(acc.precision, {T, R, K, A, M}));
   write_output(dir + "/recall.npy", detkit_eval::npy_float64(acc.recall, {T, K, A, M}));
   write_output(dir + "/scores.npy", detkit_eval::npy_float64(acc.scores, {T, R, K, A, M}));
-}
-
-std::string stats_json(const std::array<double, 12>& s) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < 12; ++i) out += (i ? ", " : "") + num(s[i]);
-  return out + "]";
 }
 
 // ---- SVG -------------------------------------------------------------------------------------
@@ -480,40 +475,23 @@ int run_coco(const options& o, const std::string& dt_format) {
     std::printf("\nPR curves written to %s\n", o.pr_curves.c_str());
   }
   if (!o.json.empty()) {
-    std::string j = "{\n\"metric\": \"coco\",\n\"gt\": " + json_string(o.gt) +
-                    ",\n\"dt\": " + json_string(o.dt) + ",\n\"score_cutoff\": " +
-                    (o.has_score_thr ? num(cutoff) : std::string("null")) +
-                    ",\n\"stats_labels\": [\"AP\", \"AP50\", \"AP75\", \"APs\", \"APm\", \"APl\", "
-                    "\"AR1\", \"AR10\", \"AR100\", \"ARs\", \"ARm\", \"ARl\"],\n\"stats\": " +
-                    stats_json(sum.stats) + ",\n\"per_category\": [\n";
-    for (std::size_t k = 0; k < sum.per_category.size(); ++k) {
-      const auto& c = sum.per_category[k];
-      j += "  {\"category_id\": " + std::to_string(c.category_id) +
-           ", \"name\": " + json_string(c.category_id >= 0 ? names[c.category_id] : "all") +
-           ", \"ap\": " + num(c.ap) + ", \"ap50\": " + num(c.ap50) + ", \"ap75\": " + num(c.ap75) +
-           ", \"ar100\": " + num(c.ar100) +
-           ", \"num_gt\": " + std::to_string(num_gt[c.category_id]) +
-           ", \"num_detections\": " + std::to_string(num_dt[c.category_id]) + "}" +
-           (k + 1 < sum.per_category.size() ? ",\n" : "\n");
-    }
-    j += "],\n\"sweep\": [";
-    for (std::size_t i = 0; i < sweep.size(); ++i)
-      j += std::string(i ? ",\n  " : "\n  ") + "{\"score_cutoff\": " + num(cutoffs[i]) +
-           ", \"stats\": " + stats_json(sweep[i].stats) + "}";
-    j += "],\n\"worst_images\": [";
-    for (std::size_t i = 0; i < worst.size(); ++i)
-      j += std::string(i ? ", " : "") +
-           "{\"image_id\": " + std::to_string(mt.image_ids[worst[i].image_index]) +
-           ", \"missed\": " + std::to_string(worst[i].missed) +
-           ", \"false_positives\": " + std::to_string(worst[i].false_positives) + "}";
-    j += "],\n\"report\": {\"detections_read\": " + std::to_string(rep.detections_read) +
-         ", \"detections_unknown_category\": " + std::to_string(rep.detections_unknown_category) +
-         ", \"detections_unknown_image\": " + std::to_string(rep.detections_unknown_image) +
-         ", \"detections_over_max_dets\": " + std::to_string(rep.detections_over_max_dets) +
-         "},\n\"mode\": \"" + o.mode + "\"";
-    if (want_reports) j += ",\n\"reports\": " + detkit_eval::reports_json(reports, names);
-    j += "\n}\n";
-    write_output(o.json, j);
+    detkit_eval::coco_run_report report;
+    report.gt = o.gt;
+    report.dt = o.dt;
+    report.mode = o.mode;
+    report.has_score_cutoff = o.has_score_thr;
+    report.score_cutoff = cutoff;
+    report.summary = sum;
+    report.names = names;
+    report.num_gt = num_gt;
+    report.num_detections = num_dt;
+    report.sweep_cutoffs = cutoffs;
+    report.sweep = sweep;
+    for (const auto& w : worst)
+      report.worst.push_back({mt.image_ids[w.image_index], w.missed, w.false_positives});
+    report.input = rep;
+    if (want_reports) report.reports = &reports;
+    write_output(o.json, detkit_eval::coco_report_json(report));
   }
   return 0;
 }
