@@ -26,6 +26,7 @@
 
 #include "common/cli.hpp"
 #include "common/draw.hpp"
+#include "common/files.hpp"
 #include "detkit/atomic_file.hpp"
 #include "detkit/export_coco.hpp"
 #include "detkit/image_header.hpp"
@@ -33,32 +34,11 @@
 #include "model/safetensors.hpp"
 #include "train/data_loader.hpp"
 #include "train/image_decode.hpp"
+#include "train/model_batch.hpp"
 #include "train/model_io.hpp"
+#include "train/model_options.hpp"
 
 namespace {
-
-const char* const usage_text =
-    R"(usage: detkit-detect --weights FILE --classes FILE --out DIR (--cache CACHE --images DIR | --images DIR | FILE...)
-
-  --weights FILE      model.safetensors (detkit-train) or converted torchvision weights
-  --classes FILE      MID,Name per line (detkit-train writes RUN/classes.csv); class k = line k
-  --arch NAME --fpn-channels N --min-size N --max-size N   as the model was trained
-  --bn-eps X          frozen BatchNorm eps (default: the value the weights file records, else
-                      FrozenBatchNorm2d's 1e-5; torchvision's COCO weights need 0)
-  --cache CACHE       run on the cache's images (ids as detkit-prepare's COCO export: index + 1);
-                      also writes DIR/gt.json (that export) for detkit-eval
-  --images DIR        the images (with --cache: where they are; else every .jpg/.jpeg/.png in DIR)
-  --score-thr X       evaluation threshold: detections kept in the outputs (default 0.05)
-  --draw-thr X        drawing threshold: boxes drawn on the pictures (default 0.5)
-  --draw N            draw the first N images (default 20; 0 = none) into DIR/drawn/
-  --device D          cpu (the CPU twin, default) or cuda (when built with the CUDA backend)
-  --draw-format F     png (default, lossless) or jpg (quality 90, ~10x smaller)
-  --batch N           images per forward pass (default 1); each batch is padded to its own
-                      largest image rounded up to 32, as torchvision's GeneralizedRCNNTransform
-  --shard i/N         only images i, i+N, i+2N, ... of the sorted list
-  --bench             time decode / forward / post-processing and print the cost report
-  --bench-count N     images to price (default 500000000)   --price X  $ per GPU-hour (default 1.46)
-)";
 
 [[noreturn]] void die(const std::string& m, int code = 2) {
   std::fprintf(stderr, "detkit-detect: %s\n", m.c_str());
@@ -76,79 +56,63 @@ bool image_ext(const std::string& n) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  std::string weights, classes_file, out, cache_path, images, arch = "resnet18";
-  int fpn = 0, min_size = 800, max_size = 1333, batch = 1;
+  std::string weights, classes_file, out, cache_path, images;
+  detkit_train::model_options model_opts;
+  int batch = 1;
   long draw = 20, shard_i = 0, shard_n = 1;
   double score_thr = 0.05, draw_thr = 0.5, price = 1.46, bench_count = 500e6;
   bool bench = false;
-  std::optional<double> bn_eps;
   std::string draw_format = "png", device = "cpu";
   std::vector<std::string> files;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--help" || a == "-h") return std::fputs(usage_text, stdout), 0;
-    if (a == "--bench") {
-      bench = true;
-      continue;
-    }
-    if (a.rfind("--", 0) != 0) {
-      files.push_back(a);
-      continue;
-    }
-    if (i + 1 >= argc) die("missing value for " + a);
-    const std::string v = argv[++i];
-    auto num = [&]() { return detkit_cli::finite_number("detkit-detect", a, v); };
-    if (a == "--weights")
-      weights = v;
-    else if (a == "--classes")
-      classes_file = v;
-    else if (a == "--out")
-      out = v;
-    else if (a == "--cache")
-      cache_path = v;
-    else if (a == "--images")
-      images = v;
-    else if (a == "--arch")
-      arch = v;
-    else if (a == "--fpn-channels")
-      fpn = static_cast<int>(num());
-    else if (a == "--min-size")
-      min_size = static_cast<int>(num());
-    else if (a == "--max-size")
-      max_size = static_cast<int>(num());
-    else if (a == "--batch")
-      batch = static_cast<int>(num());
-    else if (a == "--bn-eps") {
-      bn_eps = num();
-      if (*bn_eps < 0 || *bn_eps >= 1) die("--bn-eps is a number in [0, 1), got '" + v + "'");
-    } else if (a == "--draw")
-      draw = static_cast<long>(num());
-    else if (a == "--device") {
-      device = v;
-      if (device != "cpu" && device != "cuda") die("--device is cpu or cuda, got '" + device + "'");
-    } else if (a == "--draw-format") {
-      draw_format = v;
-      if (draw_format != "png" && draw_format != "jpg")
-        die("--draw-format is png or jpg, got '" + draw_format + "'");
-    } else if (a == "--score-thr")
-      score_thr = num();
-    else if (a == "--draw-thr")
-      draw_thr = num();
-    else if (a == "--price")
-      price = num();
-    else if (a == "--bench-count")
-      bench_count = num();
-    else if (a == "--shard") {
-      if (std::sscanf(v.c_str(), "%ld/%ld", &shard_i, &shard_n) != 2 || shard_n < 1 ||
-          shard_i < 0 || shard_i >= shard_n)
-        die("--shard needs i/N with 0 <= i < N, got '" + v + "'");
-    } else
-      die("unknown option " + a + " (see --help)");
-  }
+  detkit_cli::option_table t(
+      "detkit-detect",
+      "usage: detkit-detect --weights FILE --classes FILE --out DIR (--cache CACHE --images DIR | "
+      "--images DIR | FILE...)\n\n");
+  t.text("--weights", "FILE", &weights,
+         "model.safetensors (detkit-train) or converted torchvision weights")
+      .text("--classes", "FILE", &classes_file,
+            "MID,Name per line (detkit-train writes RUN/classes.csv); class k = line k")
+      .text("--out", "DIR", &out,
+            "DIR/detections.json (COCO results), DIR/detections.csv, DIR/drawn/");
+  t.note("  --arch NAME --fpn-channels N --min-size N --max-size N   as the model was trained\n");
+  detkit_train::add_model_options(t, model_opts);
+  t.text("--cache", "CACHE", &cache_path,
+         "run on the cache's images (ids as detkit-prepare's COCO export: index + 1);\n"
+         "also writes DIR/gt.json (that export) for detkit-eval")
+      .text("--images", "DIR", &images,
+            "the images (with --cache: where they are; else every .jpg/.jpeg/.png in DIR)")
+      .number("--score-thr", "X", &score_thr, 0, 1,
+              "evaluation threshold: detections kept in the outputs (default 0.05)")
+      .number("--draw-thr", "X", &draw_thr, 0, 1,
+              "drawing threshold: boxes drawn on the pictures (default 0.5)")
+      .integer("--draw", "N", &draw, 0, 1e9,
+               "draw the first N images (default 20; 0 = none) into DIR/drawn/")
+      .choice("--device", &device, {"cpu", "cuda"},
+              "cpu (the CPU twin, default) or cuda (when built with the CUDA backend)", "D")
+      .choice("--draw-format", &draw_format, {"png", "jpg"},
+              "png (default, lossless) or jpg (quality 90, ~10x smaller)", "F")
+      .integer("--batch", "N", &batch, 1, 4096,
+               "images per forward pass (default 1); each batch is padded to its own\n"
+               "largest image rounded up to 32, as torchvision's GeneralizedRCNNTransform")
+      .custom("--shard", "i/N", "only images i, i+N, i+2N, ... of the sorted list",
+              [&](const std::string& v) -> std::string {
+                if (std::sscanf(v.c_str(), "%ld/%ld", &shard_i, &shard_n) != 2 || shard_n < 1 ||
+                    shard_i < 0 || shard_i >= shard_n)
+                  return "expected i/N with 0 <= i < N, got '" + v + "'";
+                return {};
+              })
+      .flag("--bench", &bench, "time decode / forward / post-processing and print the cost report")
+      .number("--bench-count", "N", &bench_count, 1, 1e15, "images to price (default 500000000)")
+      .number("--price", "X", &price, 0, 1e6, "$ per GPU-hour (default 1.46)")
+      .positionals(&files);
+  t.parse(argc, argv);
   if (weights.empty() || classes_file.empty() || out.empty())
-    die("--weights, --classes and --out are required (see --help)");
-  if (batch < 1 || min_size < 32 || max_size < min_size)
-    die("bad --batch / --min-size / --max-size");
+    t.usage_error("--weights, --classes and --out are required");
+  detkit_train::check_model_options(t, model_opts);
+  const std::string& arch = model_opts.arch;
+  const int fpn = model_opts.fpn_channels, min_size = model_opts.min_size,
+            max_size = model_opts.max_size;
+  const std::optional<double>& bn_eps = model_opts.bn_eps;
 
   // Classes: "MID,Name" lines.
   std::vector<std::pair<std::string, std::string>> classes;
@@ -206,7 +170,7 @@ int main(int argc, char** argv) try {
     coco_ids.swap(ids);
   }
   if (paths.empty()) die("no images (give --cache, --images DIR or files)");
-  if (std::system(("mkdir -p '" + out + "/drawn'").c_str()) != 0) die("cannot create " + out, 1);
+  detkit_cli::make_folder("detkit-detect", out + "/drawn");
 
   detkit::cuda::retinanet_config cfg =
       detkit_train::make_config(arch, static_cast<int>(classes.size()), fpn);
@@ -244,8 +208,7 @@ int main(int argc, char** argv) try {
     const auto t0 = clock::now();
     detkit_train::loaded_batch b = detkit_train::build_file_batch(paths, lo, bi);
     const auto t1 = clock::now();
-    model.set_batch_shape({b.n, b.h, b.w});
-    model.forward(b.data.data());
+    detkit_train::forward_batch(model, b);
     model.synchronize();
     const auto t2 = clock::now();
     for (int s = 0; s < b.count; ++s) {
@@ -280,20 +243,17 @@ int main(int argc, char** argv) try {
         }
         const int w = picture.width, h = picture.height;
         unsigned char* px = picture.pixels.data();
-        const int thick = std::max(1, std::min(w, h) / 200),
-                  scale = std::max(1, std::min(w, h) / 300);
+        std::vector<detkit_draw::labelled_box> boxes;
         for (const auto& d : dets) {
           if (static_cast<double>(d.score) < draw_thr) continue;
-          const auto c = detkit_draw::class_color(d.label);
-          detkit_draw::draw_box(px, w, h, d.box[0], d.box[1], d.box[2], d.box[3], c, thick);
           char label[128];
           std::snprintf(label, sizeof label, "%s %.2f",
                         classes[static_cast<std::size_t>(d.label)].second.c_str(),
                         static_cast<double>(d.score));
-          detkit_draw::draw_label(px, w, h, static_cast<int>(d.box[0]),
-                                  static_cast<int>(d.box[1]) - 9 * scale, label, {255, 255, 255}, c,
-                                  scale);
+          boxes.push_back(
+              {d.box[0], d.box[1], d.box[2], d.box[3], detkit_draw::class_color(d.label), label});
         }
+        detkit_draw::draw_labelled_boxes(px, w, h, boxes);
         const std::string dst = out + "/drawn/" + b.image_ids[si] + "." + draw_format;
         const std::string tmp = dst + ".tmp";
         const int ok = draw_format == "jpg" ? stbi_write_jpg(tmp.c_str(), w, h, 3, px, 90)

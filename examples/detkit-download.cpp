@@ -25,7 +25,10 @@
 #include <string>
 #include <vector>
 
+#include "common/attribute_options.hpp"
 #include "common/cli.hpp"
+#include "common/files.hpp"
+#include "common/options.hpp"
 #include "detkit/atomic_file.hpp"
 #include "detkit/class_selection.hpp"
 #include "detkit/download_queue.hpp"
@@ -43,52 +46,6 @@ constexpr const char* k_default_base_url =
 // Average bytes per image of the bucket (the CVDF 1024-px copies): 561 GB of train + validation
 // + test over their 1,910,098 images (openimages.md §2). Used only for the --dry-run estimate.
 constexpr double k_avg_image_bytes = 561e9 / 1910098.0;
-
-const char* const k_usage = R"(usage: detkit-download [options]
-
-Downloads Open Images images for target classes, resumably, and writes a label cache per split.
-
-Input:
-  --boxes F...         bbox CSVs (paths or http(s) URLs, downloaded first, resumably), e.g.
-                       validation-annotations-bbox.csv; space- or comma-separated
-  --split S[,S...]     the split of each --boxes file, or one split for all (default: validation)
-  --classes F          class descriptions CSV (path or URL)
-  --target LIST        NAME,NAME,... (exact names, '_' for ' ', or MIDs), @FILE (one per line),
-                       or airbnb (the recipe's 30 amenity classes); category id = position
-  --image-list FILE    with --boxes: keep only these ImageIDs. Alone: fetch exactly these lines
-                       'split/ImageID' (downloader.py's input format; no labels are written)
-
-Selection (as detkit-prepare):
-  --exclude ATTR,...   drop boxes whose flag is 1: occluded, truncated, group-of, depiction, inside
-  --require ATTR=0|1   keep only boxes whose flag is exactly 0 (or 1)
-  --max-per-class N    stop adding images for a class once it has N (ImageID order, which is a
-                       fixed pseudo-random order); an image counts for all of its classes
-  --limit N            at most N images per split
-  --rounding MODE      label boxes: none (default) or recipe (float32, round half to even)
-
-Output and transfer:
-  --out DIR            images in DIR/<split>/<ImageID>.jpg, DIR/<split>/missing.csv,
-                       DIR/<split>/labels.dkc (default: open-images)
-  --base-url T         URL template with {split} and {image_id} (default: the public S3 bucket)
-  --jobs N             concurrent transfers (default 16)
-  --retries N          attempts per file (default 6)
-  --retry-delay S      first backoff delay in seconds (default 0.5; doubles, jittered, max 30)
-  --stall-timeout S    a transfer under 1 KiB/s for S seconds is cut and retried (default 30)
-  --connect-timeout S  (default 20)
-  --retry-missing      ask again for images an earlier run listed in missing.csv
-  --no-labels          do not write the label cache
-  --labels-every S     rewrite DIR/<split>/labels.dkc every S seconds while downloading, for the
-                       images already on disk (default 30; 0: only at the end)
-  --seed N             seed of the retry jitter (default 20181001)
-  --dry-run            print per-class image counts and the bytes it would fetch; no network
-  --progress-every S   seconds between progress lines when stderr is not a terminal (default 5)
-  --quiet              no progress lines
-
-Ctrl-C once: start nothing new, finish running transfers. Twice: stop now; .part files are kept
-and the next run resumes them with Range requests. Exit status: 0 all present or missing on the
-server, 1 some files failed, 2 usage or input error, 3 local write error (disk full,
-unwritable folder), 130 interrupted.
-)";
 
 struct options {
   std::vector<std::string> boxes, splits;
@@ -129,102 +86,80 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
-template <class T>
-T parse_number(const std::string& flag, const std::string& v, T lo, T hi) {
-  char* end = nullptr;
-  errno = 0;
-  const double d = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end != '\0' || errno != 0 || !std::isfinite(d) || d < static_cast<double>(lo) ||
-      d > static_cast<double>(hi))
-    die(2, flag + ": expected a number in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-               "], got '" + v + "'");
-  return static_cast<T>(d);
-}
-
 options parse_args(int argc, char** argv) {
   options o;
-  std::vector<std::string> args(argv + 1, argv + argc);
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) die(2, a + " needs a value (see --help)");
-      return args[++i];
-    };
-    if (a == "-h" || a == "--help") {
-      std::fputs(k_usage, stdout);
-      std::exit(0);
-    } else if (a == "--boxes") {
-      for (auto& b : split_list(value())) o.boxes.push_back(b);
-      while (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0)
-        for (auto& b : split_list(args[++i])) o.boxes.push_back(b);
-    } else if (a == "--classes") {
-      o.classes = value();
-    } else if (a == "--split") {
-      for (auto& s : split_list(value())) {
-        if (!detkit_download::is_split_name(s))
-          die(2, "--split: '" + s + "' is not a plain folder name ([A-Za-z0-9_-]+)");
-        o.splits.push_back(s);
-      }
-    } else if (a == "--target") {
-      o.target = value();
-    } else if (a == "--image-list") {
-      o.image_list = value();
-    } else if (a == "--out") {
-      o.out = value();
-    } else if (a == "--base-url") {
-      o.base_url = value();
-    } else if (a == "--jobs") {
-      o.jobs = parse_number<int>(a, value(), 1, 1024);
-    } else if (a == "--limit") {
-      o.limit = parse_number<std::size_t>(a, value(), 1, 1e15);
-    } else if (a == "--max-per-class") {
-      o.max_per_class = parse_number<std::size_t>(a, value(), 1, 1e15);
-    } else if (a == "--exclude") {
-      const std::string v = value();
-      for (const auto& n : split_list(v)) {
-        auto r = detkit::try_set_attribute_rule(o.attributes, n, detkit::flag_rule::exclude_yes);
-        if (!r) die(2, r.error().message);
-      }
-      o.settings += ";exclude=" + v;
-    } else if (a == "--require") {
-      const std::string v = value();
-      if (auto r = detkit::try_set_attribute_requirement(o.attributes, v); !r)
-        die(2, "--require: " + r.error().message);
-      o.settings += ";require=" + v;
-    } else if (a == "--rounding") {
-      const std::string v = value();
-      if (v == "none")
-        o.rounding = detkit::rounding_policy::none;
-      else if (v == "recipe")
-        o.rounding = detkit::rounding_policy::detectron2_recipe;
-      else
-        die(2, "--rounding wants none or recipe, got '" + v + "'");
-      o.settings += ";rounding=" + v;
-    } else if (a == "--retries") {
-      o.retries = parse_number<int>(a, value(), 1, 100);
-    } else if (a == "--retry-delay") {
-      o.retry_delay = parse_number<double>(a, value(), 0, 3600);
-    } else if (a == "--stall-timeout") {
-      o.stall_timeout = parse_number<double>(a, value(), 1, 3600);
-    } else if (a == "--connect-timeout") {
-      o.connect_timeout = parse_number<double>(a, value(), 1, 3600);
-    } else if (a == "--labels-every") {
-      o.labels_every = parse_number<double>(a, value(), 0, 86400);
-    } else if (a == "--progress-every") {
-      o.progress_every = parse_number<double>(a, value(), 0.1, 3600);
-    } else if (a == "--seed") {
-      o.seed = parse_number<std::uint64_t>(a, value(), 0, 9e15);
-    } else if (a == "--retry-missing") {
-      o.retry_missing = true;
-    } else if (a == "--no-labels") {
-      o.no_labels = true;
-    } else if (a == "--dry-run") {
-      o.dry_run = true;
-    } else if (a == "--quiet") {
-      o.quiet = true;
-    } else {
-      die(2, "unknown option '" + a + "' (see --help)");
-    }
+  std::vector<std::string> boxes;
+  std::string rounding;
+  detkit_cli::option_table t(
+      "detkit-download",
+      "usage: detkit-download [options]\n\n"
+      "Downloads Open Images images for target classes, resumably, and writes a label cache per "
+      "split.\n",
+      "\nCtrl-C once: start nothing new, finish running transfers. Twice: stop now; .part files "
+      "are kept\nand the next run resumes them with Range requests. Exit status: 0 all present or "
+      "missing on the\nserver, 1 some files failed, 2 usage or input error, 3 local write error "
+      "(disk full,\nunwritable folder), 130 interrupted.\n");
+  t.section("Input:")
+      .values("--boxes", "F...", &boxes,
+              "bbox CSVs (paths or http(s) URLs, downloaded first, resumably), e.g.\n"
+              "validation-annotations-bbox.csv; space- or comma-separated")
+      .custom("--split", "S[,S...]",
+              "the split of each --boxes file, or one split for all (default: validation)",
+              [&o](const std::string& v) -> std::string {
+                for (auto& sp : split_list(v)) {
+                  if (!detkit_download::is_split_name(sp))
+                    return "'" + sp + "' is not a plain folder name ([A-Za-z0-9_-]+)";
+                  o.splits.push_back(sp);
+                }
+                return {};
+              })
+      .text("--classes", "F", &o.classes, "class descriptions CSV (path or URL)")
+      .text("--target", "LIST", &o.target,
+            "NAME,NAME,... (exact names, '_' for ' ', or MIDs), @FILE (one per line),\n"
+            "or airbnb (the recipe's 30 amenity classes); category id = position")
+      .text("--image-list", "FILE", &o.image_list,
+            "with --boxes: keep only these ImageIDs. Alone: fetch exactly these lines\n"
+            "'split/ImageID' (downloader.py's input format; no labels are written)");
+  t.section("Selection (as detkit-prepare):");
+  detkit_cli::add_attribute_options(t, o.attributes, o.settings);
+  t.integer("--max-per-class", "N", &o.max_per_class, 1, 1e15,
+            "stop adding images for a class once it has N (ImageID order, which is a\n"
+            "fixed pseudo-random order); an image counts for all of its classes")
+      .integer("--limit", "N", &o.limit, 1, 1e15, "at most N images per split")
+      .choice("--rounding", &rounding, {"none", "recipe"},
+              "label boxes: none (default) or recipe (float32, round half to even)", "MODE");
+  t.section("Output and transfer:")
+      .text("--out", "DIR", &o.out,
+            "images in DIR/<split>/<ImageID>.jpg, DIR/<split>/missing.csv,\n"
+            "DIR/<split>/labels.dkc (default: open-images)")
+      .text("--base-url", "T", &o.base_url,
+            "URL template with {split} and {image_id} (default: the public S3 bucket)")
+      .integer("--jobs", "N", &o.jobs, 1, 1024, "concurrent transfers (default 16)")
+      .integer("--retries", "N", &o.retries, 1, 100, "attempts per file (default 6)")
+      .number("--retry-delay", "S", &o.retry_delay, 0, 3600,
+              "first backoff delay in seconds (default 0.5; doubles, jittered, max 30)")
+      .number("--stall-timeout", "S", &o.stall_timeout, 1, 3600,
+              "a transfer under 1 KiB/s for S seconds is cut and retried (default 30)")
+      .number("--connect-timeout", "S", &o.connect_timeout, 1, 3600, "(default 20)")
+      .flag("--retry-missing", &o.retry_missing,
+            "ask again for images an earlier run listed in missing.csv")
+      .flag("--no-labels", &o.no_labels, "do not write the label cache")
+      .number("--labels-every", "S", &o.labels_every, 0, 86400,
+              "rewrite DIR/<split>/labels.dkc every S seconds while downloading, for the\n"
+              "images already on disk (default 30; 0: only at the end)")
+      .integer("--seed", "N", &o.seed, 0, 9e15, "seed of the retry jitter (default 20181001)")
+      .flag("--dry-run", &o.dry_run,
+            "print per-class image counts and the bytes it would fetch; no network")
+      .number("--progress-every", "S", &o.progress_every, 0.1, 3600,
+              "seconds between progress lines when stderr is not a terminal (default 5)")
+      .flag("--quiet", &o.quiet, "no progress lines");
+  t.parse(argc, argv);
+  for (const auto& b : boxes)
+    for (auto& f : split_list(b)) o.boxes.push_back(f);
+  if (!rounding.empty()) {
+    o.rounding = rounding == "recipe" ? detkit::rounding_policy::detectron2_recipe
+                                      : detkit::rounding_policy::none;
+    o.settings += ";rounding=" + rounding;
   }
   if (o.base_url.find("{image_id}") == std::string::npos)
     die(2, "--base-url must contain {image_id}, e.g. " + std::string(k_default_base_url));
@@ -294,14 +229,7 @@ bool is_url(const std::string& s) {
 
 // Creates `dir` (and parents) and proves it is writable, so a bad --out fails before any transfer.
 void ensure_writable_dir(const std::string& dir) {
-  std::string partial;
-  for (std::size_t i = 0; i <= dir.size(); ++i) {
-    if (i == dir.size() || dir[i] == '/') {
-      if (!partial.empty() && ::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
-        die(3, "cannot create folder '" + partial + "': " + std::strerror(errno));
-    }
-    if (i < dir.size()) partial += dir[i];
-  }
+  detkit_cli::make_folder("detkit-download", dir, 3);
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     die(3, "'" + dir + "' is not a folder");

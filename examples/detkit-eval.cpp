@@ -18,299 +18,33 @@
 #include <vector>
 
 #include "common/draw.hpp"
+#include "common/files.hpp"
 #include "detkit/atomic_file.hpp"
+#include "detkit/box.hpp"
 #include "detkit/coco_eval.hpp"
 #include "detkit/coco_eval_reports.hpp"
 #include "detkit/coco_eval_state.hpp"
 #include "detkit/coco_json.hpp"
 #include "detkit/detection_files.hpp"
-#include "detkit/open_images_boxes.hpp"
-#include "detkit/open_images_classes.hpp"
-#include "detkit/open_images_eval.hpp"
-#include "detkit/open_images_hierarchy.hpp"
-#include "detkit/open_images_labels.hpp"
-#include "eval/cache_ground_truth.hpp"
 #include "eval/coco_reports.hpp"
+#include "eval/coco_run_report.hpp"
 #include "eval/npy.hpp"
+#include "eval/options.hpp"
 #include "eval/text_output.hpp"
-
-#if DETKIT_EVAL_HAS_STB
-#include <stb_image.h>
-#include <stb_image_write.h>
-#endif
+#include "eval/worst_images.hpp"
 
 namespace {
 
+using detkit_eval::box_kind;
+using detkit_eval::draw_image;
+using detkit_eval::fail;
 using detkit_eval::json_string;
 using detkit_eval::num;
+using detkit_eval::options;
 using detkit_eval::svg_escape;
-
-const char* const help_text =
-    R"(detkit-eval: score a detector's output (COCO mAP exactly as pycocotools, or the Open Images metric)
-
-usage: detkit-eval --gt FILE --dt FILE|DIR [options]
-       detkit-eval --merge A.state B.state ... [options]   (shards written with --shard-state)
-       detkit-eval diff A.json B.json | diff --gt GT --dt A --dt B   (see detkit-eval diff --help)
-
-inputs (formats are detected from the content; --gt-format / --dt-format override):
-  --gt FILE          ground truth, one of
-                       coco        COCO instances JSON (pycocotools' COCO(file)):
-                                   {"images": [{"id": 1, "width": 640, "height": 480, "file_name": "a.jpg"}],
-                                    "annotations": [{"id": 1, "image_id": 1, "category_id": 3,
-                                                     "bbox": [x, y, w, h], "area": 1200.5, "iscrowd": 0}],
-                                    "categories": [{"id": 3, "name": "bed"}]}
-                       cache       a detkit label cache (detkit-prepare --out labels.dkc): boxes
-                                   and classes of the prepared split (Open Images metric)
-                       openimages  Open Images bbox CSV (needs --classes), e.g.
-                                   ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,IsGroupOf,IsDepiction,IsInside
-                                   0001eeaf4aed83f9,xclick,/m/03ssj5,1,0.022673,0.964200,0.071038,0.800546,0,0,0,0,0
-  --dt FILE|DIR      detections, one of
-                       coco        COCO results JSON (as for loadRes):
-                                   [{"image_id": 1, "category_id": 3, "bbox": [x, y, w, h], "score": 0.92}, ...]
-                       openimages  predictions CSV of the OID challenge script:
-                                   ImageID,LabelName,Score,XMin,XMax,YMin,YMax
-                                   0001eeaf4aed83f9,/m/03ssj5,0.92,0.02,0.96,0.07,0.80
-                       text        a folder of per-image text files (or one file) named <image>.txt,
-                                   one detection per line, '#' starts a comment:
-                                   bed 0.92 14.5 34.0 617.2 384.3        (class score x1 y1 x2 y2)
-                                   <image> is the COCO file_name without extension (or the numeric
-                                   image id) / the Open Images ImageID; class is a category name or
-                                   id (COCO) / a MID or display name (Open Images); coordinates are
-                                   pixels for COCO ground truth and fractions for Open Images.
-  --gt-format coco|openimages|cache    --dt-format coco|openimages|text
-  --classes FILE     Open Images class descriptions CSV (class-descriptions-boxable.csv)
-  --labels FILE      Open Images image-level labels CSV (ImageID,Source,LabelName,Confidence):
-                     verified present (1) / absent (0) classes; absent classes turn detections into
-                     false positives (openimages metric)
-  --hierarchy FILE   bbox_labels_600_hierarchy.json: expand GT boxes/labels to parent classes
-
-metric and outputs:
-  --metric coco|openimages   default: coco for COCO ground truth, openimages for Open Images CSVs
-  --score-thr C      keep detections with score >= C (exactly as filtering the input first)
-  --sweep            COCO stats at score cutoffs 0.00, 0.05 ... 0.95 (one matching, 20 accumulations)
-  --per-class        per-class table, worst AP first
-  --json OUT         write {"stats": [12], "per_category": [{"category_id", "name", "ap", "ap50",
-                     "ap75", "ar100", "num_gt", "num_detections"}], "sweep": [...], ...}
-                     (openimages: {"map", "per_class": [{"mid", "name", "ap", "num_gt", ...}]})
-  --arrays DIR       write pycocotools' eval arrays as numpy files: DIR/precision.npy and
-                     DIR/scores.npy (T,R,K,A,M), DIR/recall.npy (T,K,A,M); -1 = no GT
-  --numpy 2|1        the summary means as numpy 2.x computes np.mean (default; one pairwise sum
-                     over the whole array) or as numpy 1.x did (8192-value blocks): they differ
-                     in the last bits once a mean runs over more than 8192 values
-  --pr-curves OUT.svg  precision/recall curves at IoU 0.50 (COCO: per class and their mean)
-  --worst N          list the N images with the most missed + false boxes (IoU 0.50, COCO metric)
-  --images DIR       with --worst: draw those images with their boxes into --worst-dir
-                     (green: matched GT, yellow: missed GT, blue: true positive, red: false positive)
-  --worst-dir DIR    where the drawings go (default: worst-images)
-  --drop-unknown-images   drop detections whose image is not in the GT (default: error, as
-                          pycocotools asserts); the count is printed
-  --fix-gt-id-zero   let a GT with annotation id 0 match (pycocotools never matches it)
-  --max-dets A,B,C   maxDets list (default 1,10,100)
-  --area-ranges L:LO:HI,...   area ranges in px^2 (default all:0:1e10,small:0:1024,
-                     medium:1024:9216,large:9216:1e10); the first is the reports' range
-  --mode pycocotools|fixed   pycocotools (default): every quirk reproduced. fixed differs in:
-                       F1 AP line uses the last maxDets, not a hard-coded 100
-                          (pycocotools: AP = -1 when 100 is not in --max-dets)
-                       F2 the summary's all/small/medium/large rows are the first four
-                          --area-ranges whatever their labels (pycocotools: -1 for custom labels)
-                       F3 a GT with annotation id 0 can be matched (as --fix-gt-id-zero)
-                       F4 a GT without "area" gets bbox w*h, with a located warning on stderr
-                          (pycocotools: KeyError 'area'; detkit pycocotools mode: exit 2)
-                       F5 with --class-agnostic, detections of undeclared categories (e.g. -1)
-                          are evaluated (pycocotools drops them: cocoapi#515, AP 0)
-  --class-agnostic   pycocotools useCats=0: one bucket for all categories
-                     both modes: empty results score 0 (-1 without GT) instead of crashing
-
-match log, reports, shards (issue 7; IoU/maxDets of the log and reports: --report-iou,
---report-max-dets; the area range is the first of --area-ranges):
-  --match-log OUT    every detection: tp (with its GT), fp with a reason (duplicate, low_iou,
-                     wrong_class, gt_id_zero), ignored (crowd, gt_outside_area, dt_outside_area),
-                     not_counted (beyond_max_dets, below_score_cutoff, unknown_category,
-                     unknown_image); every GT: matched (with its detection), missed or ignored.
-                     OUT.csv: columns record,index,id,image_id,category_id,score,rank,status,
-                     reason,match,match_index,match_id,match_category_id,iou ("match" is gt/dt or
-                     empty: an id is never 0-for-none); other names: JSON. dt id = index + 1 as in
-                     pycocotools' loadRes. Honours --score-thr.
-  --report-iou T     IoU threshold of the log and reports (one of the 10; default 0.5)
-  --report-max-dets N   maxDets of the log and reports (default: the last of --max-dets)
-  --reports          in --json ("reports") and printed: per-class table of all 12 stats, TP/FP/FN,
-                     precision, recall, F1 at --conf, the F1-optimal confidence per class and
-                     overall, F1-vs-confidence curves, PR curves with the score at each point,
-                     the confusion matrix (classes + background, COCO matching, at --conf)
-  --conf C           confidence for the counts and the confusion matrix (default 0.5)
-  --f1-curves OUT.svg     F1 against confidence per class and overall, best points marked
-  --confusion OUT.svg     confusion-matrix heat map (rows: GT class, columns: predicted)
-  --shard-state OUT.state   write this run's evaluation state (its images only) for --merge
-  --merge A.state ...       merge shard states (equal params, disjoint images) and report as
-                     one run over all images: bit-identical to it. --gt/--dt are not read.
-  --threads N        worker threads (default: all cores)
-  --help             this text
-
-exit status: 0 success, 2 bad input or usage (the message, with file:line:column, on stderr)
-)";
-
-struct options {
-  std::string gt, dt, gt_format, dt_format, classes, labels, hierarchy, metric, json, pr_curves,
-      images, worst_dir = "worst-images", mode = "pycocotools", match_log, f1_curves, confusion,
-              shard_state, arrays;
-  detkit::numpy_summation summation = detkit::numpy_summation::numpy_2;
-  std::vector<std::string> merge;
-  std::vector<std::uint32_t> max_dets;
-  std::vector<detkit::coco_area_range> area_ranges;
-  double report_iou = 0.5, conf = 0.5;
-  std::uint32_t report_max_dets = 0;  // 0 = the last maxDets
-  bool reports = false, class_agnostic = false;
-  double score_thr = -std::numeric_limits<double>::infinity();
-  bool has_score_thr = false, sweep = false, per_class = false, drop_unknown = false,
-       fix_id_zero = false;
-  std::size_t worst = 0;
-  unsigned threads = 0;
-};
-
-[[noreturn]] void fail(const std::string& message) {
-  std::fprintf(stderr, "detkit-eval: %s\n", message.c_str());
-  std::exit(2);
-}
-[[noreturn]] void fail(const detkit::error& e) { fail(e.to_string()); }
-
-template <class T>
-T take(detkit::result<T> r) {
-  if (!r) fail(r.error());
-  return std::move(*r);
-}
-
-double parse_number_arg(const std::string& flag, const std::string& v) {
-  double d = 0;
-  if (detkit::detail::parse_double(v, d) != detkit::errc::ok)
-    fail("option " + flag + ": expected a number, got '" + v + "'");
-  return d;
-}
-
-options parse_args(int argc, char** argv) {
-  options o;
-  auto value = [&](int& i) -> std::string {
-    if (i + 1 >= argc) fail(std::string("option ") + argv[i] + " needs a value (see --help)");
-    return argv[++i];
-  };
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      std::fputs(help_text, stdout);
-      std::exit(0);
-    } else if (a == "--gt") {
-      o.gt = value(i);
-    } else if (a == "--dt") {
-      o.dt = value(i);
-    } else if (a == "--gt-format") {
-      o.gt_format = value(i);
-    } else if (a == "--dt-format") {
-      o.dt_format = value(i);
-    } else if (a == "--classes") {
-      o.classes = value(i);
-    } else if (a == "--labels") {
-      o.labels = value(i);
-    } else if (a == "--hierarchy") {
-      o.hierarchy = value(i);
-    } else if (a == "--metric") {
-      o.metric = value(i);
-    } else if (a == "--score-thr") {
-      o.score_thr = parse_number_arg(a, value(i));
-      o.has_score_thr = true;
-    } else if (a == "--sweep") {
-      o.sweep = true;
-    } else if (a == "--per-class") {
-      o.per_class = true;
-    } else if (a == "--json") {
-      o.json = value(i);
-    } else if (a == "--arrays") {
-      o.arrays = value(i);
-    } else if (a == "--numpy") {
-      const std::string v = value(i);
-      if (v != "1" && v != "2") fail("option --numpy: expected 2 or 1, got '" + v + "'");
-      o.summation = v == "1" ? detkit::numpy_summation::numpy_1 : detkit::numpy_summation::numpy_2;
-    } else if (a == "--pr-curves") {
-      o.pr_curves = value(i);
-    } else if (a == "--worst") {
-      const double n = parse_number_arg(a, value(i));
-      if (n < 0 || n != std::floor(n)) fail("option --worst: expected a count");
-      o.worst = static_cast<std::size_t>(n);
-    } else if (a == "--images") {
-      o.images = value(i);
-    } else if (a == "--worst-dir") {
-      o.worst_dir = value(i);
-    } else if (a == "--drop-unknown-images") {
-      o.drop_unknown = true;
-    } else if (a == "--fix-gt-id-zero") {
-      o.fix_id_zero = true;
-    } else if (a == "--mode") {
-      o.mode = value(i);
-      if (o.mode != "pycocotools" && o.mode != "fixed")
-        fail("option --mode: expected pycocotools or fixed, got '" + o.mode + "'");
-    } else if (a == "--max-dets") {
-      o.max_dets.clear();
-      const std::string v = value(i);
-      for (std::size_t b = 0; b <= v.size();) {
-        const std::size_t e = std::min(v.find(',', b), v.size());
-        const double n = parse_number_arg(a, v.substr(b, e - b));
-        if (n < 1 || n > 1e9 || n != std::floor(n)) fail("option --max-dets: expected counts");
-        o.max_dets.push_back(static_cast<std::uint32_t>(n));
-        b = e + 1;
-      }
-    } else if (a == "--area-ranges") {
-      o.area_ranges.clear();
-      const std::string v = value(i);
-      for (std::size_t b = 0; b <= v.size();) {
-        const std::size_t e = std::min(v.find(',', b), v.size());
-        const std::string item = v.substr(b, e - b);
-        const std::size_t c1 = item.find(':'), c2 = item.find(':', c1 + 1);
-        if (c1 == std::string::npos || c2 == std::string::npos)
-          fail("option --area-ranges: expected LABEL:LO:HI, got '" + item + "'");
-        o.area_ranges.push_back({item.substr(0, c1),
-                                 parse_number_arg(a, item.substr(c1 + 1, c2 - c1 - 1)),
-                                 parse_number_arg(a, item.substr(c2 + 1))});
-        b = e + 1;
-      }
-    } else if (a == "--class-agnostic") {
-      o.class_agnostic = true;
-    } else if (a == "--match-log") {
-      o.match_log = value(i);
-    } else if (a == "--report-iou") {
-      o.report_iou = parse_number_arg(a, value(i));
-    } else if (a == "--report-max-dets") {
-      const double n = parse_number_arg(a, value(i));
-      if (n < 1 || n > 1e9 || n != std::floor(n))
-        fail("option --report-max-dets: expected a count");
-      o.report_max_dets = static_cast<std::uint32_t>(n);
-    } else if (a == "--reports") {
-      o.reports = true;
-    } else if (a == "--conf") {
-      o.conf = parse_number_arg(a, value(i));
-    } else if (a == "--f1-curves") {
-      o.f1_curves = value(i);
-    } else if (a == "--confusion") {
-      o.confusion = value(i);
-    } else if (a == "--shard-state") {
-      o.shard_state = value(i);
-    } else if (a == "--merge") {
-      while (i + 1 < argc && argv[i + 1][0] != '-') o.merge.push_back(argv[++i]);
-      if (o.merge.empty()) fail("option --merge needs state files");
-    } else if (a == "--threads") {
-      const double n = parse_number_arg(a, value(i));
-      if (n < 0 || n > 1024 || n != std::floor(n)) fail("option --threads: expected 0..1024");
-      o.threads = static_cast<unsigned>(n);
-    } else {
-      fail("unknown option '" + a + "' (see --help)");
-    }
-  }
-  if (!o.merge.empty()) {
-    if (!o.gt.empty() || !o.dt.empty()) fail("--merge reads state files only: drop --gt/--dt");
-    if (!o.match_log.empty() || !o.confusion.empty() || o.worst)
-      fail("--match-log, --confusion and --worst need the inputs: not available with --merge");
-    return o;
-  }
-  if (o.gt.empty() || o.dt.empty()) fail("--gt FILE and --dt FILE are required (see --help)");
-  return o;
-}
+using detkit_eval::take;
+using detkit_eval::worst_box;
+using detkit_eval::write_output;
 
 bool is_directory(const std::string& p) {
   struct stat st {};
@@ -330,11 +64,7 @@ std::string sniff(const std::string& path) {
 }
 
 std::string detect_gt_format(const options& o) {
-  if (!o.gt_format.empty()) {
-    if (o.gt_format != "coco" && o.gt_format != "openimages" && o.gt_format != "cache")
-      fail("--gt-format: expected coco, openimages or cache, got '" + o.gt_format + "'");
-    return o.gt_format;
-  }
+  if (!o.gt_format.empty()) return o.gt_format;  // one of the table's choices
   const std::string head = sniff(o.gt);
   if (!head.empty() && head[0] == '{') return "coco";
   if (head.rfind("ImageID", 0) == 0) return "openimages";
@@ -345,11 +75,7 @@ std::string detect_gt_format(const options& o) {
 }
 
 std::string detect_dt_format(const options& o) {
-  if (!o.dt_format.empty()) {
-    if (o.dt_format != "coco" && o.dt_format != "openimages" && o.dt_format != "text")
-      fail("--dt-format: expected coco, openimages or text, got '" + o.dt_format + "'");
-    return o.dt_format;
-  }
+  if (!o.dt_format.empty()) return o.dt_format;  // one of the table's choices
   if (is_directory(o.dt)) return "text";
   const std::string head = sniff(o.dt);
   if (!head.empty() && head[0] == '[') return "coco";
@@ -360,15 +86,9 @@ std::string detect_dt_format(const options& o) {
        "predictions CSV, not a .txt file or folder); give --dt-format");
 }
 
-void write_output(const std::string& path, const std::string& text) {
-  if (auto r = detkit::try_write_file_atomically(path, text); !r) fail(r.error());
-}
-
 // pycocotools' eval['precision'], ['recall'], ['scores'] as .npy files in `dir`.
 void write_arrays(const std::string& dir, const detkit::coco_accumulation& acc) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) fail(dir + ": cannot create the folder: " + ec.message());
+  detkit_cli::make_folder("detkit-eval", dir, 2);
   const std::size_t T = acc.num_iou, R = acc.num_recall, K = acc.num_categories, A = acc.num_areas,
                     M = acc.num_max_dets;
   write_output(dir + "/precision.npy", detkit_eval::npy_float64(acc.precision, {T, R, K, A, M}));
@@ -376,18 +96,12 @@ void write_arrays(const std::string& dir, const detkit::coco_accumulation& acc) 
   write_output(dir + "/scores.npy", detkit_eval::npy_float64(acc.scores, {T, R, K, A, M}));
 }
 
-std::string stats_json(const std::array<double, 12>& s) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < 12; ++i) out += (i ? ", " : "") + num(s[i]);
-  return out + "]";
-}
-
 // ---- SVG -------------------------------------------------------------------------------------
 
 struct curve {
   std::string label;
   std::vector<double> recall, precision;
-  const char* color;
+  std::string color;
   double width;
 };
 
@@ -424,59 +138,12 @@ std::string pr_svg(const std::string& title, const std::vector<curve>& curves) {
           buf, sizeof buf,
           "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"%s\" stroke-width=\"%g\"/>"
           "<text x=\"%g\" y=\"%g\">",
-          L + pw + 12, y, L + pw + 32, y, c.color, c.width, L + pw + 38, y + 4);
+          L + pw + 12, y, L + pw + 32, y, c.color.c_str(), c.width, L + pw + 38, y + 4);
       s += buf + svg_escape(c.label) + "</text>\n";
     }
   }
   s += "</svg>\n";
   return s;
-}
-
-const char* palette(std::size_t i) {
-  static const char* const colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-  return colors[i % 10];
-}
-
-// ---- Drawing the worst images -----------------------------------------------------------------
-
-struct drawn_box {
-  double x1, y1, x2, y2;
-  int kind;  // 0 matched GT, 1 missed GT, 2 TP, 3 FP
-};
-
-// Returns false (with a message on stderr) when the image cannot be drawn.
-bool draw_image(const std::string& in, const std::string& out,
-                const std::vector<drawn_box>& boxes) {
-#if DETKIT_EVAL_HAS_STB
-  int w = 0, h = 0, n = 0;
-  unsigned char* px = stbi_load(in.c_str(), &w, &h, &n, 3);
-  if (!px) {
-    std::fprintf(stderr, "detkit-eval: %s: cannot read image (%s); not drawn\n", in.c_str(),
-                 stbi_failure_reason());
-    return false;
-  }
-  static const detkit_draw::rgb colors[4] = {
-      {0, 200, 0}, {255, 220, 0}, {30, 120, 255}, {230, 0, 0}};
-  const int thick = std::max(2, std::min(w, h) / 200);
-  for (const drawn_box& b : boxes)
-    detkit_draw::draw_box(px, w, h, b.x1, b.y1, b.x2, b.y2, colors[b.kind], thick);
-  const std::string tmp = out + ".tmp";
-  const int ok = stbi_write_png(tmp.c_str(), w, h, 3, px, w * 3);
-  stbi_image_free(px);
-  if (!ok || std::rename(tmp.c_str(), out.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    std::fprintf(stderr, "detkit-eval: %s: cannot write PNG\n", out.c_str());
-    return false;
-  }
-  return true;
-#else
-  (void)in;
-  (void)out;
-  (void)boxes;
-  std::fprintf(stderr, "detkit-eval: built without stb (libstb-dev): images not drawn\n");
-  return false;
-#endif
 }
 
 // ---- COCO ---------------------------------------------------------------------------------------
@@ -554,6 +221,7 @@ int run_coco(const options& o, const std::string& dt_format) {
   if (!o.max_dets.empty()) p.max_dets = o.max_dets;
   if (!o.area_ranges.empty()) p.area_ranges = o.area_ranges;
   p.summation = o.summation;
+  p.score_cutoff = o.score_thr;  // validated by the library; read back from mt.params below
   std::unordered_map<std::int64_t, std::size_t> num_dt;  // detections >= the cutoff per category
   detkit::result<detkit::coco_matches> mt_r = detkit::coco_matches{};
   if (merging) {
@@ -563,12 +231,13 @@ int run_coco(const options& o, const std::string& dt_format) {
     if (!mt_r) fail(mt_r.error());
     mt_r->params.threads = o.threads;
     mt_r->params.summation = o.summation;
+    mt_r->params.score_cutoff = o.score_thr;
   } else {
     // The detections themselves are read again only by the match log, the confusion matrix
     // and the drawings; otherwise the evaluation may free them early (less peak memory).
     const bool keep_dt = !o.match_log.empty() || o.reports || !o.confusion.empty() || o.worst;
     for (const auto& d : dt)
-      if (d.score >= o.score_thr) ++num_dt[d.category_id];
+      if (d.score >= p.score_cutoff) ++num_dt[d.category_id];
     mt_r = keep_dt ? detkit::try_evaluate_images(gt, dt, p)
                    : detkit::try_evaluate_images(gt, std::move(dt), p);
   }
@@ -576,12 +245,12 @@ int run_coco(const options& o, const std::string& dt_format) {
     detkit::error e = std::move(mt_r).error();
     if (e.file.empty()) e.file = e.code == detkit::errc::eval_unknown_image ? o.dt : o.gt;
     if (e.code == detkit::errc::eval_unknown_image)
-      e.message = e.message.substr(0, e.message.find(" (pycocotools")) +
-                  " (pycocotools asserts); pass --drop-unknown-images to drop such detections";
+      e.message += "; pass --drop-unknown-images to drop such detections";
     fail(e);
   }
   const detkit::coco_matches mt = std::move(*mt_r);
-  const double cutoff = o.score_thr;
+  // The one score cutoff of this run: every count, report, picture and curve below uses it.
+  const double cutoff = mt.params.score_cutoff;
   const detkit::coco_accumulation acc = detkit::accumulate(mt, cutoff);
   const detkit::coco_summary sum = detkit::summarize(acc, mt);
   if (!o.shard_state.empty()) {
@@ -733,24 +402,24 @@ int run_coco(const options& o, const std::string& dt_format) {
                   w.false_positives, w.true_positives, img_by_id[id]->file_name.c_str());
     }
     if (!o.images.empty()) {
-      ::mkdir(o.worst_dir.c_str(), 0755);
+      detkit_cli::make_folder("detkit-eval", o.worst_dir, 2);
       const auto status = detkit::detection_status(mt, dt.size());
       std::size_t drawn = 0;
       for (const auto& w : worst) {
         const std::int64_t id = mt.image_ids[w.image_index];
-        std::vector<drawn_box> boxes;
+        std::vector<detkit_draw::labelled_box> boxes;
         for (std::size_t i = 0; i < gt.annotations.size(); ++i) {
           const auto& a = gt.annotations[i];
           if (a.image_id != id || mt.gt[i].ignored) continue;
-          const bool hit = mt.gt[i].matched_at(cutoff);
-          boxes.push_back(
-              {a.bbox.x, a.bbox.y, a.bbox.x + a.bbox.w, a.bbox.y + a.bbox.h, hit ? 0 : 1});
+          const box_kind kind =
+              mt.gt[i].matched_at(cutoff) ? box_kind::matched_gt : box_kind::missed_gt;
+          boxes.push_back(worst_box(a.bbox, kind, names[a.category_id], 0));
         }
         for (std::size_t i = 0; i < dt.size(); ++i) {
           const auto& d = dt[i];
           if (d.image_id != id || d.score < cutoff || (status[i] != 0 && status[i] != 1)) continue;
-          boxes.push_back({d.bbox.x, d.bbox.y, d.bbox.x + d.bbox.w, d.bbox.y + d.bbox.h,
-                           status[i] == 1 ? 2 : 3});
+          const box_kind kind = status[i] == 1 ? box_kind::true_positive : box_kind::false_positive;
+          boxes.push_back(worst_box(d.bbox, kind, names[d.category_id], d.score));
         }
         const std::string& fn = img_by_id[id]->file_name;
         const std::string out =
@@ -778,7 +447,7 @@ int run_coco(const options& o, const std::string& dt_format) {
       const std::int64_t cid = mt.categories[k].category_id;
       c.label = (cid >= 0 ? names[cid] : std::string("all")) + " (AP50 " +
                 num(std::round(sum.per_category[k].ap50 * 1000) / 1000) + ")";
-      c.color = palette(idx);
+      c.color = detkit_cli::palette_hex(idx);
       c.width = 1.2;
       for (std::size_t r = 0; r < R; ++r) {
         c.recall.push_back(mt.params.recall_thresholds[r]);
@@ -806,213 +475,24 @@ int run_coco(const options& o, const std::string& dt_format) {
     std::printf("\nPR curves written to %s\n", o.pr_curves.c_str());
   }
   if (!o.json.empty()) {
-    std::string j = "{\n\"metric\": \"coco\",\n\"gt\": " + json_string(o.gt) +
-                    ",\n\"dt\": " + json_string(o.dt) + ",\n\"score_cutoff\": " +
-                    (o.has_score_thr ? num(cutoff) : std::string("null")) +
-                    ",\n\"stats_labels\": [\"AP\", \"AP50\", \"AP75\", \"APs\", \"APm\", \"APl\", "
-                    "\"AR1\", \"AR10\", \"AR100\", \"ARs\", \"ARm\", \"ARl\"],\n\"stats\": " +
-                    stats_json(sum.stats) + ",\n\"per_category\": [\n";
-    for (std::size_t k = 0; k < sum.per_category.size(); ++k) {
-      const auto& c = sum.per_category[k];
-      j += "  {\"category_id\": " + std::to_string(c.category_id) +
-           ", \"name\": " + json_string(c.category_id >= 0 ? names[c.category_id] : "all") +
-           ", \"ap\": " + num(c.ap) + ", \"ap50\": " + num(c.ap50) + ", \"ap75\": " + num(c.ap75) +
-           ", \"ar100\": " + num(c.ar100) +
-           ", \"num_gt\": " + std::to_string(num_gt[c.category_id]) +
-           ", \"num_detections\": " + std::to_string(num_dt[c.category_id]) + "}" +
-           (k + 1 < sum.per_category.size() ? ",\n" : "\n");
-    }
-    j += "],\n\"sweep\": [";
-    for (std::size_t i = 0; i < sweep.size(); ++i)
-      j += std::string(i ? ",\n  " : "\n  ") + "{\"score_cutoff\": " + num(cutoffs[i]) +
-           ", \"stats\": " + stats_json(sweep[i].stats) + "}";
-    j += "],\n\"worst_images\": [";
-    for (std::size_t i = 0; i < worst.size(); ++i)
-      j += std::string(i ? ", " : "") +
-           "{\"image_id\": " + std::to_string(mt.image_ids[worst[i].image_index]) +
-           ", \"missed\": " + std::to_string(worst[i].missed) +
-           ", \"false_positives\": " + std::to_string(worst[i].false_positives) + "}";
-    j += "],\n\"report\": {\"detections_read\": " + std::to_string(rep.detections_read) +
-         ", \"detections_unknown_category\": " + std::to_string(rep.detections_unknown_category) +
-         ", \"detections_unknown_image\": " + std::to_string(rep.detections_unknown_image) +
-         ", \"detections_over_max_dets\": " + std::to_string(rep.detections_over_max_dets) +
-         "},\n\"mode\": \"" + o.mode + "\"";
-    if (want_reports) j += ",\n\"reports\": " + detkit_eval::reports_json(reports, names);
-    j += "\n}\n";
-    write_output(o.json, j);
+    detkit_eval::coco_run_report report;
+    report.gt = o.gt;
+    report.dt = o.dt;
+    report.mode = o.mode;
+    report.has_score_cutoff = o.has_score_thr;
+    report.score_cutoff = cutoff;
+    report.summary = sum;
+    report.names = names;
+    report.num_gt = num_gt;
+    report.num_detections = num_dt;
+    report.sweep_cutoffs = cutoffs;
+    report.sweep = sweep;
+    for (const auto& w : worst)
+      report.worst.push_back({mt.image_ids[w.image_index], w.missed, w.false_positives});
+    report.input = rep;
+    if (want_reports) report.reports = &reports;
+    write_output(o.json, detkit_eval::coco_report_json(report));
   }
-  return 0;
-}
-
-// ---- Open Images ----------------------------------------------------------------------------------
-
-int run_open_images(const options& o, const std::string& gt_format, const std::string& dt_format) {
-  if (gt_format != "openimages" && gt_format != "cache")
-    fail("--metric openimages needs an Open Images bbox CSV or a detkit label cache as --gt");
-  detkit::class_table classes;
-  std::vector<detkit::oi_gt_box> boxes;
-  std::size_t num_images = 0;
-  if (gt_format == "cache") {
-    // A label cache written by detkit-prepare: its own class list; --classes is not needed.
-    num_images = take(detkit_eval::read_cache_ground_truth(o.gt, classes.classes, boxes));
-    for (std::size_t k = 0; k < classes.classes.size(); ++k)
-      classes.by_mid[classes.classes[k].mid] = k;
-  } else {
-    if (o.classes.empty()) fail("--metric openimages needs --classes (class descriptions CSV)");
-    classes = take(detkit::try_read_class_descriptions(o.classes));
-    detkit::label_set labels;
-    detkit::join_options jo;
-    jo.csv.threads = o.threads == 0 ? 2 : o.threads;
-    jo.known_classes = &classes;
-    take(detkit::try_join_boxes_file(o.gt, classes.classes, jo, labels));
-    num_images = labels.images.size();
-    for (const auto& im : labels.images)
-      for (const auto& b : im.boxes)
-        boxes.push_back({im.image_id_u64, static_cast<std::uint32_t>(b.category_id), b.rel,
-                         b.flags.group_of == detkit::tri_flag::yes});
-  }
-  const std::size_t C = classes.classes.size();
-  std::vector<detkit::oi_image_label> image_labels;
-  if (!o.labels.empty()) {
-    for (const auto& l : take(detkit::try_read_image_labels(o.labels, classes))) {
-      // Machine labels are not verified: only human labels with Confidence 0 or 1 count.
-      if (l.source == detkit::label_source::machine) continue;
-      if (l.confidence != 0.0f && l.confidence != 1.0f) continue;
-      image_labels.push_back(
-          {l.image_id, static_cast<std::uint32_t>(l.class_index), l.confidence == 1.0f});
-    }
-  }
-  // A class outside the evaluated class list (e.g. a parent class when --gt is a 30-class label
-  // cache) has no GT anywhere: such detections are dropped and counted, as the OID challenge
-  // script drops labels missing from its label map.
-  std::unordered_map<std::string, std::uint32_t> by_name;
-  for (std::size_t k = 0; k < C; ++k)
-    by_name.emplace(classes.classes[k].name, static_cast<std::uint32_t>(k));
-  std::size_t unknown_class = 0;
-  std::unordered_map<std::string, std::size_t> unknown_examples;
-  auto class_of = [&](const std::string& label, std::uint32_t& out) -> bool {
-    const std::ptrdiff_t i = classes.find_mid(label);
-    if (i >= 0) {
-      out = static_cast<std::uint32_t>(i);
-      return true;
-    }
-    auto it = by_name.find(label);
-    if (it != by_name.end()) {
-      out = it->second;
-      return true;
-    }
-    ++unknown_class;
-    ++unknown_examples[label];
-    return false;
-  };
-  std::vector<detkit::oi_detection> dets;
-  std::uint32_t cls = 0;
-  if (dt_format == "openimages") {
-    for (const auto& p : take(detkit::try_read_oi_predictions(o.dt)))
-      if (class_of(p.label, cls)) dets.push_back({p.image_id, cls, p.score, p.box});
-  } else if (dt_format == "text") {
-    for (const auto& t : take(detkit::try_read_text_detections(o.dt))) {
-      std::uint64_t id = 0;
-      if (!detkit::detail::parse_hex16(t.image, id))
-        fail(t.image +
-             ".txt: error: file name is not an Open Images ImageID (16 hex digits) "
-             "[detkit.oi.bad_image_id]");
-      if (!class_of(t.label, cls)) continue;
-      dets.push_back({id,
-                      cls,
-                      t.score,
-                      {static_cast<float>(t.x1), static_cast<float>(t.y1), static_cast<float>(t.x2),
-                       static_cast<float>(t.y2)}});
-    }
-  } else {
-    fail("--metric openimages takes an Open Images predictions CSV or text detections");
-  }
-  if (unknown_class) {
-    std::string ex;
-    for (const auto& kv : unknown_examples) {
-      if (ex.size() > 60) break;
-      ex += (ex.empty() ? "" : ", ") + kv.first + " (" + std::to_string(kv.second) + ")";
-    }
-    std::printf("  %zu detections of classes outside the class list dropped: %s\n", unknown_class,
-                ex.c_str());
-  }
-  if (o.has_score_thr) {
-    dets.erase(std::remove_if(dets.begin(), dets.end(),
-                              [&](const auto& d) { return !(d.score >= o.score_thr); }),
-               dets.end());
-  }
-  detkit::oi_eval_options eo;
-  detkit::oi_class_relations rel;
-  if (!o.hierarchy.empty()) {
-    const detkit::class_hierarchy h = take(detkit::try_read_class_hierarchy(o.hierarchy));
-    std::vector<std::vector<std::uint32_t>> parents(C);
-    for (std::size_t c = 0; c < C; ++c) {
-      const std::int64_t hi = h.find(classes.classes[c].mid);
-      if (hi < 0) continue;
-      for (std::uint32_t a : h.ancestors(static_cast<std::uint32_t>(hi))) {
-        const std::ptrdiff_t ci = classes.find_mid(h.mids[a]);
-        if (ci >= 0) parents[c].push_back(static_cast<std::uint32_t>(ci));
-      }
-    }
-    rel = detkit::make_class_relations(parents);
-  } else {
-    eo.expansion = detkit::hierarchy_expansion::none;
-  }
-  const detkit::oi_eval_result r =
-      take(detkit::try_evaluate_open_images(std::move(boxes), std::move(image_labels), dets, C,
-                                            o.hierarchy.empty() ? nullptr : &rel, eo));
-  std::printf("detkit-eval (Open Images metric%s): %zu images with boxes, %zu detections",
-              o.hierarchy.empty() ? ", no hierarchy expansion" : ", hierarchy expanded", num_images,
-              r.detections_read);
-  if (o.has_score_thr) std::printf(", score >= %s", num(o.score_thr).c_str());
-  std::printf(
-      "\n  dropped: %zu of classes not verified in their image, %zu of images without GT, "
-      "%zu invalid boxes; %zu inside group-of boxes\n",
-      r.detections_not_evaluatable, r.detections_image_without_gt, r.detections_invalid_box,
-      r.detections_group_of);
-  std::printf("OpenImagesDetectionChallenge/mAP@0.5IOU = %.6f\n", r.map);
-  std::vector<const detkit::oi_class_result*> rows;
-  for (const auto& c : r.per_class)
-    if (c.num_gt > 0 || c.true_positives + c.false_positives > 0) rows.push_back(&c);
-  std::stable_sort(rows.begin(), rows.end(), [](auto* a, auto* b) {
-    const bool na = std::isnan(a->ap), nb = std::isnan(b->ap);
-    if (na != nb) return nb;
-    return a->ap < b->ap;
-  });
-  if (o.per_class) {
-    std::printf("\nper class, worst AP first:\n  %-12s %-28s %7s %7s %7s %7s\n", "MID", "name",
-                "AP", "GT", "TP", "FP");
-    for (auto* c : rows) {
-      char ap[16];
-      if (std::isnan(c->ap))
-        std::snprintf(ap, sizeof ap, "%7s", "-");
-      else
-        std::snprintf(ap, sizeof ap, "%7.3f", c->ap);
-      std::printf("  %-12s %-28s %s %7g %7zu %7zu\n", classes.classes[c->class_index].mid.c_str(),
-                  classes.classes[c->class_index].name.c_str(), ap, c->num_gt, c->true_positives,
-                  c->false_positives);
-    }
-  }
-  if (!o.json.empty()) {
-    std::string j = "{\n\"metric\": \"openimages\",\n\"gt\": " + json_string(o.gt) +
-                    ",\n\"dt\": " + json_string(o.dt) + ",\n\"score_cutoff\": " +
-                    (o.has_score_thr ? num(o.score_thr) : std::string("null")) +
-                    ",\n\"hierarchy_expanded\": " + (o.hierarchy.empty() ? "false" : "true") +
-                    ",\n\"map\": " + num(r.map) + ",\n\"per_class\": [\n";
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const auto* c = rows[i];
-      j += "  {\"mid\": " + json_string(classes.classes[c->class_index].mid) +
-           ", \"name\": " + json_string(classes.classes[c->class_index].name) +
-           ", \"ap\": " + num(c->ap) + ", \"num_gt\": " + num(c->num_gt) +
-           ", \"true_positives\": " + std::to_string(c->true_positives) +
-           ", \"false_positives\": " + std::to_string(c->false_positives) + "}" +
-           (i + 1 < rows.size() ? ",\n" : "\n");
-    }
-    j += "]\n}\n";
-    write_output(o.json, j);
-  }
-  if (o.sweep || o.worst || !o.pr_curves.empty())
-    std::fprintf(stderr, "detkit-eval: --sweep, --worst and --pr-curves apply to --metric coco\n");
   return 0;
 }
 
@@ -1021,7 +501,7 @@ int run_open_images(const options& o, const std::string& gt_format, const std::s
 int main(int argc, char** argv) {
   try {
     if (argc >= 2 && std::string(argv[1]) == "diff") return detkit_eval::run_diff(argc, argv);
-    const options o = parse_args(argc, argv);
+    const options o = detkit_eval::parse_args(argc, argv);
     if (!o.merge.empty()) return run_coco(o, "coco");
     const std::string gt_format = detect_gt_format(o);
     const std::string dt_format = detect_dt_format(o);
@@ -1033,8 +513,8 @@ int main(int argc, char** argv) {
             "--metric coco needs COCO ground truth (use --metric openimages for Open Images CSVs)");
       return run_coco(o, dt_format);
     }
-    if (metric == "openimages") return run_open_images(o, gt_format, dt_format);
-    fail("--metric: expected coco or openimages, got '" + metric + "'");
+    return detkit_eval::run_open_images(o, gt_format,
+                                        dt_format);  // the table allows coco or openimages
   } catch (const detkit::parse_error& e) {
     fail(e.what());
   } catch (const std::bad_alloc&) {

@@ -20,7 +20,10 @@
 #include <thread>
 #include <vector>
 
+#include "common/attribute_options.hpp"
 #include "common/cli.hpp"
+#include "common/options.hpp"
+#include "common/sized_exports.hpp"
 #include "detkit/class_selection.hpp"
 #include "detkit/detectron2_json.hpp"
 #include "detkit/image_header.hpp"
@@ -29,63 +32,6 @@
 #include "detkit/open_images.hpp"
 
 namespace {
-
-const char* const usage_text =
-    R"(usage: detkit-prepare --boxes FILE... --classes FILE --target LIST --out CACHE [options]
-
-Joins Open Images bounding-box CSVs with the class descriptions, keeps the target classes
-and writes per-image labels (XYXY_ABS boxes, category ids in the order of --target) to a
-binary label cache that detkit-train / detkit-eval read without JSON.
-
-Required:
-  --boxes FILE...       bbox CSVs (8-, 13- or 21-column Open Images headers, columns found by
-                        name; or OIDv4_ToolKit's ImageID,XMin,XMax,YMin,YMax with --label or
-                        --label-from-filename). Several files are merged per image.
-  --classes FILE        class descriptions: V4/V5 class-descriptions-boxable.csv (no header),
-                        V7 oidv7-class-descriptions-boxable.csv (header, CRLF), or the full
-                        image-level list (quoted names).
-  --target LIST         NAME,NAME,...  exact display names ('_' accepted for ' ', MIDs too);
-                        @FILE          one name per line;
-                        airbnb         the 30 amenity classes of the Airbnb recipe (ids 0-29
-                                       in its alphabetical order).
-                        Category id = position in this list.
-  --out CACHE           label cache to write (temp file + rename; never half-written).
-
-Options:
-  --images DIR          read width/height of DIR/<ImageID>.jpg from the JPEG/PNG header and
-                        fill XYXY_ABS boxes. A missing or corrupt image is reported and its
-                        record kept without size (see --strict-images, --drop-missing-images).
-  --strict-images       a missing or corrupt image is an error (exit 2).
-  --drop-missing-images leave out records whose image is missing or corrupt (the recipe only
-                        keeps images present in its folder).
-  --dump-json FILE      also write Detectron2-style JSON records (file_name, image_id = the
-                        Open Images ImageID, height, width, annotations[{bbox, bbox_mode:
-                        "XYXY_ABS", category_id}]).
-  --label NAME          class of every row of --boxes files that have no LabelName column.
-  --label-from-filename the class of such a file is its name without .csv (Apple.csv → Apple),
-                        as OIDv4_ToolKit writes them.
-  --image-list FILE     keep only these ImageIDs (one per line; 'split/' prefix and '.jpg' ok).
-  --exclude ATTR,...    drop boxes whose flag is 1: occluded, truncated, group-of, depiction,
-                        inside (a -1 = unknown flag is kept).
-  --require ATTR=0|1    keep only boxes whose flag is exactly 0 (or 1); -1 = unknown is dropped.
-  --rounding MODE       none (default): abs = rel * size, exact; recipe: float32 multiply and
-                        round half to even, reproducing the recipe's Detectron2 labels.
-  --threads N           CSV scan threads (default: all cores).
-  --lenient             skip bad rows, count them by reason and report them (default: the
-                        first bad row stops with its file:line:column).
-  --manifest FILE       also write a manifest (detkit/manifest.hpp): the inputs' sizes and
-                        content hashes, the options, the tool version, the ImageIDs.
-  --from-manifest FILE  rebuild from a manifest: the inputs are re-checksummed (a changed one is
-                        named and refused), the recorded options replayed, and the same ImageIDs
-                        must come out; give --out (and --dump-json) as usual. Same inputs, same
-                        cache bytes.
-  --quiet               no progress and no per-class table.
-  --help                this text.
-
-Output: progress on stderr for inputs over 64 MB (rows/s, MB/s, ETA), then a per-class table
-(images, boxes) on stdout. Exit status: 0 ok, 2 bad input (located message on stderr), 1 the
-outputs could not be written.
-)";
 
 struct args {
   std::vector<std::string> boxes;
@@ -105,76 +51,85 @@ struct args {
 
 args parse_args(int argc, char** argv) {
   args a;
-  const detkit_cli::arg_reader cli("detkit-prepare", argc, argv);
-  for (int i = 1; i < argc; ++i) {
-    const std::string o = argv[i];
-    if (o == "--help" || o == "-h") {
-      std::fputs(usage_text, stdout);
-      std::exit(0);
-    } else if (o == "--boxes") {
-      cli.append_values(i, a.boxes, "file");
-    } else if (o == "--classes") {
-      a.classes = cli.value(i);
-    } else if (o == "--images") {
-      a.images = cli.value(i);
-    } else if (o == "--target") {
-      a.target = cli.value(i);
-    } else if (o == "--out") {
-      a.out = cli.value(i);
-    } else if (o == "--dump-json") {
-      a.dump_json = cli.value(i);
-    } else if (o == "--label") {
-      a.label = cli.value(i);
-    } else if (o == "--label-from-filename") {
-      a.label_from_filename = true;
-    } else if (o == "--image-list") {
-      a.image_list = cli.value(i);
-    } else if (o == "--strict-images") {
-      a.strict_images = true;
-    } else if (o == "--drop-missing-images") {
-      a.drop_missing = true;
-    } else if (o == "--exclude") {
-      const std::string v = cli.value(i);
-      for (const auto& n : detkit::split_list(v)) {
-        auto r = detkit::try_set_attribute_rule(a.attrs, n, detkit::flag_rule::exclude_yes);
-        if (!r) die_usage(r.error().message);
-      }
-      a.settings += ";exclude=" + v;
-    } else if (o == "--require") {
-      const std::string v = cli.value(i);
-      if (auto r = detkit::try_set_attribute_requirement(a.attrs, v); !r) {
-        die_usage("--require: " + r.error().message);
-      }
-      a.settings += ";require=" + v;
-    } else if (o == "--rounding") {
-      const std::string v = cli.value(i);
-      if (v == "none") {
-        a.rounding = detkit::rounding_policy::none;
-      } else if (v == "recipe") {
-        a.rounding = detkit::rounding_policy::detectron2_recipe;
-      } else {
-        die_usage("--rounding wants none or recipe, got '" + v + "'");
-      }
-    } else if (o == "--threads") {
-      const std::string v = cli.value(i);
-      char* end = nullptr;
-      const long n = std::strtol(v.c_str(), &end, 10);
-      if (*end != 0 || n < 1 || n > 256) die_usage("--threads wants 1..256, got '" + v + "'");
-      a.threads = static_cast<unsigned>(n);
-    } else if (o == "--lenient") {
-      a.lenient = true;
-    } else if (o == "--quiet") {
-      a.quiet = true;
-    } else {
-      die_usage("unknown option '" + o + "'");
-    }
-  }
+  std::string exclude, require, rounding = "none", unused_manifest;
+  detkit_cli::option_table t(
+      "detkit-prepare",
+      "usage: detkit-prepare --boxes FILE... --classes FILE --target LIST --out CACHE [options]\n\n"
+      "Joins Open Images bounding-box CSVs with the class descriptions, keeps the target classes\n"
+      "and writes per-image labels (XYXY_ABS boxes, category ids in the order of --target) to a\n"
+      "binary label cache that detkit-train / detkit-eval read without JSON.\n",
+      "\nOutput: progress on stderr for inputs over 64 MB (rows/s, MB/s, ETA), then a per-class "
+      "table\n(images, boxes) on stdout. Exit status: 0 ok, 2 bad input (located message on "
+      "stderr), 1 the\noutputs could not be written.\n");
+  t.section("Required:")
+      .values("--boxes", "FILE...", &a.boxes,
+              "bbox CSVs (8-, 13- or 21-column Open Images headers, columns found by\n"
+              "name; or OIDv4_ToolKit's ImageID,XMin,XMax,YMin,YMax with --label or\n"
+              "--label-from-filename). Several files are merged per image.")
+      .text("--classes", "FILE", &a.classes,
+            "class descriptions: V4/V5 class-descriptions-boxable.csv (no header),\n"
+            "V7 oidv7-class-descriptions-boxable.csv (header, CRLF), or the full\n"
+            "image-level list (quoted names).")
+      .text("--target", "LIST", &a.target,
+            "NAME,NAME,...  exact display names ('_' accepted for ' ', MIDs too);\n"
+            "@FILE          one name per line;\n"
+            "airbnb         the 30 amenity classes of the Airbnb recipe (ids 0-29\n"
+            "               in its alphabetical order).\n"
+            "Category id = position in this list.")
+      .text("--out", "CACHE", &a.out,
+            "label cache to write (temp file + rename; never half-written).");
+  t.section("Options:")
+      .text("--images", "DIR", &a.images,
+            "read width/height of DIR/<ImageID>.jpg from the JPEG/PNG header and\n"
+            "fill XYXY_ABS boxes. A missing or corrupt image is reported and its\n"
+            "record kept without size (see --strict-images, --drop-missing-images).")
+      .flag("--strict-images", &a.strict_images, "a missing or corrupt image is an error (exit 2).")
+      .flag("--drop-missing-images", &a.drop_missing,
+            "leave out records whose image is missing or corrupt (the recipe only\n"
+            "keeps images present in its folder).")
+      .text("--dump-json", "FILE", &a.dump_json,
+            "also write Detectron2-style JSON records (file_name, image_id = the\n"
+            "Open Images ImageID, height, width, annotations[{bbox, bbox_mode:\n"
+            "\"XYXY_ABS\", category_id}]). Needs --images; images without a size\n"
+            "(missing or unreadable) are left out of it and counted.")
+      .text("--label", "NAME", &a.label,
+            "class of every row of --boxes files that have no LabelName column.")
+      .flag("--label-from-filename", &a.label_from_filename,
+            "the class of such a file is its name without .csv (Apple.csv -> Apple),\n"
+            "as OIDv4_ToolKit writes them.")
+      .text("--image-list", "FILE", &a.image_list,
+            "keep only these ImageIDs (one per line; 'split/' prefix and '.jpg' ok).");
+  detkit_cli::add_attribute_options(t, a.attrs, a.settings);
+  t.choice("--rounding", &rounding, {"none", "recipe"},
+           "none (default): abs = rel * size, exact; recipe: float32 multiply and\n"
+           "round half to even, reproducing the recipe's Detectron2 labels.",
+           "MODE")
+      .integer("--threads", "N", &a.threads, 1, 256, "CSV scan threads (default: all cores).")
+      .flag("--lenient", &a.lenient,
+            "skip bad rows, count them by reason and report them (default: the\n"
+            "first bad row stops with its file:line:column).")
+      // Taken out of the command line before this table reads it (manifest_pass).
+      .text("--manifest", "FILE", &unused_manifest,
+            "also write a manifest (detkit/manifest.hpp): the inputs' sizes and\n"
+            "content hashes, the options, the tool version, the ImageIDs.")
+      .text("--from-manifest", "FILE", &unused_manifest,
+            "rebuild from a manifest: the inputs are re-checksummed (a changed one is\n"
+            "named and refused), the recorded options replayed, and the same ImageIDs\n"
+            "must come out; give --out (and --dump-json) as usual. Same inputs, same\n"
+            "cache bytes.")
+      .flag("--quiet", &a.quiet, "no progress and no per-class table.");
+  t.parse(argc, argv);
+  a.rounding = rounding == "recipe" ? detkit::rounding_policy::detectron2_recipe
+                                    : detkit::rounding_policy::none;
   if (a.boxes.empty()) die_usage("--boxes is required");
   if (a.classes.empty()) die_usage("--classes is required");
   if (a.target.empty()) die_usage("--target is required");
   if (a.out.empty()) die_usage("--out is required");
   if (!a.label.empty() && a.label_from_filename) {
     die_usage("give --label or --label-from-filename, not both");
+  }
+  if (!a.dump_json.empty() && a.images.empty()) {
+    die_usage("--dump-json needs --images (Detectron2 records need the image sizes)");
   }
   if (a.threads == 0) a.threads = std::max(1u, std::thread::hardware_concurrency());
   a.settings = std::string("rounding=") +
@@ -433,9 +388,12 @@ int main(int argc, char** argv) {
     }
   }
   if (!a.dump_json.empty()) {
-    if (auto w = detkit::try_write_detectron2_json(a.dump_json, labels); !w) {
-      die(1, w.error().to_string());
-    }
+    auto w = detkit_cli::write_sized_images(
+        "detkit-prepare", "--dump-json", labels, detkit_cli::export_needs::pixel_size,
+        [&](const detkit::label_set& l) {
+          return detkit::try_write_detectron2_json(a.dump_json, l);
+        });
+    if (!w) die(w.error().code == detkit::errc::io_write ? 1 : 2, w.error().to_string());
   }
 
   if (!a.quiet) {

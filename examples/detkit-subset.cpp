@@ -3,8 +3,8 @@
 // (per-class caps, balance, stratified fraction with a checked tolerance), export (label cache,
 // COCO JSON, YOLO, VOC, Detectron2 JSON), print a per-class summary and write a manifest that
 // `--from-manifest` turns back into the byte-identical label cache.
-// Mirrors what OIDv4_ToolKit / fiftyone users assemble by hand (../shared/reference/user-asks.md
-// §2) and the recipe's "10% with the same class distribution".
+// Mirrors what OIDv4_ToolKit / fiftyone users assemble by hand, and the recipe's "10% with the
+// same class distribution".
 //
 //   detkit-subset --boxes train-annotations-bbox.csv --classes class-descriptions-boxable.csv
 //                 --target airbnb --fraction 0.1 --tolerance 0.02 --seed 42
@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "common/cli.hpp"
+#include "common/options.hpp"
+#include "common/sized_exports.hpp"
 #include "detkit/class_selection.hpp"
 #include "detkit/detectron2_json.hpp"
 #include "detkit/export_coco.hpp"
@@ -34,58 +36,14 @@
 #include "detkit/split.hpp"
 #include "detkit/subset_sampling.hpp"
 #include "subset/anchor_coverage.hpp"
+#include "subset/summary.hpp"
 
 namespace {
 
-const char* const usage_text =
-    R"(usage: detkit-subset (--boxes FILE... --classes FILE | --cache CACHE [--classes FILE])
-                     --target LIST [selection] [sampling] [outputs]
-       detkit-subset --from-manifest MANIFEST --out CACHE [outputs]
-
-Input (one of):
-  --boxes FILE...        Open Images bbox CSVs (any header version), joined on exact MIDs
-  --classes FILE         class descriptions (needed with --boxes, --image-labels)
-  --cache CACHE          a detkit label cache (detkit-prepare / detkit-subset output)
-Selection:
-  --target LIST          NAME,NAME,... (display names, '_' for ' ', or MIDs), @FILE, or airbnb
-  --hierarchy FILE       bbox_labels_600_hierarchy.json
-  --descendants          each target also selects its Subcategory descendants (needs --hierarchy)
-  --exclude LIST         classes removed from the selection, with their descendants
-  --relabel-to-parent    descendants' boxes get their target's class (e.g. all appliances
-                         become 'Home appliance'); a class under two targets goes to the first
-  --drop ATTR,...        drop boxes whose flag is 1: occluded, truncated, group-of, depiction,
-                         inside (counted per class and reason in the summary)
-  --require ATTR=0|1     keep only boxes whose flag is exactly 0 or 1
-  --image-labels FILE    image-level labels CSV; with --negatives N keep up to N images that
-                         are verified (Confidence 0) NOT to contain a selected class, and contain
-                         none of them, as true-negative images without boxes
-  --negatives N          see --image-labels (default 0). Negatives (these, or those already in
-                         a --cache) are kept by --max-per-class, split like any image by
-                         --fraction, and dropped by --balance
-Sampling (seeded; at most one of):
-  --max-per-class N      about N images per class, rarest class first (an image counts once for
-                         every class it contains; co-occurrence can push a class above N)
-  --balance              every class capped at the rarest class's image count
-  --fraction F           stratified fraction (split.hpp, iterative stratification); checked:
-  --tolerance T          each class's share of the images may differ from the full set's by at
-                         most T (absolute, default 0.02 = 2 points); a miss is exit 2
-  --seed S               default 42
-Outputs:
-  --out CACHE            label cache of the subset
-  --coco FILE            COCO instances JSON          --yolo DIR    YOLO txt + classes.names
-  --voc DIR              Pascal VOC XML per image
-  --detectron2 FILE      Detectron2 dataset dicts (bbox_mode 0 = BoxMode.XYXY_ABS, as an int)
-  --images DIR           read sizes from DIR/<ImageID>.jpg; missing and corrupt images are
-                         counted per class and left out (COCO/VOC/anchor report need sizes)
-  --manifest FILE        the rebuild manifest (inputs' sizes + hashes, options, tool version,
-                         selected ImageIDs)
-  --summary FILE         the per-class summary as TSV (it is always printed)
-  --anchor-report FILE   share of boxes with a default-RetinaNet anchor at IoU >= 0.5, by size
-                         and aspect ratio, after torchvision's 800/1333 resize (needs sizes)
-  --from-manifest FILE   rebuild: verify the inputs' checksums, rerun with the recorded options,
-                         check the same images come out, write --out (byte-identical cache)
-  --threads N  --quiet  --help
-)";
+using detkit_subset::class_row;
+using detkit_subset::count_found;
+using detkit_subset::print_summary;
+using detkit_subset::summary_tsv;
 
 struct args {
   std::vector<std::string> boxes;
@@ -176,80 +134,83 @@ void validate(const args& a, stage st) {
 
 args parse_args(int argc, char** argv) {
   args a;
-  const detkit_cli::arg_reader cli("detkit-subset", argc, argv);
-  for (int i = 1; i < argc; ++i) {
-    const std::string o = argv[i];
-    if (o == "--help" || o == "-h") {
-      std::fputs(usage_text, stdout);
-      std::exit(0);
-    } else if (o == "--boxes") {
-      cli.append_values(i, a.boxes, "file");
-    } else if (o == "--classes") {
-      a.classes = cli.value(i);
-    } else if (o == "--cache") {
-      a.cache = cli.value(i);
-    } else if (o == "--target") {
-      a.target = cli.value(i);
-    } else if (o == "--hierarchy") {
-      a.hierarchy = cli.value(i);
-    } else if (o == "--descendants") {
-      a.descendants = true;
-    } else if (o == "--exclude") {
-      a.exclude = cli.value(i);
-    } else if (o == "--relabel-to-parent") {
-      a.relabel_parent = true;
-    } else if (o == "--drop") {
-      for (const auto& d : detkit::split_list(cli.value(i))) a.drop.push_back(d);
-    } else if (o == "--require") {
-      a.require.push_back(cli.value(i));
-    } else if (o == "--image-labels") {
-      a.image_labels = cli.value(i);
-    } else if (o == "--negatives") {
-      a.negatives = parse_u64(o, cli.value(i));
-    } else if (o == "--max-per-class") {
-      a.max_per_class = parse_u64(o, cli.value(i));
-      if (a.max_per_class == 0) die_usage("--max-per-class wants at least 1");
-    } else if (o == "--balance") {
-      a.balance = true;
-    } else if (o == "--fraction") {
-      a.fraction = parse_double(o, cli.value(i));
-      if (!(a.fraction >= 0.0 && a.fraction <= 1.0))
-        die_usage("--fraction wants a number in [0, 1]");
-    } else if (o == "--tolerance") {
-      a.tolerance = parse_double(o, cli.value(i));
-      if (!(a.tolerance >= 0.0)) die_usage("--tolerance wants a number >= 0");
-    } else if (o == "--seed") {
-      a.seed = parse_u64(o, cli.value(i));
-    } else if (o == "--images") {
-      a.images = cli.value(i);
-    } else if (o == "--out") {
-      a.out = cli.value(i);
-    } else if (o == "--coco") {
-      a.coco = cli.value(i);
-    } else if (o == "--yolo") {
-      a.yolo = cli.value(i);
-    } else if (o == "--voc") {
-      a.voc = cli.value(i);
-    } else if (o == "--detectron2") {
-      a.detectron2 = cli.value(i);
-    } else if (o == "--manifest") {
-      a.manifest_out = cli.value(i);
-    } else if (o == "--summary") {
-      a.summary = cli.value(i);
-    } else if (o == "--anchor-report") {
-      a.anchor_report = cli.value(i);
-    } else if (o == "--from-manifest") {
-      a.from_manifest = cli.value(i);
-    } else if (o == "--threads") {
-      const auto n = parse_u64(o, cli.value(i));
-      if (n < 1 || n > 256) die_usage("--threads wants 1..256");
-      a.threads = static_cast<unsigned>(n);
-    } else if (o == "--quiet") {
-      a.quiet = true;
-    } else {
-      die_usage("unknown option '" + o + "'");
-    }
-  }
+  detkit_cli::option_table t(
+      "detkit-subset",
+      "usage: detkit-subset (--boxes FILE... --classes FILE | --cache CACHE [--classes FILE])\n"
+      "                     --target LIST [selection] [sampling] [outputs]\n"
+      "       detkit-subset --from-manifest MANIFEST --out CACHE [outputs]\n");
+  t.section("Input (one of):")
+      .values("--boxes", "FILE...", &a.boxes,
+              "Open Images bbox CSVs (any header version), joined on exact MIDs")
+      .text("--classes", "FILE", &a.classes,
+            "class descriptions (needed with --boxes, --image-labels)")
+      .text("--cache", "CACHE", &a.cache,
+            "a detkit label cache (detkit-prepare / detkit-subset output)");
+  t.section("Selection:")
+      .text("--target", "LIST", &a.target,
+            "NAME,NAME,... (display names, '_' for ' ', or MIDs), @FILE, or airbnb")
+      .text("--hierarchy", "FILE", &a.hierarchy, "bbox_labels_600_hierarchy.json")
+      .flag("--descendants", &a.descendants,
+            "each target also selects its Subcategory descendants (needs --hierarchy)")
+      .text("--exclude", "LIST", &a.exclude,
+            "classes removed from the selection, with their descendants")
+      .flag("--relabel-to-parent", &a.relabel_parent,
+            "descendants' boxes get their target's class (e.g. all appliances\n"
+            "become 'Home appliance'); a class under two targets goes to the first")
+      .custom("--drop", "ATTR,...",
+              "drop boxes whose flag is 1: occluded, truncated, group-of, depiction,\n"
+              "inside (counted per class and reason in the summary)",
+              [&a](const std::string& v) {
+                for (const auto& d : detkit::split_list(v)) a.drop.push_back(d);
+                return std::string();
+              })
+      .custom("--require", "ATTR=0|1", "keep only boxes whose flag is exactly 0 or 1",
+              [&a](const std::string& v) {
+                a.require.push_back(v);
+                return std::string();
+              })
+      .text("--image-labels", "FILE", &a.image_labels,
+            "image-level labels CSV; with --negatives N keep up to N images that\n"
+            "are verified (Confidence 0) NOT to contain a selected class, and contain\n"
+            "none of them, as true-negative images without boxes")
+      .integer("--negatives", "N", &a.negatives, 0, 1e15,
+               "see --image-labels (default 0). Negatives (these, or those already in\n"
+               "a --cache) are kept by --max-per-class, split like any image by\n"
+               "--fraction, and dropped by --balance");
+  t.section("Sampling (seeded; at most one of):")
+      .integer("--max-per-class", "N", &a.max_per_class, 1, 1e15,
+               "about N images per class, rarest class first (an image counts once for\n"
+               "every class it contains; co-occurrence can push a class above N)")
+      .flag("--balance", &a.balance, "every class capped at the rarest class's image count")
+      .number("--fraction", "F", &a.fraction, 0, 1,
+              "stratified fraction (split.hpp, iterative stratification); checked:")
+      .number("--tolerance", "T", &a.tolerance, 0, 1,
+              "each class's share of the images may differ from the full set's by at\n"
+              "most T (absolute, default 0.02 = 2 points); a miss is exit 2")
+      .integer("--seed", "S", &a.seed, 0, 1.8446744073709552e19, "default 42");
+  t.section("Outputs:")
+      .text("--out", "CACHE", &a.out, "label cache of the subset")
+      .text("--coco", "FILE", &a.coco, "COCO instances JSON")
+      .text("--yolo", "DIR", &a.yolo, "YOLO txt + classes.names")
+      .text("--voc", "DIR", &a.voc, "Pascal VOC XML per image")
+      .text("--detectron2", "FILE", &a.detectron2,
+            "Detectron2 dataset dicts (bbox_mode 0 = BoxMode.XYXY_ABS, as an int)")
+      .text("--images", "DIR", &a.images,
+            "read sizes from DIR/<ImageID>.jpg; missing and corrupt images are\n"
+            "counted per class and left out (COCO/VOC/anchor report need sizes)")
+      .text("--manifest", "FILE", &a.manifest_out,
+            "the rebuild manifest (inputs' sizes + hashes, options, tool version,\n"
+            "selected ImageIDs)")
+      .text("--summary", "FILE", &a.summary, "the per-class summary as TSV (it is always printed)")
+      .text("--anchor-report", "FILE", &a.anchor_report,
+            "share of boxes with a default-RetinaNet anchor at IoU >= 0.5, by size\n"
+            "and aspect ratio, after torchvision's 800/1333 resize (needs sizes)")
+      .text("--from-manifest", "FILE", &a.from_manifest,
+            "rebuild: verify the inputs' checksums, rerun with the recorded options,\n"
+            "check the same images come out, write --out (byte-identical cache)")
+      .integer("--threads", "N", &a.threads, 1, 256, "CSV scan threads (default: all cores)")
+      .flag("--quiet", &a.quiet, "only errors and the checks' verdicts");
+  t.parse(argc, argv);
   if (a.threads == 0) a.threads = std::max(1u, std::thread::hardware_concurrency());
   return a;
 }
@@ -315,72 +276,6 @@ detkit::class_table table_of(const std::vector<detkit::class_info>& classes) {
   t.classes = classes;
   for (std::size_t i = 0; i < classes.size(); ++i) t.by_mid.emplace(classes[i].mid, i);
   return t;
-}
-
-// Per-class numbers of the run summary.
-struct class_row {
-  std::uint64_t found_images = 0, found_boxes = 0;
-  std::array<std::uint64_t, detkit::filter_reason_count> filtered{};
-  std::uint64_t requested = 0;  // what the sampling asked for (images)
-  std::uint64_t sampled_images = 0;
-  std::uint64_t downloaded = 0, missing = 0, corrupt = 0;  // among the sampled (with --images)
-  std::uint64_t kept_images = 0, kept_boxes = 0;
-};
-
-void count_found(const detkit::label_set& l, std::vector<class_row>& rows,
-                 std::uint64_t class_row::*images, std::uint64_t class_row::*boxes) {
-  const auto n = detkit::class_image_counts(l);
-  for (std::size_t c = 0; c < rows.size(); ++c) rows[c].*images = n[c];
-  if (boxes == nullptr) return;
-  for (const auto& img : l.images) {
-    for (const auto& b : img.boxes) ++(rows[static_cast<std::size_t>(b.category_id)].*boxes);
-  }
-}
-
-std::string summary_tsv(const detkit::label_set& l, const std::vector<class_row>& rows,
-                        bool have_images) {
-  std::string out =
-      "id\tclass\tmid\tfound_images\tfound_boxes\tfiltered_occluded\tfiltered_truncated\t"
-      "filtered_group_of\tfiltered_depiction\tfiltered_inside\trequested\tsampled\t"
-      "downloaded\tmissing\tcorrupt\tkept_images\tkept_boxes\n";
-  for (std::size_t c = 0; c < rows.size(); ++c) {
-    const class_row& r = rows[c];
-    out += std::to_string(c) + "\t" + l.classes[c].name + "\t" + l.classes[c].mid + "\t" +
-           std::to_string(r.found_images) + "\t" + std::to_string(r.found_boxes);
-    for (auto f : r.filtered) out += "\t" + std::to_string(f);
-    out += "\t" + std::to_string(r.requested) + "\t" + std::to_string(r.sampled_images);
-    if (have_images) {
-      out += "\t" + std::to_string(r.downloaded) + "\t" + std::to_string(r.missing) + "\t" +
-             std::to_string(r.corrupt);
-    } else {
-      out += "\t-\t-\t-";
-    }
-    out += "\t" + std::to_string(r.kept_images) + "\t" + std::to_string(r.kept_boxes) + "\n";
-  }
-  return out;
-}
-
-void print_summary(const detkit::label_set& l, const std::vector<class_row>& rows,
-                   bool have_images) {
-  std::size_t w = 5;
-  for (const auto& c : l.classes) w = std::max(w, c.name.size());
-  std::printf("%3s  %-*s  %8s %8s %8s %8s %8s %8s %8s %8s %8s\n", "id", static_cast<int>(w),
-              "class", "found", "boxes", "filtered", "request", "sampled", "download", "missing",
-              "corrupt", "kept");
-  for (std::size_t c = 0; c < rows.size(); ++c) {
-    const class_row& r = rows[c];
-    std::uint64_t filtered = 0;
-    for (auto f : r.filtered) filtered += f;
-    auto img = [&](std::uint64_t v) { return have_images ? std::to_string(v) : std::string("-"); };
-    std::printf(
-        "%3zu  %-*s  %8llu %8llu %8llu %8llu %8llu %8s %8s %8s %8llu\n", c, static_cast<int>(w),
-        l.classes[c].name.c_str(), static_cast<unsigned long long>(r.found_images),
-        static_cast<unsigned long long>(r.found_boxes), static_cast<unsigned long long>(filtered),
-        static_cast<unsigned long long>(r.requested),
-        static_cast<unsigned long long>(r.sampled_images), img(r.downloaded).c_str(),
-        img(r.missing).c_str(), img(r.corrupt).c_str(),
-        static_cast<unsigned long long>(r.kept_images));
-  }
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
@@ -600,22 +495,32 @@ int main(int argc, char** argv) {
     if (!fp) die_error(fp.error());
     if (auto w = detkit::try_write_label_cache(a.out, labels, *fp); !w) die_error(w.error());
   }
-  if (!a.coco.empty()) {
-    if (auto w = detkit::try_write_coco_json(a.coco, labels); !w) die_error(w.error());
-  }
-  if (!a.yolo.empty()) {
-    if (auto w = detkit::try_write_yolo_labels(a.yolo, labels); !w) die_error(w.error());
-  }
-  if (!a.voc.empty()) {
-    if (auto w = detkit::try_write_voc_xml(a.voc, labels); !w) die_error(w.error());
-  }
-  if (!a.detectron2.empty()) {
-    if (auto w = detkit::try_write_detectron2_json(a.detectron2, labels,
-                                                   detkit::bbox_mode_text::integer);
-        !w) {
-      die_error(w.error());
-    }
-  }
+  // Exports: an image without a size (flagged so in a --cache input) is left out and counted.
+  using detkit_cli::export_needs;
+  auto export_to = [&](const std::string& path, const char* what, export_needs needs,
+                       auto&& write) {
+    if (path.empty()) return;
+    auto w =
+        detkit_cli::write_sized_images("detkit-subset", what, labels, needs,
+                                       [&](const detkit::label_set& l) { return write(path, l); });
+    if (!w) die_error(w.error());
+  };
+  export_to(a.coco, "COCO", export_needs::pixel_size,
+            [](const std::string& p, const detkit::label_set& l) {
+              return detkit::try_write_coco_json(p, l);
+            });
+  export_to(a.yolo, "YOLO", export_needs::image_file,
+            [](const std::string& p, const detkit::label_set& l) {
+              return detkit::try_write_yolo_labels(p, l);
+            });
+  export_to(a.voc, "VOC", export_needs::pixel_size,
+            [](const std::string& p, const detkit::label_set& l) {
+              return detkit::try_write_voc_xml(p, l);
+            });
+  export_to(a.detectron2, "Detectron2 JSON", export_needs::pixel_size,
+            [](const std::string& p, const detkit::label_set& l) {
+              return detkit::try_write_detectron2_json(p, l, detkit::bbox_mode_text::integer);
+            });
   if (!a.manifest_out.empty()) {
     detkit::manifest m;
     m.tool = "detkit-subset";

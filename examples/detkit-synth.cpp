@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "common/files.hpp"
+#include "common/options.hpp"
 #include "detkit/atomic_file.hpp"
 
 namespace {
@@ -49,48 +51,29 @@ bool inside(int shape, double u, double v) {  // u, v in [-1, 1] over the box
   }
 }
 
-int usage(const char* msg) {
-  std::fprintf(stderr,
-               "detkit-synth: %s\nusage: detkit-synth --out DIR [--images N] [--size PX] "
-               "[--classes K<=4] [--seed S] [--id-base B]\n",
-               msg);
-  return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string out;
   long images = 200, size = 160, nclasses = 3, id_base = 0;
   unsigned long long seed = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto val = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
-    const char* v = nullptr;
-    if (a == "--help" || a == "-h") return usage("synthetic scenes for detkit-prepare"), 0;
-    if (!(v = val())) return usage(("missing value for " + a).c_str());
-    char* e = nullptr;
-    if (a == "--out")
-      out = v;
-    else if (a == "--images")
-      images = std::strtol(v, &e, 10);
-    else if (a == "--size")
-      size = std::strtol(v, &e, 10);
-    else if (a == "--classes")
-      nclasses = std::strtol(v, &e, 10);
-    else if (a == "--id-base")
-      id_base = std::strtol(v, &e, 10);
-    else if (a == "--seed")
-      seed = std::strtoull(v, &e, 10);
-    else
-      return usage(("unknown option " + a).c_str());
-    if (e && *e) return usage(("not a number: " + a + " " + v).c_str());
-  }
-  if (out.empty()) return usage("--out is required");
-  if (images < 1 || size < 32 || size > 4096 || nclasses < 1 || nclasses > 4 || id_base < 0)
-    return usage("--images >= 1, --size 32..4096, --classes 1..4, --id-base >= 0");
+  detkit_cli::option_table table(
+      "detkit-synth",
+      "usage: detkit-synth --out DIR [options]\n\n"
+      "Seeded synthetic detection scenes (coloured shapes on textured\n"
+      "backgrounds) as JPEGs + an Open Images bbox CSV for detkit-prepare.\n\n");
+  table
+      .text("--out", "DIR", &out,
+            "writes DIR/images/<ImageID>.jpg, DIR/boxes.csv, DIR/classes.csv (required)")
+      .integer("--images", "N", &images, 1, 1e7, "number of scenes (default 200)")
+      .integer("--size", "PX", &size, 32, 4096, "width = height of a scene (default 160)")
+      .integer("--classes", "K", &nclasses, 1, 4, "shape classes (default 3)")
+      .integer("--seed", "S", &seed, 0, 9007199254740992.0, "random seed (default 1)")
+      .integer("--id-base", "B", &id_base, 0, 1e15, "first ImageID, as a number (default 0)");
+  table.parse(argc, argv);
+  if (out.empty()) table.usage_error("--out is required");
   const std::string dir = out + "/images";
-  if (std::system(("mkdir -p '" + dir + "'").c_str()) != 0) return usage("cannot create --out");
+  detkit_cli::make_folder("detkit-synth", dir);
 
   std::mt19937_64 rng(seed);
   auto uni = [&](double lo, double hi) {

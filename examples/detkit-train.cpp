@@ -24,12 +24,15 @@
 #include <vector>
 
 #include "common/cli.hpp"
+#include "common/files.hpp"
 #include "detkit/atomic_file.hpp"
 #include "detkit/coco_eval.hpp"
 #include "detkit/label_cache.hpp"
 #include "model/safetensors.hpp"
 #include "train/data_loader.hpp"
+#include "train/model_batch.hpp"
 #include "train/model_io.hpp"
+#include "train/model_options.hpp"
 #include "train/plots.hpp"
 
 namespace {
@@ -37,50 +40,16 @@ namespace {
 std::atomic<int> g_interrupted{0};
 extern "C" void on_sigint(int) { g_interrupted.store(1); }
 
-const char* const usage_text =
-    R"(usage: detkit-train --train CACHE --train-images DIR --out RUN [options]
-
-  --val CACHE --val-images DIR   held-out split evaluated every --eval-every iterations
-  --arch NAME          resnet18 | resnet34 | resnet50 (default resnet18)
-  --fpn-channels N     FPN/head width (default torchvision's 256)
-  --min-size N --max-size N   torchvision resize (default 800 / 1333)
-  --batch N            images per step (default 2)
-  --iters N            training iterations (default 1000)
-  --base-lr X --base-batch N  linear scaling: lr = base_lr * batch / base_batch (0.01 / 16)
-  --warmup N           linear warmup iterations from --warmup-factor (default 100, 0.001)
-  --steps A,B          iterations where the LR is multiplied by --gamma (default none, 0.1)
-  --momentum X --weight-decay X   (0.9 / 1e-4)
-  --clip-grad-norm X   scale the gradients so their total L2 norm is at most X (torch's
-                       clip_grad_norm_; default 0 = off). Lets a from-scratch run take a higher LR
-                       without the early blow-ups (the main job: 5)
-  --trainable-layers N torchvision's trainable_backbone_layers: 0..5 (default 5 from scratch, 3
-                       with --weights)
-  --weights FILE       start from converted torchvision weights (safetensors)
-  --bn-eps X           frozen BatchNorm eps (default: what --resume or --weights records, else
-                       FrozenBatchNorm2d's 1e-5; torchvision's COCO weights were trained with 0)
-  --new-classes        with --weights from COCO: replace the class head (prior-prob bias init)
-  --head-init-std X    std of the head convs' normal init (torchvision: 0.01). With a narrow
-                       --fpn-channels the 4-conv towers shrink the signal ~C*9*std^2 per conv, so
-                       short CPU runs use a wider init (the main job: 64 channels, 0.03)
-  --no-calibrate-bn    from scratch, keep the frozen BNs identity (default: set their statistics
-                       from the first batch, see train/model_io.hpp calibrate_frozen_bn)
-  --resume FILE        continue from a checkpoint (weights, momentum, data position)
-  --checkpoint-every N (default 500)   --eval-every N (default 500)   --log-every N (default 10)
-  --eval-score-thr X   detections kept for evaluation (default 0.05)
-  --draw-score-thr X   detections drawn by detkit-detect (default 0.5; printed in the summary)
-  --seed N --workers N --device cpu|cuda
-)";
-
 struct options {
-  std::string train, train_images, val, val_images, out, arch = "resnet18", weights, resume;
+  std::string train, train_images, val, val_images, out, weights, resume;
   std::string device = "cpu";
-  int fpn = 0, min_size = 800, max_size = 1333, batch = 2, base_batch = 16, warmup = 100;
+  detkit_train::model_options model;
+  int batch = 2, base_batch = 16, warmup = 100;
   long iters = 1000, ckpt_every = 500, eval_every = 500, log_every = 10;
   int trainable = -1;
-  bool new_classes = false, calibrate_bn = true;
+  bool new_classes = false, no_calibrate_bn = false;
   double clip = 0, base_lr = 0.01, warmup_factor = 0.001, gamma = 0.1, momentum = 0.9, wd = 1e-4;
   double eval_thr = 0.05, draw_thr = 0.5, head_std = 0.01;
-  std::optional<double> bn_eps;
   std::vector<long> steps;
   unsigned long long seed = 0;
   unsigned workers = 2;
@@ -93,113 +62,71 @@ struct options {
 
 options parse(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      std::fputs(usage_text, stdout);
-      std::exit(0);
-    }
-    if (a == "--no-calibrate-bn") {
-      o.calibrate_bn = false;
-      continue;
-    }
-    if (a == "--new-classes") {
-      o.new_classes = true;
-      continue;
-    }
-    if (i + 1 >= argc) die("missing value for " + a);
-    const std::string v = argv[++i];
-    auto num = [&]() { return detkit_cli::finite_number("detkit-train", a, v); };
-    auto integer = [&]() {
-      const double d = num();
-      if (d != std::floor(d) || d < 0) die(a + " needs a non-negative integer, got " + v);
-      return static_cast<long>(d);
-    };
-    if (a == "--train")
-      o.train = v;
-    else if (a == "--train-images")
-      o.train_images = v;
-    else if (a == "--val")
-      o.val = v;
-    else if (a == "--val-images")
-      o.val_images = v;
-    else if (a == "--out")
-      o.out = v;
-    else if (a == "--arch")
-      o.arch = v;
-    else if (a == "--weights")
-      o.weights = v;
-    else if (a == "--resume")
-      o.resume = v;
-    else if (a == "--device")
-      o.device = v;
-    else if (a == "--fpn-channels")
-      o.fpn = static_cast<int>(integer());
-    else if (a == "--min-size")
-      o.min_size = static_cast<int>(integer());
-    else if (a == "--max-size")
-      o.max_size = static_cast<int>(integer());
-    else if (a == "--batch")
-      o.batch = static_cast<int>(integer());
-    else if (a == "--base-batch")
-      o.base_batch = static_cast<int>(integer());
-    else if (a == "--warmup")
-      o.warmup = static_cast<int>(integer());
-    else if (a == "--iters")
-      o.iters = integer();
-    else if (a == "--checkpoint-every")
-      o.ckpt_every = integer();
-    else if (a == "--eval-every")
-      o.eval_every = integer();
-    else if (a == "--log-every")
-      o.log_every = integer();
-    else if (a == "--trainable-layers")
-      o.trainable = static_cast<int>(integer());
-    else if (a == "--base-lr")
-      o.base_lr = num();
-    else if (a == "--warmup-factor")
-      o.warmup_factor = num();
-    else if (a == "--gamma")
-      o.gamma = num();
-    else if (a == "--momentum")
-      o.momentum = num();
-    else if (a == "--weight-decay")
-      o.wd = num();
-    else if (a == "--eval-score-thr")
-      o.eval_thr = num();
-    else if (a == "--clip-grad-norm")
-      o.clip = num();
-    else if (a == "--head-init-std")
-      o.head_std = num();
-    else if (a == "--bn-eps") {
-      o.bn_eps = num();
-      if (*o.bn_eps < 0 || *o.bn_eps >= 1) die("--bn-eps is a number in [0, 1), got '" + v + "'");
-    } else if (a == "--draw-score-thr")
-      o.draw_thr = num();
-    else if (a == "--seed")
-      o.seed = static_cast<unsigned long long>(integer());
-    else if (a == "--workers")
-      o.workers = static_cast<unsigned>(integer());
-    else if (a == "--steps") {
-      std::size_t p = 0;
-      while (p < v.size()) {
-        const std::size_t c = v.find(',', p);
-        const std::string s = v.substr(p, c == std::string::npos ? std::string::npos : c - p);
-        char* e = nullptr;
-        const long n = std::strtol(s.c_str(), &e, 10);
-        if (s.empty() || *e || n < 0) die("--steps: not an iteration: '" + s + "'");
-        o.steps.push_back(n);
-        p = c == std::string::npos ? v.size() : c + 1;
-      }
-    } else
-      die("unknown option " + a + " (see --help)");
-  }
-  if (o.train.empty() || o.out.empty()) die("--train and --out are required (see --help)");
-  if (o.batch < 1 || o.base_batch < 1 || o.min_size < 32 || o.max_size < o.min_size)
-    die("need --batch >= 1, --base-batch >= 1, 32 <= --min-size <= --max-size");
-  if (o.trainable > 5) die("--trainable-layers is 0..5");
-  if (o.new_classes && o.weights.empty()) die("--new-classes needs --weights");
-  if (o.device != "cpu" && o.device != "cuda") die("--device is cpu or cuda");
+  detkit_cli::option_table t("detkit-train",
+                             "usage: detkit-train --train CACHE --train-images DIR --out RUN "
+                             "[options]\n\n");
+  t.text("--train", "CACHE", &o.train, "training split (detkit-prepare label cache)")
+      .text("--train-images", "DIR", &o.train_images, "its images")
+      .text("--out", "RUN", &o.out, "run folder: model.safetensors, checkpoints, log, plots")
+      .text("--val", "CACHE", &o.val, "held-out split evaluated every --eval-every iterations")
+      .text("--val-images", "DIR", &o.val_images, "its images");
+  detkit_train::add_model_options(t, o.model);
+  t.integer("--batch", "N", &o.batch, 1, 4096, "images per step (default 2)")
+      .integer("--iters", "N", &o.iters, 0, 1e9, "training iterations (default 1000)")
+      .number("--base-lr", "X", &o.base_lr, 0, 10,
+              "linear scaling: lr = base_lr * batch / base_batch (default 0.01)")
+      .integer("--base-batch", "N", &o.base_batch, 1, 1e6, "(default 16)")
+      .integer("--warmup", "N", &o.warmup, 0, 1e9,
+               "linear warmup iterations from --warmup-factor (default 100)")
+      .number("--warmup-factor", "X", &o.warmup_factor, 0, 1, "(default 0.001)")
+      .custom("--steps", "A,B", "iterations where the LR is multiplied by --gamma (default none)",
+              [&o](const std::string& v) -> std::string {
+                o.steps.clear();
+                for (const std::string& s : detkit_cli::split_commas(v)) {
+                  double n = 0;
+                  if (!detkit_cli::read_finite(s, n) || n < 0 || n != std::floor(n) || n > 1e15)
+                    return "expected iterations A,B,... (whole numbers >= 0), got '" + v + "'";
+                  o.steps.push_back(static_cast<long>(n));
+                }
+                return {};
+              })
+      .number("--gamma", "X", &o.gamma, 0, 1, "LR factor at each of --steps (default 0.1)")
+      .number("--momentum", "X", &o.momentum, 0, 1, "SGD momentum (default 0.9)")
+      .number("--weight-decay", "X", &o.wd, 0, 1, "(default 1e-4)")
+      .number("--clip-grad-norm", "X", &o.clip, 0, 1e9,
+              "scale the gradients so their total L2 norm is at most X (torch's\n"
+              "clip_grad_norm_; default 0 = off). Lets a from-scratch run take a higher LR\n"
+              "without the early blow-ups (the main job: 5)")
+      .integer("--trainable-layers", "N", &o.trainable, 0, 5,
+               "torchvision's trainable_backbone_layers: 0..5 (default 5 from scratch, 3\n"
+               "with --weights)")
+      .text("--weights", "FILE", &o.weights,
+            "start from converted torchvision weights (safetensors)")
+      .flag("--new-classes", &o.new_classes,
+            "with --weights from COCO: replace the class head (prior-prob bias init)")
+      .number("--head-init-std", "X", &o.head_std, 0, 10,
+              "std of the head convs' normal init (torchvision: 0.01). With a narrow\n"
+              "--fpn-channels the 4-conv towers shrink the signal ~C*9*std^2 per conv, so\n"
+              "short CPU runs use a wider init (the main job: 64 channels, 0.03)")
+      .flag("--no-calibrate-bn", &o.no_calibrate_bn,
+            "from scratch, keep the frozen BNs identity (default: set their statistics\n"
+            "from the first batch, see train/model_io.hpp calibrate_frozen_bn)")
+      .text("--resume", "FILE", &o.resume,
+            "continue from a checkpoint (weights, momentum, data position)")
+      .integer("--checkpoint-every", "N", &o.ckpt_every, 0, 1e9, "(default 500)")
+      .integer("--eval-every", "N", &o.eval_every, 0, 1e9, "(default 500)")
+      .integer("--log-every", "N", &o.log_every, 0, 1e9, "(default 10)")
+      .number("--eval-score-thr", "X", &o.eval_thr, 0, 1,
+              "detections kept for evaluation (default 0.05)")
+      .number("--draw-score-thr", "X", &o.draw_thr, 0, 1,
+              "detections drawn by detkit-detect (default 0.5; printed in the summary)")
+      .integer("--seed", "N", &o.seed, 0, 9007199254740992.0, "(default 0)")
+      .integer("--workers", "N", &o.workers, 0, 256, "loader threads (default 2)")
+      .choice("--device", &o.device, {"cpu", "cuda"}, "(default cpu)");
+  t.parse(argc, argv);
+  if (o.train.empty() || o.out.empty()) t.usage_error("--train and --out are required");
+  detkit_train::check_model_options(t, o.model);
+  if (o.new_classes && o.weights.empty()) t.usage_error("--new-classes needs --weights");
   return o;
 }
 
@@ -222,7 +149,7 @@ void write_or_die(const std::string& path, const std::string& text) {
 
 int main(int argc, char** argv) try {
   const options o = parse(argc, argv);
-  if (std::system(("mkdir -p '" + o.out + "'").c_str()) != 0) die("cannot create " + o.out, 1);
+  detkit_cli::make_folder("detkit-train", o.out);
   auto train_cache = detkit::label_cache::try_open(o.train);
   if (!train_cache) die(train_cache.error().to_string());
   std::unique_ptr<detkit::label_cache> val_cache;
@@ -235,15 +162,16 @@ int main(int argc, char** argv) try {
     val_cache = std::make_unique<detkit::label_cache>(std::move(*v));
   }
   const int num_classes = static_cast<int>(train_cache->classes().size());
-  detkit::cuda::retinanet_config cfg = detkit_train::make_config(o.arch, num_classes, o.fpn);
+  detkit::cuda::retinanet_config cfg =
+      detkit_train::make_config(o.model.arch, num_classes, o.model.fpn_channels);
   cfg.score_threshold = static_cast<float>(o.eval_thr);
   // A checkpoint records the eps the run used; the starting weights record theirs.
   const std::string eps_line =
-      detkit_train::choose_bn_eps(cfg, o.resume.empty() ? o.weights : o.resume, o.bn_eps);
+      detkit_train::choose_bn_eps(cfg, o.resume.empty() ? o.weights : o.resume, o.model.bn_eps);
 
   detkit_train::loader_options lo;
-  lo.transform.min_size = o.min_size;
-  lo.transform.max_size = o.max_size;
+  lo.transform.min_size = o.model.min_size;
+  lo.transform.max_size = o.model.max_size;
   lo.batch_size = o.batch;
   // Planned once for the largest padded batch the training and held-out images can form; each
   // batch is padded to its own largest image (torchvision's batch_images) and runs in that arena.
@@ -265,7 +193,7 @@ int main(int argc, char** argv) try {
       "memory estimate (%s, largest batch %d x %dx%d): %.1f MiB arena = params %.1f + grads %.1f + "
       "momentum %.1f + activations %.1f + activation grads %.1f + workspace %.1f; %zu "
       "trainable parameters\n",
-      o.arch.c_str(), shape.n, shape.h, shape.w, static_cast<double>(plan.total) * mib,
+      o.model.arch.c_str(), shape.n, shape.h, shape.w, static_cast<double>(plan.total) * mib,
       static_cast<double>(plan.params) * mib, static_cast<double>(plan.grads) * mib,
       static_cast<double>(plan.momentum) * mib, static_cast<double>(plan.activations) * mib,
       static_cast<double>(plan.activation_grads) * mib, static_cast<double>(plan.workspace) * mib,
@@ -299,11 +227,10 @@ int main(int argc, char** argv) try {
                                             static_cast<unsigned>(o.seed) + 1u);
     std::printf("head: %d conv weights drawn from N(0, %.3g) (torchvision: 0.01)\n", n, o.head_std);
   }
-  if (o.weights.empty() && o.resume.empty() && o.calibrate_bn) {
+  if (o.weights.empty() && o.resume.empty() && !o.no_calibrate_bn) {
     const detkit_train::loaded_batch first =
         detkit_train::build_batch(*train_cache, o.train_images, lo, 0);
-    model.set_batch_shape({first.n, first.h, first.w});
-    const int n = detkit_train::calibrate_frozen_bn(model, first.data.data());
+    const int n = detkit_train::calibrate_frozen_bn(model, first);
     std::printf("frozen BN statistics set from the first batch (%d BatchNorms)\n", n);
   }
   long start = 0;
@@ -396,8 +323,7 @@ int main(int argc, char** argv) try {
     sgd.momentum = static_cast<float>(o.momentum);
     sgd.weight_decay = static_cast<float>(o.wd);
     detkit_train::loaded_batch b = loader.next();
-    model.set_batch_shape({b.n, b.h, b.w});
-    model.forward(b.data.data());
+    detkit_train::forward_batch(model, b);
     const detkit::cuda::loss_values l = model.loss_and_backward(b.targets, model.match(b.targets));
     const double grad_norm = model.gradient_norm();
     if (o.clip > 0) sgd.grad_scale = detkit::cuda::clip_factor(grad_norm, o.clip);

@@ -8,6 +8,11 @@ if(TARGET simdjson::simdjson)
   detkit_add_example(detkit-eval SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/detkit-eval.cpp
                      ${CMAKE_CURRENT_SOURCE_DIR}/eval/cache_ground_truth.cpp
                      ${CMAKE_CURRENT_SOURCE_DIR}/eval/coco_reports.cpp
+                     ${CMAKE_CURRENT_SOURCE_DIR}/eval/coco_run_report.cpp
+                     ${CMAKE_CURRENT_SOURCE_DIR}/eval/diff.cpp
+                     ${CMAKE_CURRENT_SOURCE_DIR}/eval/open_images_run.cpp
+                     ${CMAKE_CURRENT_SOURCE_DIR}/eval/options.cpp
+                     ${CMAKE_CURRENT_SOURCE_DIR}/eval/worst_images.cpp
                      LIBS ${_detkit_eval_libs})
   target_compile_definitions(detkit-eval PRIVATE
                              DETKIT_EVAL_HAS_STB=$<BOOL:$<TARGET_EXISTS:detkit::stb>>)

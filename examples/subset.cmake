@@ -4,6 +4,7 @@
 # are compiled in directly, so this program needs neither CBLAS nor the RetinaNet library.
 detkit_add_example(detkit-subset SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/detkit-subset.cpp
                    ${CMAKE_CURRENT_SOURCE_DIR}/subset/anchor_coverage.cpp
+                   ${CMAKE_CURRENT_SOURCE_DIR}/subset/summary.cpp
                    ${PROJECT_SOURCE_DIR}/cuda/ops/anchors/anchors_cpu.cpp
                    ${PROJECT_SOURCE_DIR}/cuda/model/transform.cpp)
 target_include_directories(detkit-subset PRIVATE ${PROJECT_SOURCE_DIR}/cuda/ops/anchors

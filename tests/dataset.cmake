@@ -5,6 +5,9 @@ detkit_add_test(test_open_images SOURCES test_open_images.cpp LABELS dataset TIM
 if(TARGET detkit-prepare)
   detkit_add_test(test_prepare SOURCES test_prepare.cpp LABELS dataset TIMEOUT 120)
   add_dependencies(test_prepare detkit-prepare)
+  if(TARGET detkit-subset)  # the missing-image case checks detkit-subset's exports too
+    add_dependencies(test_prepare detkit-subset)
+  endif()
 endif()
 detkit_add_fuzz(fuzz_csv SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_csv.cpp
                 CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/csv)

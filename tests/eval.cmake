@@ -35,6 +35,11 @@ if(TARGET detkit-eval AND DETKIT_PYTHON3)
     COMMAND ${DETKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/detkit_eval_cli.py
             $<TARGET_FILE:detkit-eval> ${DETKIT_FIXTURES_DIR} ${DETKIT_TEST_WORK_DIR}
     LABELS eval TIMEOUT 120)
+  # --worst pictures: every box labelled (class, score, TP/FP/missed) and a legend.
+  detkit_add_script_test(detkit_eval_worst_pictures
+    COMMAND ${DETKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/detkit_eval_worst_pictures.py
+            $<TARGET_FILE:detkit-eval> ${DETKIT_FIXTURES_DIR} ${DETKIT_TEST_WORK_DIR}
+    LABELS eval TIMEOUT 120)
 endif()
 
 # The large synthetic case end to end against the live pycocotools (generates ~50 MB into the

@@ -221,3 +221,40 @@ TEST_CASE("open_images_eval: a NaN or infinite score is refused, not ranked",
     CHECK(r.error().code == detkit::errc::eval_bad_value);
   }
 }
+
+TEST_CASE("open_images_eval: score_cutoff evaluates exactly the detections a filter would keep",
+          "[open_images_eval]") {
+  // Two images; the cutoff 0.75 removes a TP (0.7) and an FP (0.6), keeps the rest.
+  const std::vector<oi_gt_box> gt = {
+      {1, 3, left, false}, {1, 3, right, false}, {2, 3, left, false}};
+  const std::vector<oi_detection> all = {{1, 3, 0.9, left},
+                                         {1, 3, 0.6, {0.1f, 0.6f, 0.2f, 0.7f}},
+                                         {1, 3, 0.7, right},
+                                         {2, 3, 0.8, {0.6f, 0.6f, 0.9f, 0.9f}},
+                                         {2, 3, 0.75, left}};
+  detkit::oi_eval_options opt{0.5, 1.0, detkit::hierarchy_expansion::none};
+  opt.score_cutoff = 0.75;
+  auto cut = detkit::try_evaluate_open_images(gt, {}, all, 4, nullptr, opt);
+  REQUIRE(cut);
+  // By hand: kept 0.9 TP (image 1), 0.8 FP and 0.75 TP (image 2) of 3 GT: precision 1, 1/2, 2/3
+  // at recall 1/3, 1/3, 2/3 -> AP = 1/3 * 1 + 1/3 * 2/3.
+  CHECK(cut->per_class[3].ap == Approx(1.0 / 3.0 + 2.0 / 9.0).epsilon(1e-15));
+  CHECK(cut->per_class[3].true_positives == 2);
+  CHECK(cut->per_class[3].false_positives == 1);
+  CHECK(cut->detections_read == 5);
+  CHECK(cut->detections_below_score_cutoff == 2);
+
+  std::vector<oi_detection> kept;
+  for (const auto& d : all)
+    if (d.score >= 0.75) kept.push_back(d);
+  auto filtered = detkit::try_evaluate_open_images(gt, {}, kept, 4, nullptr,
+                                                   {0.5, 1.0, detkit::hierarchy_expansion::none});
+  REQUIRE(filtered);
+  CHECK(filtered->per_class[3].ap == cut->per_class[3].ap);
+  CHECK(filtered->map == cut->map);
+
+  opt.score_cutoff = std::nan("");
+  auto nan = detkit::try_evaluate_open_images(gt, {}, all, 4, nullptr, opt);
+  REQUIRE_FALSE(nan);
+  CHECK(nan.error().code == detkit::errc::eval_bad_params);
+}

@@ -5,7 +5,9 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -208,4 +210,98 @@ TEST_CASE("prepare: bad input exits 2 with the located message and writes no cac
                            "--rounding MODE", "--exclude ATTR", "--label NAME"}) {
     CHECK(help.out.find(flag) != std::string::npos);
   }
+}
+
+TEST_CASE("prepare: an image missing on disk is left out of every pixel-box export, counted",
+          "[prepare]") {
+  // 5 of the 8 real JPEGs present: the 3 others are missing on disk.
+  const std::string dir = detkit_test::work_dir("prepare_missing_images");
+  const std::string images = dir + "/images";
+  std::filesystem::create_directories(images);
+  std::set<std::string> present;
+  for (const auto& kv : sources_dims) {
+    if (present.size() == 5) break;
+    std::filesystem::copy_file(oi + "images/" + kv.first + ".jpg",
+                               images + "/" + kv.first + ".jpg");
+    present.insert(kv.first);
+  }
+  const std::string inputs = "--boxes " + oi + "images/Apple.csv " + oi +
+                             "images/Orange.csv --label-from-filename --classes " + oi +
+                             "class-descriptions-boxable.v4.csv --target Apple,Orange";
+  const auto r = run(inputs + " --images " + images + " --out " + dir + "/fruit.dkc --dump-json " +
+                         dir + "/fruit.json",
+                     dir);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(r.err.find("3 of 8 images missing or unreadable") != std::string::npos);
+  CHECK(r.err.find("detkit-prepare: --dump-json: 3 of 8 images left out (no size") !=
+        std::string::npos);
+
+  // The cache keeps all 8, the 3 missing ones flagged unsized (0 x 0).
+  auto cache = detkit::label_cache::try_open(dir + "/fruit.dkc");
+  REQUIRE(cache);
+  REQUIRE(cache->images().size() == 8);
+  std::size_t unsized = 0;
+  for (const auto& img : cache->images()) {
+    const std::string id(cache->image_id(img));
+    CHECK((img.width == 0) == (present.count(id) == 0));
+    unsized += img.width == 0 ? 1 : 0;
+  }
+  CHECK(unsized == 3);
+
+  // The JSON: exactly the 5 present images, none with a zero size or a zero box.
+  const std::string json = detkit_test::read_text(dir + "/fruit.json");
+  std::size_t records = 0;
+  for (std::size_t at = json.find("\"file_name\""); at != std::string::npos;
+       at = json.find("\"file_name\"", at + 1))
+    ++records;
+  CHECK(records == 5);
+  for (const auto& kv : sources_dims) {
+    const bool in_json = json.find("\"image_id\": \"" + kv.first + "\"") != std::string::npos;
+    CHECK(in_json == (present.count(kv.first) == 1));
+  }
+  CHECK(json.find("\"width\": 0") == std::string::npos);
+  CHECK(json.find("\"height\": 0") == std::string::npos);
+  CHECK(json.find("[0, 0, 0, 0]") == std::string::npos);
+
+  // detkit-subset from that cache: COCO, VOC, YOLO and Detectron2 leave the 3 out and say so.
+  const std::string subset = std::string(DETKIT_BINARY_DIR) + "/bin/detkit-subset";
+  const std::string cmd = subset + " --cache " + dir + "/fruit.dkc --target Apple,Orange --coco " +
+                          dir + "/coco.json --voc " + dir + "/voc --yolo " + dir +
+                          "/yolo --detectron2 " + dir + "/d2.json --quiet >'" + dir +
+                          "/subset.out' 2>'" + dir + "/subset.err'";
+  const int st = std::system(cmd.c_str());
+  const std::string err = detkit_test::read_text(dir + "/subset.err");
+  INFO(err);
+  REQUIRE((WIFEXITED(st) && WEXITSTATUS(st) == 0));
+  for (const char* what : {"COCO", "VOC", "YOLO", "Detectron2 JSON"}) {
+    CHECK(err.find(std::string("detkit-subset: ") + what + ": 3 of 8 images left out") !=
+          std::string::npos);
+  }
+  const std::string coco = detkit_test::read_text(dir + "/coco.json");
+  CHECK(coco.find("\"width\": 0") == std::string::npos);
+  const std::string d2 = detkit_test::read_text(dir + "/d2.json");
+  CHECK(d2.find("\"width\": 0") == std::string::npos);
+  std::size_t voc_files = 0, yolo_files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir + "/voc")) {
+    voc_files += e.path().extension() == ".xml" ? 1 : 0;
+  }
+  for (const auto& e : std::filesystem::directory_iterator(dir + "/yolo")) {
+    yolo_files += e.path().extension() == ".txt" ? 1 : 0;
+  }
+  CHECK(voc_files == 5);
+  CHECK(yolo_files == 5);
+  for (const auto& id : present) {
+    CHECK(detkit_test::file_exists(dir + "/voc/" + id + ".xml"));
+    CHECK(detkit_test::file_exists(dir + "/yolo/" + id + ".txt"));
+  }
+
+  // Without --images there are no sizes at all: --dump-json is refused up front.
+  const auto no_sizes =
+      run(inputs + " --out " + dir + "/x.dkc --dump-json " + dir + "/x.json", dir);
+  CHECK(no_sizes.status == 2);
+  CHECK(no_sizes.err ==
+        "detkit-prepare: --dump-json needs --images (Detectron2 records need the image sizes) "
+        "(see --help)\n");
+  CHECK_FALSE(detkit_test::file_exists(dir + "/x.json"));
 }

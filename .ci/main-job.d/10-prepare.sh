@@ -4,7 +4,8 @@
 #     the built-in airbnb preset (30 amenity classes): expect Bed = 103 images / 125 boxes.
 #  2. The 8 real validation JPEGs with their real V4 Apple/Orange boxes (OIDv4_ToolKit per-class
 #     CSVs, class taken from the file name), sizes read from the JPEG headers: a cache with real
-#     images, real dims and real XYXY_ABS boxes for the later steps (eval, training).
+#     images, real dims and real XYXY_ABS boxes for the later steps (eval, training), and the
+#     same labels as Detectron2 JSON (--dump-json needs the sizes, so only here).
 # Env: ROOT, BIN, OUT, DATA (see .ci/main-job).
 set -euo pipefail
 OI=$DATA/openimages
@@ -12,7 +13,7 @@ OI=$DATA/openimages
 echo "--- airbnb amenity classes on the real V5 validation Bed rows"
 "$BIN/detkit-prepare" --boxes "$OI/validation-annotations-bbox.v5.bed.csv" \
   --classes "$OI/class-descriptions-boxable.v4.csv" --target airbnb \
-  --out "$OUT/bed-validation.dkc" --dump-json "$OUT/bed-validation.json"
+  --out "$OUT/bed-validation.dkc"
 
 echo
 echo "--- 8 real validation images (Apple, Orange) with sizes from their JPEG headers"

@@ -1,7 +1,8 @@
 // examples/common/draw.hpp — boxes with labels drawn into an 8-bit RGB image (detkit-detect's
 // and detkit-eval's pictures): rectangle outlines, and text in a built-in 5x7 bitmap font (upper-case letters,
 // digits, ". : - _ %"; lower case is drawn upper case, other characters as blanks) on a filled
-// label bar, so class names and scores need no font library.
+// label bar, so class names and scores need no font library. draw_labelled_boxes and draw_legend
+// are the one way both programs label their pictures.
 #pragma once
 
 #include <algorithm>
@@ -9,12 +10,14 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "common/palette.hpp"
 
 namespace detkit_draw {
 
-struct rgb {
-  unsigned char r, g, b;
-};
+using detkit_cli::rgb;
 
 /// Glyph rows (5 bits each, MSB = leftmost column) for ' '..'Z' (ASCII 32..90); 0 = blank.
 inline const std::uint8_t* glyph(char ch) {
@@ -110,11 +113,16 @@ inline void draw_box(unsigned char* px, int w, int h, double x1, double y1, doub
   }
 }
 
+/// Width in pixels of draw_label's bar for `text`.
+inline int label_width(const std::string& text, int scale) {
+  return static_cast<int>(text.size()) * 6 * scale + 2 * scale;
+}
+
 /// Text at (x, y) (top left) with a filled background bar; `scale` pixels per font pixel.
 inline void draw_label(unsigned char* px, int w, int h, int x, int y, const std::string& text,
                        rgb fg, rgb bg, int scale) {
   const int cw = 6 * scale, ch = 9 * scale;
-  const int tw = static_cast<int>(text.size()) * cw + 2 * scale;
+  const int tw = label_width(text, scale);
   y = std::clamp(y, 0, std::max(0, h - ch));
   for (int yy = y; yy < y + ch; ++yy)
     for (int xx = x; xx < x + tw; ++xx) put(px, w, h, xx, yy, bg);
@@ -130,12 +138,46 @@ inline void draw_label(unsigned char* px, int w, int h, int x, int y, const std:
   }
 }
 
-/// A distinct colour per class index.
-inline rgb class_color(int k) {
-  static const rgb table[10] = {{230, 25, 75},   {60, 180, 75},  {0, 130, 200},  {245, 130, 48},
-                                {145, 30, 180},  {70, 240, 240}, {240, 50, 230}, {210, 245, 60},
-                                {250, 190, 212}, {0, 128, 128}};
-  return table[static_cast<unsigned>(k) % 10u];
+/// A distinct colour per class index (the programs' one palette).
+inline rgb class_color(int k) { return detkit_cli::palette_rgb(static_cast<std::size_t>(k)); }
+
+/// Line thickness and font scale for an image of w x h pixels.
+inline int line_thickness(int w, int h) { return std::max(2, std::min(w, h) / 200); }
+inline int font_scale(int w, int h) { return std::max(1, std::min(w, h) / 300); }
+
+/// A box in pixels (XYXY_ABS) with its colour and the text of its label bar.
+struct labelled_box {
+  double x1, y1, x2, y2;
+  rgb color;
+  std::string text;
+};
+
+/// Each box's outline, then its label (white on the box colour) just above its top-left corner.
+inline void draw_labelled_boxes(unsigned char* px, int w, int h,
+                                const std::vector<labelled_box>& boxes) {
+  const int thick = line_thickness(w, h), scale = font_scale(w, h);
+  for (const labelled_box& b : boxes) draw_box(px, w, h, b.x1, b.y1, b.x2, b.y2, b.color, thick);
+  // Labels after all outlines, so no outline crosses a label.
+  for (const labelled_box& b : boxes) {
+    if (b.text.empty()) continue;
+    draw_label(px, w, h, static_cast<int>(b.x1), static_cast<int>(b.y1) - 9 * scale, b.text,
+               {255, 255, 255}, b.color, scale);
+  }
+}
+
+/// Adds a white strip under the picture (so it hides no box) with the legend's entries side by
+/// side, each its text on its colour; `pixels` (RGB, w x h) grows and `h` with it.
+inline void append_legend(std::vector<unsigned char>& pixels, int w, int& h,
+                          const std::vector<std::pair<std::string, rgb>>& entries) {
+  const int scale = font_scale(w, h), strip = 11 * scale;
+  pixels.resize(static_cast<std::size_t>(w) * static_cast<std::size_t>(h + strip) * 3, 255);
+  int x = scale;
+  for (const auto& e : entries) {
+    draw_label(pixels.data(), w, h + strip, x, h + scale, e.first, {255, 255, 255}, e.second,
+               scale);
+    x += label_width(e.first, scale) + 4 * scale;
+  }
+  h += strip;
 }
 
 }  // namespace detkit_draw

@@ -11,6 +11,7 @@
 #include <map>
 #include <tuple>
 
+#include "common/palette.hpp"
 #include "detkit/atomic_file.hpp"
 #include "detkit/coco_json.hpp"
 #include "eval/text_output.hpp"
@@ -18,18 +19,6 @@
 namespace detkit_eval {
 
 namespace {
-
-std::string name_of(const category_names& names, std::int64_t id) {
-  if (id < 0) return "all";
-  auto it = names.find(id);
-  return it != names.end() ? it->second : std::to_string(id);
-}
-
-const char* color(std::size_t i) {
-  static const char* const colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-  return colors[i % 10];
-}
 
 std::string svg_head(double w, double h, const std::string& title) {
   char buf[256];
@@ -320,7 +309,7 @@ std::string f1_svg(const coco_reports& r, const category_names& names) {
     const bool all = k + 1 == K1;
     const std::int64_t id = all ? -1 : r.category_ids[k];
     if (!all && r.counts[k].tp + r.counts[k].fn == 0) continue;  // no GT
-    const char* col = all ? "black" : color(k);
+    const std::string col = all ? "black" : detkit_cli::palette_hex(k);
     const double width = all ? 3 : 1.2;
     s += std::string("<polyline fill=\"none\" stroke=\"") + col + "\" stroke-width=\"" +
          num(width) + "\" points=\"";
@@ -332,14 +321,14 @@ std::string f1_svg(const coco_reports& r, const category_names& names) {
     s += "\"/>\n";
     const auto& b = r.f1_optimal[k];
     std::snprintf(buf, sizeof buf, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3.5\" fill=\"%s\"/>\n",
-                  L + std::min(1.0, b.confidence) * pw, T + (1 - b.f1) * ph, col);
+                  L + std::min(1.0, b.confidence) * pw, T + (1 - b.f1) * ph, col.c_str());
     s += buf;
     if (legend < 28) {
       const double y = T + 10 + 16 * static_cast<double>(legend++);
       std::snprintf(buf, sizeof buf,
                     "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"%s\" "
                     "stroke-width=\"%g\"/><text x=\"%g\" y=\"%g\">",
-                    L + pw + 12, y, L + pw + 32, y, col, width, L + pw + 38, y + 4);
+                    L + pw + 12, y, L + pw + 32, y, col.c_str(), width, L + pw + 38, y + 4);
       s += buf +
            svg_escape(name_of(names, id) + " (best F1 " + num(std::round(b.f1 * 1000) / 1000) +
                       " @ " + num(std::round(b.confidence * 1000) / 1000) + ")") +
@@ -403,290 +392,6 @@ std::string confusion_svg(const coco_reports& r, const category_names& names) {
     s += buf + svg_escape(label(col)) + "</text>\n";
   }
   return s + "</svg>\n";
-}
-
-// ---- diff -----------------------------------------------------------------------------------
-
-namespace {
-
-[[noreturn]] void diff_fail(const std::string& m) {
-  std::fprintf(stderr, "detkit-eval diff: %s\n", m.c_str());
-  std::exit(2);
-}
-
-struct eval_numbers {
-  std::vector<double> stats;
-  std::map<std::int64_t, std::array<double, 4>> per_category;  // ap, ap50, ap75, ar100
-  std::map<std::int64_t, std::string> names;
-};
-
-eval_numbers load_numbers(const std::string& path) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (auto e = parser.load(path).get(root)) diff_fail(path + ": " + simdjson::error_message(e));
-  eval_numbers n;
-  simdjson::dom::array stats;
-  if (root["stats"].get(stats))
-    diff_fail(path + ": no \"stats\" array (a detkit-eval --json output?)");
-  for (auto v : stats) {
-    double d = -1;
-    if (v.get(d)) d = std::nan("");
-    n.stats.push_back(d);
-  }
-  simdjson::dom::array per;
-  if (!root["per_category"].get(per)) {
-    for (auto c : per) {
-      std::int64_t id = 0;
-      if (c["category_id"].get(id)) continue;
-      std::array<double, 4> v{-1, -1, -1, -1};
-      const char* keys[4] = {"ap", "ap50", "ap75", "ar100"};
-      for (std::size_t i = 0; i < 4; ++i)
-        if (c[keys[i]].get(v[i])) v[i] = -1;
-      n.per_category[id] = v;
-      std::string_view nm;
-      if (!c["name"].get(nm)) n.names[id] = std::string(nm);
-    }
-  }
-  return n;
-}
-
-int diff_outputs(const std::string& a, const std::string& b) {
-  const eval_numbers x = load_numbers(a), y = load_numbers(b);
-  static const char* const labels[12] = {"AP",  "AP50", "AP75",  "APs", "APm", "APl",
-                                         "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"};
-  std::printf("A: %s\nB: %s\n\n  %-6s %20s %20s %12s\n", a.c_str(), b.c_str(), "stat", "A", "B",
-              "B - A");
-  std::size_t same = 0;
-  for (std::size_t i = 0; i < std::min<std::size_t>(12, std::min(x.stats.size(), y.stats.size()));
-       ++i) {
-    const bool eq = x.stats[i] == y.stats[i];
-    same += eq;
-    std::printf("  %-6s %20s %20s %12.3e%s\n", labels[i], num(x.stats[i]).c_str(),
-                num(y.stats[i]).c_str(), y.stats[i] - x.stats[i], eq ? "  (bit-identical)" : "");
-  }
-  std::printf("%zu/12 stats bit-identical\n", same);
-  struct row {
-    std::int64_t id;
-    double d;
-    std::array<double, 4> a, b;
-  };
-  std::vector<row> rows;
-  for (const auto& [id, va] : x.per_category) {
-    auto it = y.per_category.find(id);
-    if (it == y.per_category.end()) {
-      std::printf("  category %lld only in A\n", static_cast<long long>(id));
-      continue;
-    }
-    rows.push_back({id, std::fabs(it->second[0] - va[0]), va, it->second});
-  }
-  for (const auto& [id, vb] : y.per_category)
-    if (!x.per_category.count(id))
-      std::printf("  category %lld only in B\n", static_cast<long long>(id));
-  std::stable_sort(rows.begin(), rows.end(), [](const row& p, const row& q) { return p.d > q.d; });
-  std::size_t differ = 0;
-  for (const auto& r : rows) differ += r.a != r.b;
-  std::printf("\nper category: %zu of %zu differ (largest |dAP| first)\n", differ, rows.size());
-  std::printf("  %8s  %-20s %10s %10s %10s %10s\n", "id", "name", "dAP", "dAP50", "dAP75",
-              "dAR100");
-  for (const auto& r : rows) {
-    if (r.a == r.b) continue;
-    auto nm = x.names.count(r.id) ? x.names.at(r.id) : std::string();
-    std::printf("  %8lld  %-20s %10.3e %10.3e %10.3e %10.3e\n", static_cast<long long>(r.id),
-                nm.substr(0, 20).c_str(), r.b[0] - r.a[0], r.b[1] - r.a[1], r.b[2] - r.a[2],
-                r.b[3] - r.a[3]);
-  }
-  return differ || same < 12 ? 1 : 0;
-}
-
-int diff_results(const std::string& gt_path, const std::string& a, const std::string& b, double iou,
-                 std::size_t top) {
-  auto gt_r = detkit::try_read_coco_ground_truth(gt_path);
-  if (!gt_r) diff_fail(gt_r.error().to_string());
-  const auto& gt = *gt_r;
-  std::vector<detkit::coco_detection> dt[2];
-  detkit::coco_eval_result ev[2];
-  detkit::coco_match_log log[2];
-  const std::string paths[2] = {a, b};
-  for (int s = 0; s < 2; ++s) {
-    auto d = detkit::try_read_coco_results(paths[s]);
-    if (!d) diff_fail(d.error().to_string());
-    dt[s] = std::move(*d);
-    auto e = detkit::try_evaluate(gt, dt[s]);
-    if (!e) diff_fail(paths[s] + ": " + e.error().to_string());
-    ev[s] = std::move(*e);
-    auto l = detkit::try_match_log(gt, dt[s], {}, {iou, 100});
-    if (!l) diff_fail(l.error().to_string());
-    log[s] = std::move(*l);
-  }
-  category_names names;
-  for (const auto& c : gt.categories) names[c.id] = c.name;
-  std::printf("A: %s (%zu detections)\nB: %s (%zu detections)\n\n", a.c_str(), dt[0].size(),
-              b.c_str(), dt[1].size());
-  std::printf("summary: AP %s -> %s (B - A = %.3e), AP50 %s -> %s\n",
-              num(ev[0].summary.stats[0]).c_str(), num(ev[1].summary.stats[0]).c_str(),
-              ev[1].summary.stats[0] - ev[0].summary.stats[0], num(ev[0].summary.stats[1]).c_str(),
-              num(ev[1].summary.stats[1]).c_str());
-  // Per class: AP change and the counts behind it at the chosen IoU.
-  std::map<std::int64_t, std::array<long long, 6>> cls;  // tp, fp, fn for A then B
-  for (int s = 0; s < 2; ++s) {
-    for (const auto& m : log[s].detections) {
-      if (m.status == detkit::match_status::true_positive) ++cls[m.category_id][3 * s];
-      if (m.status == detkit::match_status::false_positive) ++cls[m.category_id][3 * s + 1];
-    }
-    for (const auto& g : log[s].gt)
-      if (g.status == detkit::gt_status::missed) ++cls[g.category_id][3 * s + 2];
-  }
-  std::printf("\nper class (AP; TP/FP/FN at IoU %s, maxDets 100), changed classes only:\n",
-              num(iou).c_str());
-  std::printf("  %-20s %9s %9s | %13s %13s %13s\n", "name", "AP A", "AP B", "TP A->B", "FP A->B",
-              "FN A->B");
-  for (std::size_t k = 0; k < ev[0].summary.per_category.size(); ++k) {
-    const auto& ca = ev[0].summary.per_category[k];
-    const auto& cb = ev[1].summary.per_category[k];
-    const auto& c = cls[ca.category_id];
-    if (ca.ap == cb.ap && c[0] == c[3] && c[1] == c[4] && c[2] == c[5]) continue;
-    std::printf("  %-20s %9.4f %9.4f | %6lld->%-6lld %6lld->%-6lld %6lld->%-6lld\n",
-                name_of(names, ca.category_id).substr(0, 20).c_str(), ca.ap, cb.ap, c[0], c[3],
-                c[1], c[4], c[2], c[5]);
-  }
-  // Per image.
-  std::map<std::int64_t, std::array<long long, 6>> img;
-  for (int s = 0; s < 2; ++s) {
-    for (const auto& m : log[s].detections) {
-      if (m.status == detkit::match_status::true_positive) ++img[m.image_id][3 * s];
-      if (m.status == detkit::match_status::false_positive) ++img[m.image_id][3 * s + 1];
-    }
-    for (const auto& g : log[s].gt)
-      if (g.status == detkit::gt_status::missed) ++img[g.image_id][3 * s + 2];
-  }
-  std::vector<std::pair<long long, std::int64_t>> changed;
-  for (const auto& [id, c] : img) {
-    const long long d = std::llabs(c[3] - c[0]) + std::llabs(c[4] - c[1]) + std::llabs(c[5] - c[2]);
-    if (d) changed.emplace_back(d, id);
-  }
-  std::stable_sort(changed.begin(), changed.end(),
-                   [](const auto& p, const auto& q) { return p.first > q.first; });
-  std::printf("\nper image: %zu images change TP/FP/missed; the %zu largest:\n", changed.size(),
-              std::min(top, changed.size()));
-  for (std::size_t i = 0; i < std::min(top, changed.size()); ++i) {
-    const auto& c = img[changed[i].second];
-    std::printf("  image %lld: TP %lld->%lld, FP %lld->%lld, missed %lld->%lld\n",
-                static_cast<long long>(changed[i].second), c[0], c[3], c[1], c[4], c[2], c[5]);
-  }
-  // Per detection: same (image, category, box) in both sets.
-  using key = std::tuple<std::int64_t, std::int64_t, double, double, double, double>;
-  std::map<key, std::vector<std::uint32_t>> in_a;
-  for (std::uint32_t i = 0; i < dt[0].size(); ++i) {
-    const auto& d = dt[0][i];
-    in_a[{d.image_id, d.category_id, d.bbox.x, d.bbox.y, d.bbox.w, d.bbox.h}].push_back(i);
-  }
-  std::size_t only_b = 0, status_changed = 0, score_changed = 0, shown = 0;
-  std::vector<std::uint8_t> used(dt[0].size(), 0);
-  std::string lines;
-  for (std::uint32_t i = 0; i < dt[1].size(); ++i) {
-    const auto& d = dt[1][i];
-    auto it = in_a.find({d.image_id, d.category_id, d.bbox.x, d.bbox.y, d.bbox.w, d.bbox.h});
-    std::uint32_t ai = 0;
-    bool found = false;
-    if (it != in_a.end())
-      for (std::uint32_t c : it->second)
-        if (!used[c]) {
-          ai = c;
-          used[c] = 1;
-          found = true;
-          break;
-        }
-    char buf[320];
-    if (!found) {
-      ++only_b;
-      if (shown++ < top) {
-        std::snprintf(buf, sizeof buf,
-                      "  B#%u only in B (image %lld, category %lld, score %s): %s %s\n", i,
-                      static_cast<long long>(d.image_id), static_cast<long long>(d.category_id),
-                      num(d.score).c_str(), detkit::match_status_name(log[1].detections[i].status),
-                      detkit::match_reason_name(log[1].detections[i].reason));
-        lines += buf;
-      }
-      continue;
-    }
-    const auto& la = log[0].detections[ai];
-    const auto& lb = log[1].detections[i];
-    score_changed += dt[0][ai].score != d.score;
-    if (la.status != lb.status || la.reason != lb.reason) {
-      ++status_changed;
-      if (shown++ < top) {
-        std::snprintf(
-            buf, sizeof buf,
-            "  A#%u / B#%u (image %lld, category %lld): %s %s -> %s %s (score %s -> %s)\n", ai, i,
-            static_cast<long long>(d.image_id), static_cast<long long>(d.category_id),
-            detkit::match_status_name(la.status), detkit::match_reason_name(la.reason),
-            detkit::match_status_name(lb.status), detkit::match_reason_name(lb.reason),
-            num(dt[0][ai].score).c_str(), num(d.score).c_str());
-        lines += buf;
-      }
-    }
-  }
-  std::size_t only_a = 0;
-  for (std::uint32_t i = 0; i < dt[0].size(); ++i)
-    if (!used[i]) {
-      ++only_a;
-      if (shown++ < top) {
-        char buf[256];
-        std::snprintf(buf, sizeof buf, "  A#%u only in A (image %lld, category %lld): was %s %s\n",
-                      i, static_cast<long long>(dt[0][i].image_id),
-                      static_cast<long long>(dt[0][i].category_id),
-                      detkit::match_status_name(log[0].detections[i].status),
-                      detkit::match_reason_name(log[0].detections[i].reason));
-        lines += buf;
-      }
-    }
-  std::printf(
-      "\nper detection (same image, category and box): %zu only in A, %zu only in B, %zu change "
-      "status or reason, %zu change score\n%s",
-      only_a, only_b, status_changed, score_changed, lines.c_str());
-  return ev[0].summary.stats == ev[1].summary.stats && !only_a && !only_b && !status_changed ? 0
-                                                                                             : 1;
-}
-
-}  // namespace
-
-int run_diff(int argc, char** argv) {
-  std::string gt;
-  std::vector<std::string> files;
-  double iou = 0.5;
-  std::size_t top = 20;
-  for (int i = 2; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) diff_fail("option " + a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--gt")
-      gt = value();
-    else if (a == "--dt")
-      files.push_back(value());
-    else if (a == "--iou")
-      iou = std::atof(value().c_str());
-    else if (a == "--top")
-      top = static_cast<std::size_t>(std::atol(value().c_str()));
-    else if (a == "--help" || a == "-h") {
-      std::puts(
-          "usage: detkit-eval diff A.json B.json            two --json outputs (detkit-eval, or "
-          "any\n"
-          "                                                 evaluator writing {\"stats\", "
-          "\"per_category\"})\n"
-          "       detkit-eval diff --gt GT --dt A --dt B    two COCO result sets on one GT\n"
-          "options: --iou T (per-detection matching, default 0.5)  --top N (lines listed, 20)\n"
-          "exit status: 0 identical, 1 different, 2 bad input");
-      return 0;
-    } else if (!a.empty() && a[0] == '-')
-      diff_fail("unknown option '" + a + "'");
-    else
-      files.push_back(a);
-  }
-  if (files.size() != 2) diff_fail("needs exactly two inputs (see detkit-eval diff --help)");
-  if (gt.empty()) return diff_outputs(files[0], files[1]);
-  return diff_results(gt, files[0], files[1], iou, top);
 }
 
 }  // namespace detkit_eval

@@ -1,6 +1,6 @@
 // examples/eval/coco_reports.hpp — detkit-eval's issue-7 outputs: the match log as CSV/JSON, the
 // one-pass reports (per-class 12 stats, counts at a confidence, F1-optimal confidences, PR points
-// with scores, confusion matrix) as JSON, text and SVG, and the `detkit-eval diff` subcommand.
+// with scores, confusion matrix) as JSON, text and SVG; and the entry of the `detkit-eval diff` subcommand.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,13 @@
 namespace detkit_eval {
 
 using category_names = std::unordered_map<std::int64_t, std::string>;
+
+/// The name of category `id` ("all" for the -1 of class-agnostic runs, the id when unnamed).
+inline std::string name_of(const category_names& names, std::int64_t id) {
+  if (id < 0) return "all";
+  auto it = names.find(id);
+  return it != names.end() ? it->second : std::to_string(id);
+}
 
 /// CSV (one row per detection, then one per GT; empty cells where there is no match) or JSON.
 std::string match_log_csv(const detkit::coco_match_log& log);
@@ -44,7 +51,7 @@ void print_reports(const coco_reports& r, const category_names& names);
 std::string f1_svg(const coco_reports& r, const category_names& names);
 std::string confusion_svg(const coco_reports& r, const category_names& names);
 
-/// `detkit-eval diff ...` (argv[1] == "diff").
+/// `detkit-eval diff ...` (argv[1] == "diff"; eval/diff.cpp).
 int run_diff(int argc, char** argv);
 
 }  // namespace detkit_eval

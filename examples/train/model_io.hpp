@@ -20,6 +20,7 @@
 #include "model/retinanet.hpp"
 #include "model/safetensors.hpp"
 #include "train/data_loader.hpp"
+#include "train/model_batch.hpp"
 
 namespace detkit_train {
 
@@ -139,8 +140,7 @@ std::vector<detkit::coco_detection> detect_cache(detkit::cuda::retinanet& model,
   const std::uint64_t batches = batches_per_epoch(cache.images().size(), o);
   for (std::uint64_t bi = 0; bi < batches; ++bi) {
     loaded_batch b = loader.next();
-    model.set_batch_shape({b.n, b.h, b.w});
-    model.forward(b.data.data());
+    forward_batch(model, b);
     std::vector<std::vector<detkit::cuda::detection>> per_image;
     for (int s = 0; s < b.count; ++s) {
       const std::size_t si = static_cast<std::size_t>(s);
@@ -182,8 +182,11 @@ inline int reinit_head(detkit::cuda::retinanet& model, float std_dev, unsigned s
 /// FrozenBatchNorm2d never updates its statistics, so a scratch model's BNs stay identity and the
 /// un-normalised residual sums grow block by block (SGD at the recipe's LR then diverges). Here each
 /// BN, in network order, gets running_mean/var = its input's per-channel mean/variance over
-/// `images` (one batch), as a pretrained backbone's BNs would hold. Returns how many BNs were set.
-inline int calibrate_frozen_bn(detkit::cuda::retinanet& model, const float* images) {
+/// the batch `first` (at its own shape), as a pretrained backbone's BNs would hold. Returns how
+/// many BNs were set.
+inline int calibrate_frozen_bn(detkit::cuda::retinanet& model, const loaded_batch& first) {
+  set_input_shape(model, first);
+  const float* images = first.data.data();
   const std::string suffix = ".running_mean";
   std::vector<std::string> modules;
   for (const auto& p : model.params())

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/json.hpp"
+#include "common/palette.hpp"
 #include "detkit/atomic_file.hpp"
 
 namespace detkit_train {
@@ -30,16 +32,6 @@ struct eval_point {
   double map = -1, ap50 = -1, map_score05 = -1;
   std::vector<class_ap> per_class;
 };
-
-inline std::string json_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\') o += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    o += c;
-  }
-  return o;
-}
 
 class training_log {
  public:
@@ -65,9 +57,9 @@ class training_log {
                   e.iter, e.map, e.ap50, e.map_score05);
     lines_ += buf;
     for (std::size_t k = 0; k < e.per_class.size(); ++k) {
-      std::snprintf(buf, sizeof buf, "%s{\"name\":\"", k ? "," : "");
-      lines_ += buf + json_escape(e.per_class[k].name);
-      std::snprintf(buf, sizeof buf, "\",\"ap\":%.6f,\"ap50\":%.6f}", e.per_class[k].ap,
+      std::snprintf(buf, sizeof buf, "%s{\"name\":", k ? "," : "");
+      lines_ += buf + detkit_cli::json_string(e.per_class[k].name);
+      std::snprintf(buf, sizeof buf, ",\"ap\":%.6f,\"ap50\":%.6f}", e.per_class[k].ap,
                     e.per_class[k].ap50);
       lines_ += buf;
     }
@@ -110,16 +102,17 @@ class training_log {
   std::string svg() const {
     struct series {
       std::vector<double> x, y;
-      const char* color;
+      std::string color;
       const char* label;
     };
+    using detkit_cli::palette_hex;  // tab10: 0 blue, 1 orange, 2 green, 3 red, 4 purple, 5 brown
     std::vector<series> loss(2), lr(1), map(3);
-    loss[0] = {{}, {}, "#d62728", "classification (focal)"};
-    loss[1] = {{}, {}, "#1f77b4", "box regression (L1)"};
-    lr[0] = {{}, {}, "#2ca02c", "learning rate"};
-    map[0] = {{}, {}, "#9467bd", "mAP@[.5:.95]"};
-    map[1] = {{}, {}, "#ff7f0e", "AP50"};
-    map[2] = {{}, {}, "#8c564b", "mAP at score >= 0.5"};
+    loss[0] = {{}, {}, palette_hex(3), "classification (focal)"};
+    loss[1] = {{}, {}, palette_hex(0), "box regression (L1)"};
+    lr[0] = {{}, {}, palette_hex(2), "learning rate"};
+    map[0] = {{}, {}, palette_hex(4), "mAP@[.5:.95]"};
+    map[1] = {{}, {}, palette_hex(1), "AP50"};
+    map[2] = {{}, {}, palette_hex(5), "mAP at score >= 0.5"};
     for (const auto& s : steps_) {
       const double x = static_cast<double>(s.iter + 1);
       loss[0].x.push_back(x), loss[0].y.push_back(static_cast<double>(s.loss_cls));
@@ -173,7 +166,7 @@ class training_log {
       }
       o += "\"/>\n";
       std::snprintf(b, sizeof b, "<text x=\"%g\" y=\"%d\" fill=\"%s\">%s (last %.4g)</text>\n",
-                    L + 5, 268 + 12 * row++, s.color, s.label, s.y.back());
+                    L + 5, 268 + 12 * row++, s.color.c_str(), s.label, s.y.back());
       o += b;
     }
   }

@@ -104,6 +104,9 @@ struct oi_eval_options {
   double iou_threshold = 0.5;    // also the IoA threshold for group-of boxes
   double group_of_weight = 1.0;  // 1 = challenge metric; 0 = V2 metric (group-of matches ignored)
   hierarchy_expansion expansion = hierarchy_expansion::expand;  // needs relations
+  // Only detections with score >= score_cutoff are evaluated, exactly as if the input had been
+  // filtered first; the others are counted in detections_below_score_cutoff. NaN is an error.
+  double score_cutoff = -std::numeric_limits<double>::infinity();
 };
 
 struct oi_class_result {
@@ -116,8 +119,9 @@ struct oi_class_result {
 struct oi_eval_result {
   double map = std::numeric_limits<double>::quiet_NaN();  // mean AP over classes with GT
   std::vector<oi_class_result> per_class;                 // one per class index
-  std::size_t detections_read = 0;
-  std::size_t detections_not_evaluatable = 0;  // class neither labelled nor boxed in the image
+  std::size_t detections_read = 0;                        // all given, below the cutoff included
+  std::size_t detections_below_score_cutoff = 0;  // left out by oi_eval_options::score_cutoff
+  std::size_t detections_not_evaluatable = 0;     // class neither labelled nor boxed in the image
   std::size_t detections_image_without_gt = 0;
   std::size_t detections_invalid_box = 0;
   std::size_t detections_group_of = 0;  // absorbed by a group-of box
@@ -166,6 +170,7 @@ inline double voc_average_precision(std::vector<std::pair<double, double>>& scor
     std::vector<oi_gt_box> boxes, std::vector<oi_image_label> labels,
     const std::vector<oi_detection>& detections, std::size_t num_classes,
     const oi_class_relations* relations = nullptr, const oi_eval_options& opt = {}) {
+  if (std::isnan(opt.score_cutoff)) return make_error(errc::eval_bad_params, "score_cutoff is NaN");
   for (const auto& b : boxes)
     if (b.class_index >= num_classes)
       return make_error(errc::eval_unknown_category, "GT box class index out of range");
@@ -240,6 +245,10 @@ inline double voc_average_precision(std::vector<std::pair<double, double>>& scor
   for (const auto& l : labels) slot(l.image).classes.push_back(l.class_index);
   for (std::size_t i = 0; i < detections.size(); ++i) {
     const oi_detection& d = detections[i];
+    if (d.score < opt.score_cutoff) {
+      ++out.detections_below_score_cutoff;
+      continue;
+    }
     auto it = image_slot.find(d.image);
     if (it == image_slot.end()) {
       ++out.detections_image_without_gt;

@@ -15,6 +15,8 @@
 #include "test_support.hpp"
 #include "train/data_loader.hpp"
 #include "train/image_decode.hpp"
+#include "train/model_batch.hpp"
+#include "train/model_io.hpp"
 
 namespace {
 
@@ -272,4 +274,28 @@ TEST_CASE("data loader: each batch is padded to its own largest image, as torchv
     CHECK(std::string(e.what()) ==
           "images: batch 0 pads to 448x512, more than the planned 416x512");
   }
+}
+
+TEST_CASE("model batch: the model takes its shape from the batch, and the pixels must fill it",
+          "[train]") {
+  detkit::cuda::retinanet model(detkit_train::make_config("resnet18", 2, 16), {2, 64, 96},
+                                detkit_train::make_backend("cpu"));
+  detkit_train::loaded_batch b;
+  b.index = 7;
+  b.n = 1;
+  b.h = 64;
+  b.w = 64;
+  b.data.assign(1 * 3 * 64 * 64, 0.5f);
+  detkit_train::set_input_shape(model, b);
+  CHECK(model.batch().n == 1);
+  CHECK(model.batch().h == 64);
+  CHECK(model.batch().w == 64);
+  // One row of pixels short: refused before forward() could read past the batch.
+  b.data.resize(1 * 3 * 64 * 64 - 64);
+  CHECK_THROWS_WITH(detkit_train::set_input_shape(model, b),
+                    "batch 7: 12224 floats for the shape (1, 3, 64, 64)");
+  // A shape the planned arena cannot hold is the model's error.
+  b.h = 128;
+  b.data.assign(1 * 3 * 128 * 64, 0.5f);
+  CHECK_THROWS(detkit_train::set_input_shape(model, b));
 }
