@@ -1,5 +1,5 @@
 // examples/detkit-download.cpp — parallel, resumable Open Images image download with the labels
-// written from the same join (issue 6).
+// written from the same join.
 //
 // What the peers do and where this differs (reference notes openimages.md §2): downloader.py
 // (5 threads, boto3) takes a `split/ImageID` list, aborts on the first 404 and never resumes; the

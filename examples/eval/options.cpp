@@ -165,7 +165,7 @@ options parse_args(int argc, char** argv) {
       .flag("--class-agnostic", &o.class_agnostic,
             "pycocotools useCats=0: one bucket for all categories");
   t.section(
-       "match log, reports, shards (issue 7; IoU/maxDets of the log and reports: --report-iou,\n"
+       "match log, reports, shards (IoU/maxDets of the log and reports: --report-iou,\n"
        "--report-max-dets; the area range is the first of --area-ranges):")
       .text("--match-log", "OUT", &o.match_log, match_log_help)
       .number("--report-iou", "T", &o.report_iou, 0, 1,

@@ -1,8 +1,7 @@
 // detkit/amenity_classes.hpp — the built-in `airbnb` preset: the 30 amenity classes of
 // "Replicating Airbnb's amenity detection with Detectron2" (mrdbourke/airbnb-amenity-detection
 // app/app.py `subset`), in its alphabetical order, so category id i is the recipe's class id i.
-// MIDs are from the real 2018_04 class-descriptions-boxable.csv and are the same in V7
-// (../shared/reference/openimages.md §3).
+// MIDs are from the real 2018_04 class-descriptions-boxable.csv and are the same in V7.
 #pragma once
 
 #include <string>

@@ -1,7 +1,7 @@
 // detkit/callback.hpp — callback<R(Args...)>: a copyable, possibly empty holder of any callable,
 // used where an options struct takes a user hook (csv_options::progress). It is the part of
 // std::function that detkit needs, without <functional>, which costs every file that includes
-// csv.hpp about 0.1 s of parsing (issue 19). Assign a lambda, a function pointer or a
+// csv.hpp about 0.1 s of parsing. Assign a lambda, a function pointer or a
 // std::function; test it with `if (cb)`; call it with `cb(args...)`.
 //
 //     detkit::csv_options opt;

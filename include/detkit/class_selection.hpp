@@ -5,7 +5,7 @@
 // Mirrors what users ask of OIDv4_ToolKit (#73 "exclude some subset … label all in same super
 // label", #34 negatives) and the TF expansion tool's view of the hierarchy: only Subcategory edges
 // are followed (Part edges, e.g. Human face under Person, are not descendants), the root (Entity)
-// is never a class. ../shared/reference/openimages.md §1.6.
+// is never a class.
 //
 // How it composes with the join (open_images_boxes.hpp): `join_classes` is the expanded MID list to
 // join on (category id = index there); relabel() then maps those ids to the output classes.

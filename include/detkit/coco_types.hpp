@@ -23,7 +23,7 @@ DETKIT_BEGIN_NAMESPACE
 ///   numpy_2: the whole contiguous array in one pairwise sum (numpy 2.x; pycocotools 2.0.11 on
 ///            numpy 2.4.6 is what the tests compare with). The default.
 ///   numpy_1: 8192-element buffers (np.getbufsize()), each summed pairwise, added in order (numpy
-///            1.x, whose reductions always went through the buffered iterator: numpy issue 17649).
+///            1.x, whose reductions always went through the buffered iterator).
 enum class numpy_summation : std::uint8_t { numpy_2, numpy_1 };
 
 // ---- Inputs ---------------------------------------------------------------------------------------

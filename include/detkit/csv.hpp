@@ -3,7 +3,7 @@
 //
 // Mirrors RFC 4180 (quoted fields, "" escapes, delimiters and line breaks inside quotes) with the
 // usual relaxations: LF or CRLF line ends, an optional header whose columns are found by name, and a
-// last line without a line end. Design notes (see ../shared/reference/csv.md for the measurements):
+// last line without a line end. Design notes:
 // - The file is mmap'd; unquoted fields are views into it, so reading allocates nothing per row
 //   (the record's buffers are reused; only fields with "" escapes are copied into a scratch buffer).
 // - Each line is scanned 16 bytes at a time (SSE2 on x86-64, a scalar loop elsewhere) for '\n', the

@@ -2,7 +2,7 @@
 // class descriptions and target resolution (open_images_classes.hpp), the built-in airbnb preset
 // (amenity_classes.hpp), the bbox join into label records (open_images_boxes.hpp), image metadata
 // (open_images_metadata.hpp), image-level labels (open_images_labels.hpp) and the class hierarchy
-// (open_images_hierarchy.hpp). Formats: ../shared/reference/openimages.md §1.
+// (open_images_hierarchy.hpp).
 #pragma once
 
 #include "detkit/amenity_classes.hpp"

@@ -3,7 +3,7 @@
 // of the user's class list, flags with -1 = unknown kept distinct).
 //
 // Mirrors the recipe's preprocessing.py steps (read boxes, keep the target classes, map MIDs to
-// names, keep the images in the folder), without its pitfalls (../shared/reference/openimages.md):
+// names, keep the images in the folder), without its pitfalls:
 // joins on whole LabelName fields (Bear /m/01dws never matches Waffle /m/01dwsz), category ids never
 // depend on which classes happen to be present, -1 flags are not turned into True, and bad rows are
 // located errors (strict) or counted skips (lenient), never silently dropped.

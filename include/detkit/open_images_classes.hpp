@@ -1,7 +1,7 @@
 // detkit/open_images_classes.hpp — Open Images class descriptions (MID → display name) and target
 // class resolution by exact name, with "did you mean" on a miss.
 //
-// Reads every published layout (../shared/reference/openimages.md §1.3):
+// Reads every published layout:
 // - V4/V5 `class-descriptions-boxable.csv`: no header, LF, `MID,DisplayName`;
 // - V7 `oidv7-class-descriptions-boxable.csv`: header `LabelName,DisplayName`, CRLF;
 // - the ~20k-row image-level vocabulary, which quotes names (`"Fiat 500 ""topolino"""`).

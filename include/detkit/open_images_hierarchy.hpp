@@ -1,5 +1,5 @@
 // detkit/open_images_hierarchy.hpp — the Open Images class hierarchy
-// (`bbox_labels_600_hierarchy.json`, ../shared/reference/openimages.md §1.6).
+// (`bbox_labels_600_hierarchy.json`).
 //
 // A small dedicated parser for this fixed schema (no JSON library needed): every node is
 // {"LabelName": "/m/..", "Subcategory": [node...]?, "Part": [node...]?}. Nodes with several

@@ -1,5 +1,5 @@
 // detkit/open_images_labels.hpp — Open Images image-level labels
-// (`*-annotations-human-imagelabels[-boxable].csv`, ../shared/reference/openimages.md §1.5).
+// (`*-annotations-human-imagelabels[-boxable].csv`).
 //
 // Header `ImageID,Source,LabelName,Confidence` (columns found by name). Human-verified labels have
 // Confidence 1 (present) or 0 (verified absent); machine labels have fractional confidence. The

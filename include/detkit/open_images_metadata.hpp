@@ -1,6 +1,6 @@
 // detkit/open_images_metadata.hpp — Open Images image metadata files
 // (`train-images-boxable-with-rotation.csv`, `validation-`/`test-images-with-rotation.csv`,
-// `oidv6-train-images-with-labels-with-rotation.csv`; ../shared/reference/openimages.md §1.4).
+// `oidv6-train-images-with-labels-with-rotation.csv`).
 //
 // Twelve columns found by name: ImageID, Subset, OriginalURL, OriginalLandingURL, License,
 // AuthorProfileURL, Author, Title, OriginalSize, OriginalMD5, Thumbnail300KURL, Rotation.

@@ -1,7 +1,7 @@
 // detkit/detail/avx2.hpp — the few AVX2 operations of detkit's run-time-dispatched loops (the CSV
 // line scan, checksum stripes, the label cache's box check), spelled with GCC/Clang vector
 // extensions and the compilers' own x86 builtins instead of <immintrin.h>. That header costs about
-// 0.4 s of parsing in every translation unit that includes it (issue 19); these lines cost nothing.
+// 0.4 s of parsing in every translation unit that includes it; these lines cost nothing.
 // Each operation compiles to the instruction its _mm256_* intrinsic names.
 //
 // Functions using them carry DETKIT_TARGET_AVX2 and run only when cpu_has_avx2() says so, so the

@@ -1,6 +1,6 @@
 // detkit/detail/run_on_threads.hpp — the one thread pattern detkit uses: run fn(0) … fn(n-1) at
 // once, fn(0) on the calling thread, and wait for all of them. Written on POSIX threads because
-// <thread> costs every file that includes a detkit reader about 0.1 s of parsing (issue 19) and
+// <thread> costs every file that includes a detkit reader about 0.1 s of parsing and
 // this is all detkit needs from it. A thread that cannot be started (a process at its thread
 // limit) is not an error: the caller runs that index itself afterwards. As with std::thread, an
 // exception escaping fn on another thread ends the program; callers catch inside fn.
