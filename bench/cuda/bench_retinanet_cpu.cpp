@@ -5,6 +5,7 @@
 // torchvision runs bench/cuda/torchvision_retinanet_bench.py --device cpu with as many threads as
 // cores (Debian's torch would default to 1 thread on 2 cores), as detkit's OpenBLAS does.
 //   bench_retinanet_cpu [--batch 2] [--size 256] [--steps 3] [--warmup 1]
+//                       [--gemm openblas|onednn (default: gemm_cpu_active())]
 //                       [--python /usr/bin/python3] [--script .../torchvision_retinanet_bench.py]
 #include <chrono>
 #include <cstdio>
@@ -31,6 +32,9 @@ int main(int argc, char** argv) {
       steps = std::atoi(v.c_str());
     else if (k == "--warmup")
       warmup = std::atoi(v.c_str());
+    else if (k == "--gemm" && (v == "openblas" || v == "onednn"))
+      dc::set_gemm_cpu_library(v == "openblas" ? dc::gemm_cpu_library::openblas
+                                               : dc::gemm_cpu_library::onednn);
     else if (k == "--python")
       python = v;
     else if (k == "--script")
@@ -40,6 +44,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  std::printf("CPU GEMM: %s\n", dc::gemm_cpu_description(dc::gemm_cpu_active()).c_str());
   dc::retinanet m(dc::retinanet_config::resnet50(91), dc::batch_shape{batch, size, size},
                   dc::make_cpu_backend());
   m.init_parameters(0);
