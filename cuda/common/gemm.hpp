@@ -33,6 +33,9 @@ gemm_cpu_library gemm_cpu_active();
 bool gemm_cpu_available(gemm_cpu_library lib);
 /// Route gemm_cpu to `lib` (for A/B benchmarks); throws std::invalid_argument if not built in.
 void set_gemm_cpu_library(gemm_cpu_library lib);
+/// Threads each library's GEMMs use (default: one per core). For benchmarks that compare per-core
+/// speed on a machine shared with other work.
+void set_gemm_cpu_threads(int threads);
 /// One line naming the library, version and the kernels it picked on this CPU, e.g.
 /// "oneDNN 2.6.3 sgemm, ISA avx512_core_amx" or "OpenBLAS 0.3.21 core Prescott".
 std::string gemm_cpu_description(gemm_cpu_library lib);

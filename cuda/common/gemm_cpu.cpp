@@ -11,6 +11,7 @@
 #define DETKIT_HAVE_DNNL 0
 #endif
 #if DETKIT_HAVE_DNNL
+#include <omp.h>  // Debian's oneDNN runs its threads on OpenMP
 #include <oneapi/dnnl/dnnl.h>
 #include <oneapi/dnnl/dnnl_debug.h>
 #endif
@@ -18,6 +19,7 @@
 // OpenBLAS's own entry points (its cblas.h declares them; restated so a netlib cblas.h still builds).
 extern "C" char* openblas_get_corename(void);
 extern "C" char* openblas_get_config(void);
+extern "C" void openblas_set_num_threads(int);
 
 DETKIT_BEGIN_NAMESPACE
 namespace cuda {
@@ -67,6 +69,14 @@ void set_gemm_cpu_library(gemm_cpu_library lib) {
   if (!gemm_cpu_available(lib))
     throw std::invalid_argument("gemm_cpu: detkit was built without oneDNN (Debian libdnnl-dev)");
   active().store(lib, std::memory_order_relaxed);
+}
+
+void set_gemm_cpu_threads(int threads) {
+  if (threads < 1) throw std::invalid_argument("gemm_cpu: threads must be at least 1");
+  openblas_set_num_threads(threads);
+#if DETKIT_HAVE_DNNL
+  omp_set_num_threads(threads);
+#endif
 }
 
 std::string gemm_cpu_description(gemm_cpu_library lib) {
