@@ -33,10 +33,16 @@ int main(int argc, char** argv) {
       steps = std::atoi(v.c_str());
     else if (k == "--warmup")
       warmup = std::atoi(v.c_str());
-    else if (k == "--gemm" && (v == "openblas" || v == "onednn"))
-      dc::set_gemm_cpu_library(v == "openblas" ? dc::gemm_cpu_library::openblas
-                                               : dc::gemm_cpu_library::onednn);
-    else if (k == "--threads")
+    else if (k == "--gemm" && (v == "openblas" || v == "onednn")) {
+      const auto lib =
+          v == "openblas" ? dc::gemm_cpu_library::openblas : dc::gemm_cpu_library::onednn;
+      if (!dc::gemm_cpu_available(lib)) {
+        std::fprintf(stderr, "--gemm %s: not built in (install Debian libdnnl-dev, reconfigure)\n",
+                     v.c_str());
+        return 2;
+      }
+      dc::set_gemm_cpu_library(lib);
+    } else if (k == "--threads")
       threads = std::atoi(v.c_str());
     else if (k == "--python")
       python = v;
