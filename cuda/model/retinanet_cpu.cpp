@@ -759,12 +759,15 @@ retinanet::backward_plan retinanet::plan_backward() const {
   // Anything needing a gradient that no op writes (none in this network) starts from zero too.
   for (std::size_t a = 0; a < acts_.size(); ++a)
     if (plan.needs_grad[a] && !written[a]) zero[a] = 1;
-  // Neighbouring activations are neighbours in the arena: clear each run of them at once.
+  // Neighbouring activations are neighbours in the arena: clear each run of them at once, and
+  // close a gap of up to 10 MiB (what a GPU writes in about the 3 us one more memset launch
+  // costs) by clearing gradients that will be written over anyway.
+  constexpr std::size_t kMergeGapFloats = (std::size_t{10} << 20) / sizeof(float);
   for (std::size_t a = 0; a < acts_.size(); ++a) {
     if (!zero[a]) continue;
     const std::size_t begin = acts_[a].grad_offset;
     const std::size_t end = begin + (acts_[a].count() + 63) / 64 * 64;
-    if (!plan.zero_runs.empty() && plan.zero_runs.back().second == begin)
+    if (!plan.zero_runs.empty() && begin - plan.zero_runs.back().second <= kMergeGapFloats)
       plan.zero_runs.back().second = end;
     else
       plan.zero_runs.emplace_back(begin, end);
