@@ -5,6 +5,8 @@
 // torchvision runs bench/cuda/torchvision_retinanet_bench.py --device cpu with as many threads as
 // cores (Debian's torch would default to 1 thread on 2 cores), as detkit's OpenBLAS does.
 //   bench_retinanet_cpu [--batch 2] [--size 256] [--steps 3] [--warmup 1]
+//                       [--gemm openblas|onednn (default: gemm_cpu_active())]
+//                       [--threads N (GEMM threads, and torch's; default: one per core)]
 //                       [--python /usr/bin/python3] [--script .../torchvision_retinanet_bench.py]
 #include <chrono>
 #include <cstdio>
@@ -19,7 +21,7 @@
 namespace dc = detkit::cuda;
 
 int main(int argc, char** argv) {
-  int batch = 2, size = 256, steps = 3, warmup = 1;
+  int batch = 2, size = 256, steps = 3, warmup = 1, threads = 0;
   std::string python = "/usr/bin/python3", script;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
@@ -31,6 +33,17 @@ int main(int argc, char** argv) {
       steps = std::atoi(v.c_str());
     else if (k == "--warmup")
       warmup = std::atoi(v.c_str());
+    else if (k == "--gemm" && (v == "openblas" || v == "onednn")) {
+      const auto lib =
+          v == "openblas" ? dc::gemm_cpu_library::openblas : dc::gemm_cpu_library::onednn;
+      if (!dc::gemm_cpu_available(lib)) {
+        std::fprintf(stderr, "--gemm %s: not built in (install Debian libdnnl-dev, reconfigure)\n",
+                     v.c_str());
+        return 2;
+      }
+      dc::set_gemm_cpu_library(lib);
+    } else if (k == "--threads")
+      threads = std::atoi(v.c_str());
     else if (k == "--python")
       python = v;
     else if (k == "--script")
@@ -40,6 +53,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (threads > 0) dc::set_gemm_cpu_threads(threads);
+  std::printf("CPU GEMM: %s\n", dc::gemm_cpu_description(dc::gemm_cpu_active()).c_str());
   dc::retinanet m(dc::retinanet_config::resnet50(91), dc::batch_shape{batch, size, size},
                   dc::make_cpu_backend());
   m.init_parameters(0);
@@ -83,7 +98,8 @@ int main(int argc, char** argv) {
     const std::string cmd = "'" + python + "' '" + script + "' --device cpu --modes fp32 --batch " +
                             std::to_string(batch) + " --size " + std::to_string(size) +
                             " --steps " + std::to_string(steps) + " --warmup " +
-                            std::to_string(warmup) + " 2>&1";
+                            std::to_string(warmup) +
+                            (threads > 0 ? " --threads " + std::to_string(threads) : "") + " 2>&1";
     if (FILE* p = popen(cmd.c_str(), "r")) {
       char line[512];
       while (std::fgets(line, sizeof line, p) != nullptr) {

@@ -96,11 +96,13 @@ def main():
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--modes", default="fp32,tf32,amp-bf16")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="CPU threads for torch (default: one per core)")
     args = ap.parse_args()
     device = torch.device(args.device)
     if device.type == "cpu":
         # Debian's torch starts with 1 thread on 2 cores; detkit's OpenBLAS uses every core.
-        torch.set_num_threads(os.cpu_count() or 1)
+        torch.set_num_threads(args.threads or os.cpu_count() or 1)
     torch.manual_seed(0)
     model = build(device)
     g = torch.Generator().manual_seed(1)

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/gemm.hpp"
@@ -118,8 +119,10 @@ class op_backend {
   virtual void zero(void* dst, std::size_t bytes) = 0;
   virtual void conv_forward(const conv2d_shape& s, const float* x, const float* w, const float* b,
                             float* y, float* col) = 0;
+  /// dx per dx_write, dw and db per param_write (conv2d_backward_cpu); null: not needed.
   virtual void conv_backward(const conv2d_shape& s, const float* x, const float* w, const float* dy,
-                             float* dx, float* dw, float* db, float* col) = 0;
+                             float* dx, float* dw, float* db, float* col, grad_write dx_write,
+                             grad_write param_write) = 0;
   virtual void bn_fold(int c, const float* weight, const float* bias, const float* mean,
                        const float* var, float eps, float* scale, float* shift) = 0;
   virtual void bn_forward(int n, int c, int pixels, const float* x, const float* scale,
@@ -130,6 +133,8 @@ class op_backend {
   virtual void relu_backward(long long count, const float* y, const float* dy, float* dx) = 0;
   virtual void add_forward(long long count, const float* a, const float* b, float* y) = 0;
   virtual void accumulate(long long count, const float* src, float* dst) = 0;
+  /// dst = src (a gradient's first writer, where accumulate would need a cleared dst).
+  virtual void copy(long long count, const float* src, float* dst) = 0;
   virtual void max_pool_forward(const max_pool_shape& s, const float* x, float* y, int* arg) = 0;
   virtual void max_pool_backward(const max_pool_shape& s, const float* dy, const int* arg,
                                  float* dx) = 0;
@@ -194,6 +199,12 @@ class retinanet;
 /// The arena a model would need, without allocating it (for sizing a GPU run on any machine).
 arena_report plan_arena(const retinanet_config& config, batch_shape batch);
 
+/// Whether the backward pass carries gradients through frozen layers to the activations before
+/// them (`through`: every activation gets its gradient) or stops where nothing upstream is
+/// trainable (`stop`: torchvision's autograd with requires_grad=False — no dX GEMMs for conv1 and
+/// layer1 under trainable_backbone_layers=3).
+enum class frozen_backward { through, stop };
+
 /// RetinaNet planned for a largest batch shape: every parameter, gradient, momentum buffer,
 /// activation, activation gradient and workspace lives in one arena allocated at construction for
 /// that shape; a training step allocates nothing on the device. Batches padded to their own size
@@ -243,6 +254,7 @@ class retinanet {
   void set_momentum(const std::vector<float>& m);
   /// Freeze (no SGD update, no gradient) every trainable parameter whose name starts with prefix.
   void freeze_prefix(const std::string& prefix);
+  void set_frozen_backward(frozen_backward mode) { frozen_backward_ = mode; }
 
   /// images: (n, 3, h, w) normalised, host. Runs the forward pass.
   void forward(const float* images);
@@ -294,6 +306,15 @@ class retinanet {
   float* param_grad_ptr(int p) const;
   /// Whether SGD updates parameter i (trainable and not frozen): what sgd_step and gradient_norm
   /// walk over.
+  /// What one backward pass does, from the tape and the frozen set: which activations need a
+  /// gradient, which op stores first into each gradient (slots: 0 dx, 1 the conv's parameters,
+  /// 2 the second input), and the [begin, end) float ranges of activation gradients to clear.
+  struct backward_plan {
+    std::vector<char> needs_grad;
+    std::vector<std::array<char, 3>> first_writer;
+    std::vector<std::pair<std::size_t, std::size_t>> zero_runs;
+  };
+  backward_plan plan_backward() const;
   bool updated(std::size_t i) const {
     return params_[i].role == param_role::trainable && frozen_[i] == 0;
   }
@@ -305,6 +326,7 @@ class retinanet {
   std::vector<activation_info> acts_;
   std::vector<op> ops_;
   std::vector<char> frozen_;  // per parameter: excluded from gradients and SGD
+  frozen_backward frozen_backward_ = frozen_backward::through;
   std::vector<float> anchors_;
   int num_anchors_ = 0;
   int input_ = -1, logits_ = -1, deltas_ = -1;

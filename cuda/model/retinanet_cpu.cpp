@@ -636,8 +636,11 @@ loss_values retinanet::loss_and_backward(const std::vector<image_targets>& targe
   float* d_target_deltas = reinterpret_cast<float*>(arena_ + off_target_deltas_);
   be_->upload(d_cls_target, cls_target.data(), cls_target.size() * sizeof(int));
   be_->upload(d_target_deltas, target_deltas.data(), target_deltas.size() * sizeof(float));
-  be_->zero(arena_ + off_act_grads_, act_floats_ * sizeof(float));
-  be_->zero(arena_ + off_grads_, param_floats_ * sizeof(float));
+  const backward_plan plan = plan_backward();
+  // Only gradients whose first writer adds (+=) start from zero; the others are written over.
+  for (const auto& run : plan.zero_runs)
+    be_->zero(reinterpret_cast<float*>(arena_ + off_act_grads_) + run.first,
+              (run.second - run.first) * sizeof(float));
 
   float* work = reinterpret_cast<float*>(arena_ + off_loss_);
   loss_values lv;
@@ -650,17 +653,24 @@ loss_values retinanet::loss_and_backward(const std::vector<image_targets>& targe
   const float* bn = reinterpret_cast<const float*>(arena_ + off_bn_);
   float* col = reinterpret_cast<float*>(arena_ + off_col_);
   const int* ints = reinterpret_cast<const int*>(arena_ + off_ints_);
-  for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) {
-    const op& o = *it;
+  for (std::size_t i = ops_.size(); i-- > 0;) {
+    const op& o = ops_[i];
+    if (!plan.needs_grad[static_cast<std::size_t>(o.y)]) continue;  // nothing trainable upstream
     const activation_info& y = acts_[static_cast<std::size_t>(o.y)];
-    float* dx = o.x == input_ ? nullptr : grad_ptr(o.x);
+    float* dx = plan.needs_grad[static_cast<std::size_t>(o.x)] ? grad_ptr(o.x) : nullptr;
+    const auto write = [&](int slot) {
+      return plan.first_writer[static_cast<std::size_t>(i)][static_cast<std::size_t>(slot)] != 0
+                 ? grad_write::overwrite
+                 : grad_write::accumulate;
+    };
     switch (o.kind) {
       case op_kind::conv: {
-        const bool w_frozen = frozen_[static_cast<std::size_t>(o.w)] != 0;
-        const bool b_frozen = o.b < 0 || frozen_[static_cast<std::size_t>(o.b)] != 0;
-        be_->conv_backward(o.conv, act_ptr(o.x), param_ptr(o.w), grad_ptr(o.y), dx,
-                           w_frozen ? nullptr : param_grad_ptr(o.w),
-                           b_frozen ? nullptr : param_grad_ptr(o.b), col);
+        // Slot 0: dx; slot 1: the parameters (the head's convs run once per level).
+        be_->conv_backward(
+            o.conv, act_ptr(o.x), param_ptr(o.w), grad_ptr(o.y), dx,
+            updated(static_cast<std::size_t>(o.w)) ? param_grad_ptr(o.w) : nullptr,
+            o.b >= 0 && updated(static_cast<std::size_t>(o.b)) ? param_grad_ptr(o.b) : nullptr, col,
+            write(0), write(1));
         break;
       }
       case op_kind::bn:
@@ -669,17 +679,27 @@ loss_values retinanet::loss_and_backward(const std::vector<image_targets>& targe
       case op_kind::relu:
         be_->relu_backward(static_cast<long long>(y.count()), act_ptr(o.y), grad_ptr(o.y), dx);
         break;
-      case op_kind::add:
-        be_->accumulate(static_cast<long long>(y.count()), grad_ptr(o.y), dx);
-        be_->accumulate(static_cast<long long>(y.count()), grad_ptr(o.y), grad_ptr(o.x2));
+      case op_kind::add: {
+        float* dx2 = plan.needs_grad[static_cast<std::size_t>(o.x2)] ? grad_ptr(o.x2) : nullptr;
+        const long long count = static_cast<long long>(y.count());
+        if (write(0) == grad_write::overwrite)
+          be_->copy(count, grad_ptr(o.y), dx);
+        else
+          be_->accumulate(count, grad_ptr(o.y), dx);
+        if (write(2) == grad_write::overwrite)
+          be_->copy(count, grad_ptr(o.y), dx2);
+        else
+          be_->accumulate(count, grad_ptr(o.y), dx2);
         break;
+      }
       case op_kind::max_pool:
         be_->max_pool_backward(o.pool, grad_ptr(o.y), ints + o.int_off, dx);
         break;
       case op_kind::upsample_add: {
         const activation_info& top = acts_[static_cast<std::size_t>(o.x2)];
-        be_->upsample_add_backward(y.n, y.c, y.h, y.w, top.h, top.w, grad_ptr(o.y), dx,
-                                   grad_ptr(o.x2));
+        be_->upsample_add_backward(
+            y.n, y.c, y.h, y.w, top.h, top.w, grad_ptr(o.y), dx,
+            plan.needs_grad[static_cast<std::size_t>(o.x2)] ? grad_ptr(o.x2) : nullptr);
         break;
       }
       case op_kind::to_anchor_major: {
@@ -701,6 +721,70 @@ loss_values retinanet::loss_and_backward(const std::vector<image_targets>& targe
         make_error(errc::usage, "no parameter named " + fault.param, "DETKIT_DEBUG_SCALE_GRAD"));
   }
   return lv;
+}
+
+retinanet::backward_plan retinanet::plan_backward() const {
+  backward_plan plan;
+  // An activation needs a gradient when a trainable parameter lies upstream of it (with
+  // frozen_backward::stop; with `through` every conv counts as trainable here), never the images.
+  plan.needs_grad.assign(acts_.size(), 0);
+  const bool through = frozen_backward_ == frozen_backward::through;
+  const auto needs = [&plan](int a) {
+    return a >= 0 && plan.needs_grad[static_cast<std::size_t>(a)] != 0;
+  };
+  for (const op& o : ops_) {
+    const bool trains =
+        o.kind == op_kind::conv && (through || updated(static_cast<std::size_t>(o.w)) ||
+                                    (o.b >= 0 && updated(static_cast<std::size_t>(o.b))));
+    if (trains || needs(o.x) || needs(o.x2)) plan.needs_grad[static_cast<std::size_t>(o.y)] = 1;
+  }
+  // Walk the backward order: the first op to store into a gradient may write it over (convs and
+  // the residual add can; the other ops add into it, so theirs must start from zero).
+  plan.first_writer.assign(ops_.size(), {0, 0, 0});
+  std::vector<char> written(acts_.size(), 0), param_written(params_.size(), 0);
+  std::vector<char> zero(acts_.size(), 0);
+  const auto store = [&](std::size_t i, int slot, int a, bool can_overwrite) {
+    if (!needs(a) || written[static_cast<std::size_t>(a)]) return;
+    written[static_cast<std::size_t>(a)] = 1;
+    if (can_overwrite)
+      plan.first_writer[i][static_cast<std::size_t>(slot)] = 1;
+    else
+      zero[static_cast<std::size_t>(a)] = 1;
+  };
+  // The losses store into the heads' outputs, leaving the ignored anchors' box rows alone.
+  for (int a : {logits_, deltas_}) {
+    written[static_cast<std::size_t>(a)] = 1;
+    zero[static_cast<std::size_t>(a)] = 1;
+  }
+  for (std::size_t i = ops_.size(); i-- > 0;) {
+    const op& o = ops_[i];
+    if (!needs(o.y)) continue;
+    const bool overwrites = o.kind == op_kind::conv || o.kind == op_kind::add;
+    store(i, 0, o.x, overwrites);
+    if (o.kind == op_kind::conv && !param_written[static_cast<std::size_t>(o.w)]) {
+      // A conv's weight and bias are written together, so they share one slot.
+      param_written[static_cast<std::size_t>(o.w)] = 1;
+      plan.first_writer[i][1] = 1;
+    }
+    if (o.kind == op_kind::add || o.kind == op_kind::upsample_add) store(i, 2, o.x2, overwrites);
+  }
+  // Anything needing a gradient that no op writes (none in this network) starts from zero too.
+  for (std::size_t a = 0; a < acts_.size(); ++a)
+    if (plan.needs_grad[a] && !written[a]) zero[a] = 1;
+  // Neighbouring activations are neighbours in the arena: clear each run of them at once, and
+  // close a gap of up to 10 MiB (what a GPU writes in about the 3 us one more memset launch
+  // costs) by clearing gradients that will be written over anyway.
+  constexpr std::size_t kMergeGapFloats = (std::size_t{10} << 20) / sizeof(float);
+  for (std::size_t a = 0; a < acts_.size(); ++a) {
+    if (!zero[a]) continue;
+    const std::size_t begin = acts_[a].grad_offset;
+    const std::size_t end = begin + (acts_[a].count() + 63) / 64 * 64;
+    if (!plan.zero_runs.empty() && begin - plan.zero_runs.back().second <= kMergeGapFloats)
+      plan.zero_runs.back().second = end;
+    else
+      plan.zero_runs.emplace_back(begin, end);
+  }
+  return plan;
 }
 
 void retinanet::sgd_step(const sgd_options& o) {
@@ -822,8 +906,9 @@ class cpu_backend final : public op_backend {
     conv2d_forward_cpu(s, x, w, b, y, col);
   }
   void conv_backward(const conv2d_shape& s, const float* x, const float* w, const float* dy,
-                     float* dx, float* dw, float* db, float* col) override {
-    conv2d_backward_cpu(s, x, w, dy, dx, dw, db, col);
+                     float* dx, float* dw, float* db, float* col, grad_write dx_write,
+                     grad_write param_write) override {
+    conv2d_backward_cpu(s, x, w, dy, dx, dw, db, col, dx_write, param_write);
   }
   void bn_fold(int c, const float* weight, const float* bias, const float* mean, const float* var,
                float eps, float* scale, float* shift) override {
@@ -848,6 +933,9 @@ class cpu_backend final : public op_backend {
   }
   void accumulate(long long count, const float* src, float* dst) override {
     if (dst != nullptr) accumulate_cpu(count, src, dst);
+  }
+  void copy(long long count, const float* src, float* dst) override {
+    if (dst != nullptr) std::copy(src, src + count, dst);
   }
   void max_pool_forward(const max_pool_shape& s, const float* x, float* y, int* arg) override {
     max_pool_forward_cpu(s, x, y, arg);
@@ -927,7 +1015,7 @@ class sizing_backend final : public op_backend {
     unused();
   }
   void conv_backward(const conv2d_shape&, const float*, const float*, const float*, float*, float*,
-                     float*, float*) override {
+                     float*, float*, grad_write, grad_write) override {
     unused();
   }
   void bn_fold(int, const float*, const float*, const float*, const float*, float, float*,
@@ -942,6 +1030,7 @@ class sizing_backend final : public op_backend {
   void relu_backward(long long, const float*, const float*, float*) override { unused(); }
   void add_forward(long long, const float*, const float*, float*) override { unused(); }
   void accumulate(long long, const float*, float*) override { unused(); }
+  void copy(long long, const float*, float*) override { unused(); }
   void max_pool_forward(const max_pool_shape&, const float*, float*, int*) override { unused(); }
   void max_pool_backward(const max_pool_shape&, const float*, const int*, float*) override {
     unused();

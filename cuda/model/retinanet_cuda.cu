@@ -53,8 +53,9 @@ class cuda_backend final : public op_backend {
     conv2d_forward(ctx_, s, x, w, b, y, col);
   }
   void conv_backward(const conv2d_shape& s, const float* x, const float* w, const float* dy,
-                     float* dx, float* dw, float* db, float* col) override {
-    conv2d_backward(ctx_, s, x, w, dy, dx, dw, db, col);
+                     float* dx, float* dw, float* db, float* col, grad_write dx_write,
+                     grad_write param_write) override {
+    conv2d_backward(ctx_, s, x, w, dy, dx, dw, db, col, dx_write, param_write);
   }
   void bn_fold(int c, const float* weight, const float* bias, const float* mean, const float* var,
                float eps, float* scale, float* shift) override {
@@ -79,6 +80,11 @@ class cuda_backend final : public op_backend {
   }
   void accumulate(long long count, const float* src, float* dst) override {
     if (dst != nullptr) cuda::accumulate(ctx_, count, src, dst);
+  }
+  void copy(long long count, const float* src, float* dst) override {
+    if (dst != nullptr && count > 0)
+      DETKIT_CUDA_CHECK(cudaMemcpyAsync(dst, src, static_cast<std::size_t>(count) * sizeof(float),
+                                        cudaMemcpyDeviceToDevice, ctx_.stream));
   }
   void max_pool_forward(const max_pool_shape& s, const float* x, float* y, int* arg) override {
     cuda::max_pool_forward(ctx_, s, x, y, arg);
