@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "../retinanet/random_values.hpp"
 #include "common/device_buffer.hpp"
 #include "common/gpu_context.hpp"
 #include "detection_compare.hpp"
@@ -46,14 +47,6 @@ template <typename T>
 using dbuf = dc::device_buffer<T>;
 
 namespace {
-
-std::vector<float> random_vec(std::size_t n, unsigned seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(gen);
-  return v;
-}
 
 template <typename T>
 dbuf<T> to_device(const std::vector<T>& v) {

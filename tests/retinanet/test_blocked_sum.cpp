@@ -12,18 +12,11 @@
 #include "common/blocked_sum.hpp"
 #include "ops/conv2d/conv2d.hpp"
 #include "ops/focal_loss/focal_loss.hpp"
+#include "random_values.hpp"
 
 namespace dc = detkit::cuda;
 
 namespace {
-
-std::vector<float> random_vec(std::size_t n, unsigned seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(gen);
-  return v;
-}
 
 // One block of 256 threads as blocked_sum.cuh runs it: thread t's strided sum, then the tree with
 // every thread of a step reading the values of the step before (as after __syncthreads).

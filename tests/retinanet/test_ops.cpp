@@ -24,18 +24,11 @@
 #include "ops/sgd/sgd.hpp"
 #include "ops/topk/topk.hpp"
 #include "ops/upsample_add/upsample_add.hpp"
+#include "random_values.hpp"
 
 namespace dc = detkit::cuda;
 
 namespace {
-
-std::vector<float> random_vec(std::size_t n, unsigned seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(gen);
-  return v;
-}
 
 double dot(const std::vector<float>& a, const std::vector<float>& b) {
   double s = 0.0;

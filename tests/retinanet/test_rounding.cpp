@@ -16,19 +16,12 @@
 #include "ops/frozen_bn/frozen_bn.hpp"
 #include "ops/matcher/matcher.hpp"
 #include "ops/sgd/sgd.hpp"
+#include "random_values.hpp"
 #include "rounding_probe.hpp"
 
 namespace dc = detkit::cuda;
 
 namespace {
-
-std::vector<float> random_vec(std::size_t n, unsigned seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(gen);
-  return v;
-}
 
 /// Boxes x1 < x2, y1 < y2 with coordinates in [0, 512): IoUs land on every side of 0.4 / 0.5.
 std::vector<float> random_boxes(std::size_t n, unsigned seed) {
