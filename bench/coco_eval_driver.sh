@@ -15,6 +15,7 @@
 # pycocotools' bit for bit.
 # Also: bench_coco_eval (phases, threads, 20-cutoff sweep) and detkit-eval with the match log
 # and every report vs plain (COCO_BENCH_PART=reports runs only that).
+# COCO_BENCH_TOOLS="detkit hotcoco" times only those evaluators (bit-identity counts need pycocotools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -148,6 +149,7 @@ for case in ${COCO_BENCH_CASES:-val o365}; do
   if [ "$case" = o365 ] && [ "${COCO_BENCH_O365_PYCOCOTOOLS:-0}" = 0 ]; then
     tools="detkit hotcoco faster_coco_eval vernier"
   fi
+  tools=${COCO_BENCH_TOOLS:-$tools}
   for tool in $tools; do
     r=$runs
     # The slow peers (seconds to minutes a run) run once: RUNS times only detkit and hotcoco.
